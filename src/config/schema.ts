@@ -1,0 +1,154 @@
+/**
+ * The declarative config's contract, as zod schemas. The JSON Schema in schemas/
+ * is generated from these (npm run schema) so editors autocomplete the same shape
+ * the loader enforces. Objects are strict: an unknown key is a typo until proven
+ * otherwise, and the loader turns it into a "did you mean" error.
+ */
+import { z } from 'zod';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** A duration written as milliseconds (number) or with a unit: "250ms", "5s", "2m". Output: ms. */
+export const Duration = z
+  .union([
+    z.number().nonnegative(),
+    z.string().regex(DURATION, 'expected a duration like 500ms, 5s or 2m'),
+  ])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const [, n, unit] = DURATION.exec(v)!;
+    return Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  });
+
+const Name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected lower-case letters, digits, - or _ (it is also a file name)');
+
+const Binding = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a JavaScript identifier such as DB (the Worker binding name)');
+
+export const RollbackDatabasePolicy = z.enum(['time-travel', 'down-migrations', 'auto', 'none']);
+
+export const StageSchema = z.strictObject({
+  /** Name of a file environments/<environment>.yaml. */
+  environment: Name,
+  /** Take a D1 Time Travel bookmark immediately before migrating this stage. */
+  bookmark: z.boolean().default(false),
+});
+
+export const PipelineSchema = z.strictObject({
+  name: z.string().min(1),
+  stages: z.array(StageSchema).min(1, 'a pipeline needs at least one stage'),
+  rollback: z
+    .strictObject({
+      database: RollbackDatabasePolicy.default('time-travel'),
+    })
+    .default({ database: 'time-travel' }),
+  migrations: z
+    .strictObject({
+      /** Numbering gaps (0001, 0003) are errors unless allowed here. */
+      allowGaps: z.boolean().default(false),
+    })
+    .default({ allowGaps: false }),
+});
+
+export const HealthCheckSchema = z.strictObject({
+  /** Relative to the environment's Worker URL, or absolute. */
+  url: z.string().min(1),
+  name: z.string().optional(),
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+  headers: z.record(z.string(), z.string()).optional(),
+  expect: z
+    .strictObject({
+      status: z.number().int().min(100).max(599).default(200),
+      /** Subset match against the JSON body. */
+      json: z.unknown().optional(),
+      maxLatency: Duration.optional(),
+    })
+    .default({ status: 200 }),
+  timeout: Duration.default(5000),
+  retries: z.number().int().min(0).max(100).default(2),
+  consecutive: z.number().int().min(1).max(1000).default(1),
+  soak: Duration.default(0),
+});
+
+export const LocalDatabaseSchema = z.strictObject({
+  binding: Binding,
+  /** Folder of NNNN_slug.sql files, relative to the project root. */
+  migrations: z.string().min(1).default('migrations'),
+  /** Id Miniflare persists this database under. Default: the wrangler config's database_id for this binding, else the binding. */
+  database_id: z.string().min(1).optional(),
+  /** Ledger table, as wrangler's migrations_table. */
+  migrations_table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('d1_migrations'),
+});
+
+export const LocalWorkerSchema = z.strictObject({
+  main: z.string().min(1),
+  compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(),
+  compatibility_flags: z.array(z.string()).optional(),
+  vars: z.record(z.string(), z.string()).optional(),
+  /** Fixed loopback port; default: a free one. */
+  port: z.number().int().min(0).max(65535).optional(),
+});
+
+export const LocalEnvironmentSchema = z.strictObject({
+  target: z.literal('local'),
+  /**
+   * Where Miniflare persists this environment (relative to the project root).
+   * Default .promote/envs/<name>. Point it at .wrangler/state/v3 to share
+   * wrangler's local state, so `wrangler d1 execute DB --local` sees the same database.
+   */
+  state: z.string().min(1).optional(),
+  databases: z.array(LocalDatabaseSchema).default([]),
+  worker: LocalWorkerSchema.optional(),
+  health: z.array(HealthCheckSchema).default([]),
+});
+
+export const CloudflareEnvironmentSchema = z.strictObject({
+  target: z.literal('cloudflare'),
+  wrangler: z.strictObject({
+    /** The env.<name> block of the wrangler config. */
+    env: z.string().min(1),
+    /** Default: wrangler.jsonc, wrangler.json or wrangler.toml in the project root. */
+    config: z.string().min(1).optional(),
+  }),
+  worker: z
+    .strictObject({
+      /** Base URL that relative health check URLs resolve against. */
+      url: z.url().optional(),
+    })
+    .optional(),
+  health: z.array(HealthCheckSchema).default([]),
+});
+
+export const EnvironmentSchema = z.discriminatedUnion('target', [
+  LocalEnvironmentSchema,
+  CloudflareEnvironmentSchema,
+]);
+
+export type Pipeline = z.output<typeof PipelineSchema>;
+export type Stage = z.output<typeof StageSchema>;
+export type HealthCheck = z.output<typeof HealthCheckSchema>;
+export type Environment = z.output<typeof EnvironmentSchema>;
+export type LocalEnvironment = z.output<typeof LocalEnvironmentSchema>;
+export type CloudflareEnvironment = z.output<typeof CloudflareEnvironmentSchema>;
+export type LocalDatabase = z.output<typeof LocalDatabaseSchema>;
+
+export interface LoadedEnvironment {
+  /** The file name without .yaml. */
+  name: string;
+  /** Relative to the project root: environments/<name>.yaml */
+  file: string;
+  config: Environment;
+}
+
+export interface Project {
+  /** Absolute path of the project root (--cwd). */
+  root: string;
+  pipelineFile: string;
+  pipeline: Pipeline;
+  /** Every environment file, keyed by name. */
+  environments: Map<string, LoadedEnvironment>;
+}
