@@ -1,0 +1,2 @@
+DROP INDEX idx_notes_user;
+DROP TABLE notes;

@@ -1,0 +1,2 @@
+DROP TRIGGER notes_touch;
+ALTER TABLE notes DROP COLUMN updated_at;

@@ -1,0 +1,90 @@
+import { InvalidInputError, RunError } from '../../errors.js';
+import { MigrationBatchError, applyChunks, type ApplyContext } from '../../ledger/apply.js';
+import { readDatabaseState, schemaSql } from '../../ledger/ledger.js';
+import { locateFailure, preflight } from '../../ledger/preflight.js';
+import { chunkMigrations } from '../../migrations/plan.js';
+import type { Migration } from '../../migrations/types.js';
+import { loadWorkspace } from '../../project/load-workspace.js';
+import { observeEnvironment } from '../../project/observe.js';
+import { migrationRefusals } from '../../project/refusals.js';
+import { selectEnvironment } from '../../project/select-environment.js';
+import { newRunId } from '../../runs/run-id.js';
+import type { CommandContext } from '../main.js';
+import { paint, printProblems } from '../output.js';
+
+export async function run({ root, output, env, values }: CommandContext): Promise<number> {
+  if (!values.env) throw new InvalidInputError([], 'migrate needs --env <environment>');
+  const started = performance.now();
+  const ws = await loadWorkspace(root, env);
+  printProblems(output, ws.warnings);
+  const target = selectEnvironment(ws.project, String(values.env), '--env');
+  const observed = await observeEnvironment(ws, target, { start: true });
+  const runtime = observed.runtime!;
+  const runId = newRunId();
+  try {
+    const refusals = migrationRefusals(observed);
+    if (refusals.length > 0) throw new InvalidInputError(refusals);
+
+    // Every database passes preflight before any of them is changed.
+    const work = observed.databases.map((d) => {
+      const ctx: ApplyContext = {
+        ledgerTable: d.ledgerTable,
+        runId,
+        adopt: d.plan.adoptable.map((m) => ({ migration: m, ledger: d.state.ledger.find((r) => r.name === m.name) })),
+      };
+      return { d, ctx, chunks: chunkMigrations(d.plan.pending), schema: schemaSql(d.state.schema) };
+    });
+    for (const w of work) {
+      const result = await preflight(runtime.scratch(w.d.binding), w.schema, w.chunks, w.ctx);
+      if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${target.name}/${w.d.binding}; nothing was changed`);
+    }
+
+    const summary = { type: 'summary', command: 'migrate', environment: target.name, runId, dryRun: Boolean(values['dry-run']), databases: [] as { binding: string; applied: string[]; pending: string[]; requests: number }[], durationMs: 0 };
+    for (const w of work) {
+      const pending = w.d.plan.pending;
+      if (values['dry-run']) {
+        summary.databases.push({ binding: w.d.binding, applied: [], pending: pending.map((m) => m.name), requests: w.chunks.length });
+        if (!output.json) {
+          output.out(`${target.name}/${w.d.binding}: ${pending.length} pending, preflight passed (dry run: nothing applied)`);
+          for (const m of pending) output.out(`  would apply ${m.name}`);
+        }
+        continue;
+      }
+      const applied = await applyOrExplain(runtime, w, (chunk) => {
+        if (!output.json) for (const m of chunk) output.out(`  ${paint(output, 'green', '✓')} ${target.name}/${w.d.binding} ${m.name}`);
+      });
+      summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: [], requests: w.chunks.length });
+      if (!output.json && applied.length === 0) output.out(`${target.name}/${w.d.binding}: up to date`);
+    }
+    summary.durationMs = Math.round(performance.now() - started);
+    if (output.json) output.out(JSON.stringify(summary));
+    else if (!values['dry-run']) {
+      const n = summary.databases.reduce((k, d) => k + d.applied.length, 0);
+      output.out(`migrated ${target.name}: ${n} migration(s) applied in ${(summary.durationMs / 1000).toFixed(2)} s (run ${runId})`);
+    }
+    return 0;
+  } finally {
+    await runtime.dispose();
+  }
+}
+
+type Work = { d: { binding: string; ledgerTable: string }; ctx: ApplyContext; chunks: Migration[][]; schema: string[] };
+
+/** Applies; when D1 rejects a batch, finds the statement on the scratch database so the error names file:line. */
+async function applyOrExplain(
+  runtime: NonNullable<Awaited<ReturnType<typeof observeEnvironment>>['runtime']>,
+  w: Work,
+  onApplied: (chunk: readonly Migration[]) => void,
+): Promise<Migration[]> {
+  const conn = runtime.database(w.d.binding);
+  try {
+    return await applyChunks(conn, w.chunks, w.ctx, onApplied);
+  } catch (e) {
+    if (!(e instanceof MigrationBatchError)) throw e;
+    const now = await readDatabaseState(conn, w.d.ledgerTable);
+    const remaining = w.chunks.slice(e.chunkIndex);
+    const problem = await locateFailure(runtime.scratch(w.d.binding), schemaSql(now.schema), remaining, 0, { ...w.ctx, adopt: [] }, e.d1Message);
+    const where = problem.line !== undefined ? `${problem.file}:${problem.line}` : problem.file;
+    throw new RunError(`${e.message}\n  at ${where}`, e.hint, { cause: e });
+  }
+}

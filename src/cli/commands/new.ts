@@ -1,0 +1,37 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidInputError } from '../../errors.js';
+import type { CommandContext } from '../main.js';
+
+/** Pure: the next file names for a slug, given the names already in the folder. */
+export function nextMigrationNames(existing: readonly string[], slugInput: string): { id: string; sql: string; rollback: string } {
+  const slug = slugInput.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  if (!slug) {
+    throw new InvalidInputError([], `'${slugInput}' has no letters or digits to name a migration with`);
+  }
+  const numbered = existing.map((n) => /^(\d+)_/.exec(n)?.[1]).filter((x): x is string => x !== undefined);
+  const next = Math.max(0, ...numbered.map(Number)) + 1;
+  const width = Math.max(4, ...numbered.map((x) => x.length));
+  const id = String(next).padStart(width, '0');
+  return { id, sql: `${id}_${slug}.sql`, rollback: `${id}_${slug}.rollback.sql` };
+}
+
+export async function run({ root, output, values, positionals }: CommandContext): Promise<number> {
+  const slug = positionals.join(' ').trim();
+  if (!slug) throw new InvalidInputError([], "promote new needs a name, e.g. 'promote new add_users'");
+  const dir = String(values.dir ?? 'migrations');
+  const abs = join(root, dir);
+  await mkdir(abs, { recursive: true });
+  const names = nextMigrationNames(await readdir(abs), slug);
+  // Same header as `wrangler d1 migrations create`, so files look alike whichever tool made them.
+  const header = `-- Migration number: ${names.id} \t ${new Date().toISOString()}\n`;
+  const created = [`${dir}/${names.sql}`];
+  await writeFile(join(abs, names.sql), `${header}-- ${slug}: write the forward SQL below (promote validate rejects a file with no statements).\n\n`, { flag: 'wx' });
+  if (values.rollback) {
+    await writeFile(join(abs, names.rollback), `-- Rollback of ${names.sql}: undo it, newest change first.\n\n`, { flag: 'wx' });
+    created.push(`${dir}/${names.rollback}`);
+  }
+  if (output.json) output.out(JSON.stringify({ type: 'new', created }));
+  else for (const f of created) output.out(`created ${f}`);
+  return 0;
+}

@@ -1,0 +1,25 @@
+import { loadWorkspace } from '../../project/load-workspace.js';
+import type { CommandContext } from '../main.js';
+import { paint, printProblems } from '../output.js';
+
+export async function run({ root, output, env }: CommandContext): Promise<number> {
+  const ws = await loadWorkspace(root, env);
+  printProblems(output, ws.warnings);
+  const count = [...ws.migrations.values()].reduce((n, m) => n + m.length, 0);
+  const summary = {
+    type: 'validate',
+    ok: true,
+    environments: [...ws.project.environments.keys()],
+    stages: ws.project.pipeline.stages.map((s) => s.environment),
+    migrations: count,
+    warnings: ws.warnings,
+  };
+  if (output.json) output.out(JSON.stringify(summary));
+  else {
+    output.out(
+      `${paint(output, 'green', 'valid')}: pipeline '${ws.project.pipeline.name}' (${summary.stages.join(' -> ')}), ` +
+        `${summary.environments.length} environment(s), ${count} migration(s), ${ws.warnings.length} warning(s)`,
+    );
+  }
+  return 0;
+}

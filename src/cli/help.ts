@@ -1,0 +1,59 @@
+/** Help text: plain strings, no imports, so `promote --help` stays fast. */
+export const HELP = `promote: staging-first promotion of Cloudflare Workers + D1
+
+Usage
+  promote --to <env> [--dry-run] [--json]     walk the pipeline up to <env> (dev -> staging -> production)
+  promote validate                            check pipeline/, environments/ and migrations/; touches nothing
+  promote plan [--to <env>]                   pending migrations and lint warnings per environment
+  promote status [--env <env>] [--json]       applied / pending / drift per environment and database
+  promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
+  promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
+
+Global options
+  --cwd <dir>     run against the project in <dir> (default: the current folder)
+  --json          machine-readable output
+  --no-color      no colors (NO_COLOR is honoured too; output is plain when not a TTY)
+  -h, --help      this help; 'promote <command> --help' for one command
+  -V, --version   print the version
+
+Exit codes
+  0 ok   1 failed at run time   2 invalid input (nothing touched)
+  3 locked by another run       4 a rollback failed: a person must act
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  validate: `promote validate [--cwd <dir>]
+
+Reads pipeline/pipeline.yaml, environments/*.yaml and every migrations folder, and
+reports every problem at once (file:line, what to do). Touches no environment.
+Exit 0 when valid (warnings are printed), 2 otherwise.
+`,
+  plan: `promote plan [--to <env>] [--json]
+
+For each stage up to <env> (default: the last), the migrations that would be applied,
+drift, and lint warnings. Reads the environments; changes nothing.
+`,
+  status: `promote status [--env <env>] [--json]
+
+Applied, pending and drifted migrations per environment and database. An applied
+migration whose file changed (checksum) or vanished is drift.
+`,
+  migrate: `promote migrate --env <env> [--dry-run]
+
+Applies pending migrations to one environment: validated and linted first, then
+tried on a scratch copy of the environment's schema (preflight), then applied in
+as few transactions as D1 allows, each migration with its ledger row.
+--dry-run stops after preflight and prints what would be applied.
+Drift (an applied file changed or vanished) is refused with exit 2.
+`,
+  new: `promote new <slug> [--rollback] [--dir <migrations dir>]
+
+Creates the next NNNN_<slug>.sql (and NNNN_<slug>.rollback.sql with --rollback)
+in the migrations folder of the first database (or --dir).
+`,
+  promote: `promote --to <env> [--dry-run] [--json] [--yes]
+
+Walks every stage of pipeline/pipeline.yaml up to <env>: migrate, deploy, verify;
+a stage starts only after the previous one verified the same change.
+`,
+};

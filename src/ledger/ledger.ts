@@ -1,0 +1,98 @@
+/**
+ * The migration ledger: wrangler's own `d1_migrations` table, created exactly as
+ * wrangler creates it so both tools read each other's history, plus our
+ * metadata beside it in `promote_migrations` (checksum, duration, run id).
+ */
+import type { D1Connection, SqlStatement } from '../targets/d1-connection.js';
+
+export const META_TABLE = 'promote_migrations';
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Wrangler's DDL (workers-sdk d1/migrations/helpers.ts), so `wrangler d1 migrations list` agrees with us. */
+export function createLedgerSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)}(
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		name       TEXT UNIQUE,
+		applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+)`;
+}
+
+export const CREATE_META_SQL = `CREATE TABLE IF NOT EXISTS ${META_TABLE}(
+  name        TEXT PRIMARY KEY,
+  checksum    TEXT NOT NULL,
+  run_id      TEXT NOT NULL,
+  applied_at  TEXT NOT NULL,
+  started_jd  REAL,
+  duration_ms REAL,
+  adopted     INTEGER NOT NULL DEFAULT 0
+)`;
+
+export interface LedgerRow {
+  id: number;
+  name: string;
+  applied_at: string;
+}
+
+export interface MetaRow {
+  name: string;
+  checksum: string;
+  run_id: string;
+  applied_at: string;
+  duration_ms: number | null;
+  /** 1 when the migration was applied by another tool (wrangler) and we only recorded its checksum later. */
+  adopted: number;
+}
+
+export interface SchemaObject {
+  type: 'table' | 'index' | 'view' | 'trigger';
+  name: string;
+  tbl_name: string;
+  sql: string;
+}
+
+export interface DatabaseState {
+  ledger: LedgerRow[];
+  meta: Map<string, MetaRow>;
+  /** User objects, shadow tables of virtual tables and internal tables left out. */
+  schema: SchemaObject[];
+}
+
+export function isInternalName(name: string): boolean {
+  return name.startsWith('sqlite_') || name.startsWith('_cf_');
+}
+
+/**
+ * Reads ledger, metadata and schema without writing anything: one round trip
+ * for a fresh database, two once a ledger exists.
+ */
+export async function readDatabaseState(conn: D1Connection, ledgerTable: string): Promise<DatabaseState> {
+  const [master, tableList] = await conn.batch([
+    { sql: 'SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid' },
+    { sql: 'PRAGMA table_list' },
+  ]);
+  const shadow = new Set(
+    (tableList?.results ?? []).filter((t) => t.type === 'shadow').map((t) => String(t.name)),
+  );
+  const schema = (master?.results ?? [])
+    .map((r) => r as unknown as SchemaObject)
+    .filter((o) => !isInternalName(o.name) && !shadow.has(o.name));
+  const names = new Set(schema.map((o) => o.name));
+  const reads: SqlStatement[] = [];
+  if (names.has(ledgerTable)) reads.push({ sql: `SELECT id, name, applied_at FROM ${quoteIdent(ledgerTable)} ORDER BY id` });
+  if (names.has(META_TABLE)) {
+    reads.push({ sql: `SELECT name, checksum, run_id, applied_at, duration_ms, adopted FROM ${META_TABLE}` });
+  }
+  const results = reads.length > 0 ? await conn.batch(reads) : [];
+  const ledger = names.has(ledgerTable) ? ((results[0]?.results ?? []) as unknown as LedgerRow[]) : [];
+  const metaRows = names.has(META_TABLE) ? ((results[reads.length - 1]?.results ?? []) as unknown as MetaRow[]) : [];
+  return { ledger, meta: new Map(metaRows.map((m) => [m.name, m])), schema };
+}
+
+/** DDL to rebuild this schema elsewhere (preflight scratch): tables, then indexes, views, triggers. */
+export function schemaSql(schema: readonly SchemaObject[]): string[] {
+  const order = { table: 0, index: 1, view: 2, trigger: 3 } as const;
+  return [...schema].sort((a, b) => order[a.type] - order[b.type]).map((o) => o.sql);
+}

@@ -1,0 +1,74 @@
+/**
+ * Preflight: the exact batches a migration would send, run first against a
+ * scratch database holding the environment's current schema. A SQL error there
+ * stops the run before the environment is touched, and is located to the file
+ * and line of the statement that caused it.
+ */
+import { D1QueryError } from '../errors.js';
+import type { Migration } from '../migrations/types.js';
+import type { Problem } from '../problems.js';
+import type { ScratchDatabase } from '../targets/d1-connection.js';
+import { bootstrapStatements, chunkStatements, migrationStatements, type ApplyContext } from './apply.js';
+
+export type PreflightResult = { ok: true } | { ok: false; problem: Problem };
+
+export async function preflight(
+  scratch: ScratchDatabase,
+  schema: readonly string[],
+  chunks: readonly (readonly Migration[])[],
+  ctx: ApplyContext,
+): Promise<PreflightResult> {
+  await scratch.reset(schema);
+  for (const [i, chunk] of chunks.entries()) {
+    try {
+      await scratch.batch(chunkStatements(chunk, i, ctx));
+    } catch (e) {
+      if (!(e instanceof D1QueryError)) throw e;
+      return { ok: false, problem: await locateFailure(scratch, schema, chunks, i, ctx, e.message) };
+    }
+  }
+  return { ok: true };
+}
+
+/**
+ * Replays up to the failing chunk one statement at a time (each its own
+ * transaction) to find the statement D1 rejects. Only runs on the failure path.
+ */
+export async function locateFailure(
+  scratch: ScratchDatabase,
+  schema: readonly string[],
+  chunks: readonly (readonly Migration[])[],
+  failing: number,
+  ctx: ApplyContext,
+  batchMessage: string,
+): Promise<Problem> {
+  await scratch.reset(schema);
+  for (let i = 0; i < failing; i++) await scratch.batch(chunkStatements(chunks[i]!, i, ctx));
+  if (failing === 0) await scratch.batch(bootstrapStatements(ctx));
+  for (const m of chunks[failing]!) {
+    const [ledgerRow, metaRow, ...rest] = migrationStatements(m, ctx);
+    await scratch.batch([ledgerRow!, metaRow!]);
+    const sqlStatements = rest.slice(0, -1);
+    for (const [k, stmt] of sqlStatements.entries()) {
+      try {
+        await scratch.batch([stmt]);
+      } catch (e) {
+        if (!(e instanceof D1QueryError)) throw e;
+        return sqlProblem(m, m.statements[k]!.line, e.message);
+      }
+    }
+  }
+  const first = chunks[failing]![0]!;
+  return sqlProblem(first, undefined, batchMessage);
+}
+
+function sqlProblem(m: Migration, line: number | undefined, message: string): Problem {
+  return {
+    severity: 'error',
+    code: 'E_PREFLIGHT_SQL',
+    file: m.path,
+    ...(line !== undefined ? { line } : {}),
+    message: `preflight failed: ${message}`,
+    hint: 'fix this statement; it was tried on a scratch copy of the schema and the environment was not changed',
+  };
+}

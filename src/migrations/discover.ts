@@ -1,0 +1,208 @@
+/**
+ * Turns the raw files of a migrations directory into ordered Migrations, collecting every naming
+ * and content problem at once (so one run shows the user everything to fix). Pure: reading the
+ * directory is read-migration-dir.ts's job.
+ *
+ * Files with a problem that makes their SQL unknowable (bad name, invalid UTF-8, orphan rollback)
+ * are left out of `migrations`; duplicates and empty files stay in, so lint still sees them.
+ * Callers must not apply anything while `problems` holds an error.
+ */
+import type { Problem } from '../problems.js';
+import { checksumOf } from './checksum.js';
+import { decodeUtf8 } from './decode-utf8.js';
+import { isSqlFileName, padNumber, parseMigrationName, suggestMigrationName, type ParsedName } from './migration-names.js';
+import { hasExecutableSql, splitStatements } from './split-statements.js';
+import type { Migration, RawFile, SqlFile } from './types.js';
+
+export interface DiscoverOptions {
+  /** Directory as shown to the user, relative to the project root, e.g. "migrations". */
+  dir: string;
+  /** Accept sparse numbering (e.g. timestamps, or deliberately removed migrations). */
+  allowGaps?: boolean;
+}
+
+export interface Discovered {
+  migrations: Migration[];
+  problems: Problem[];
+}
+
+export function discoverMigrations(files: RawFile[], opts: DiscoverOptions): Discovered {
+  const dir = opts.dir.replaceAll('\\', '/').replace(/\/+$/, '');
+  const pathOf = (name: string): string => (dir === '' || dir === '.' ? name : `${dir}/${name}`);
+  const problems: Problem[] = [];
+
+  const named: { raw: RawFile; parsed: ParsedName }[] = [];
+  const misnamed: RawFile[] = [];
+  for (const raw of [...files].sort((a, b) => compareNames(a.name, b.name))) {
+    if (!isSqlFileName(raw.name)) continue;
+    const parsed = parseMigrationName(raw.name);
+    if (parsed) named.push({ raw, parsed });
+    else misnamed.push(raw);
+  }
+  const forward = named.filter((f) => !f.parsed.isRollback);
+  const width = Math.max(4, ...forward.map((f) => f.parsed.id.length));
+  // Suggested numbers for unnumbered files skip every number already used, even by a misnamed file.
+  const used = new Set([...forward.map((f) => f.parsed.number), ...misnamed.map((f) => Number(/^\d+/.exec(f.name)?.[0] ?? NaN))]);
+  let next = Math.max(0, ...forward.map((f) => f.parsed.number)) + 1;
+  const takeNumber = (): string => {
+    while (used.has(next)) next++;
+    used.add(next);
+    return padNumber(next, width);
+  };
+
+  for (const raw of misnamed) {
+    const suggestion = suggestMigrationName(raw.name, takeNumber);
+    problems.push({
+      severity: 'error',
+      code: 'E_BAD_MIGRATION_NAME',
+      message: `'${raw.name}' does not follow the NNNN_slug.sql naming (slug: letters, digits, _ and -)`,
+      file: pathOf(raw.name),
+      files: [pathOf(raw.name)],
+      hint: `rename '${raw.name}' to ${suggestion}`,
+    });
+  }
+
+  const sqlFiles = new Map<string, SqlFile>();
+  for (const { raw } of named) {
+    const file = toSqlFile(raw, pathOf(raw.name), problems);
+    if (file) sqlFiles.set(raw.name, file);
+  }
+
+  const migrations: Migration[] = [];
+  for (const { raw, parsed } of forward) {
+    const file = sqlFiles.get(raw.name);
+    if (file) migrations.push({ ...file, number: parsed.number, id: parsed.id, slug: parsed.slug });
+  }
+  for (const { raw, parsed } of named.filter((f) => f.parsed.isRollback)) {
+    const owner = migrations.find((m) => m.name === parsed.baseName);
+    const rollback = sqlFiles.get(raw.name);
+    if (owner && rollback) owner.rollback = rollback;
+    else if (!owner && !forward.some((f) => f.raw.name === parsed.baseName)) problems.push(orphanRollback(raw.name, parsed, forward, pathOf));
+  }
+
+  problems.push(...duplicateNumbers(forward, pathOf, takeNumber));
+  if (!opts.allowGaps) problems.push(...numberingGaps(forward, pathOf, width));
+  const widthProblem = nameOrderProblem(forward.map((f) => f.raw.name), pathOf);
+  if (widthProblem) problems.push(widthProblem);
+
+  migrations.sort((a, b) => a.number - b.number || compareNames(a.name, b.name));
+  return { migrations, problems };
+}
+
+/** Code-unit order, like wrangler's toSorted(): locale order would differ on case and punctuation. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function toSqlFile(raw: RawFile, path: string, problems: Problem[]): SqlFile | undefined {
+  const decoded = decodeUtf8(raw.bytes);
+  if (!decoded.ok) {
+    problems.push({
+      severity: 'error',
+      code: 'E_INVALID_UTF8',
+      message: `${raw.name} is not valid UTF-8 (first bad byte on line ${decoded.line})`,
+      file: path,
+      line: decoded.line,
+      files: [path],
+      hint: 're-save the file as UTF-8',
+    });
+    return undefined;
+  }
+  const sql = decoded.text;
+  if (!hasExecutableSql(sql)) {
+    problems.push({
+      severity: 'error',
+      code: 'E_EMPTY_FILE',
+      message: `${raw.name} contains no SQL statements (it is empty or only comments)`,
+      file: path,
+      files: [path],
+      hint: /\.rollback\.sql$/.test(raw.name)
+        ? 'write the statements that undo the migration, or delete the rollback file'
+        : 'add the migration\'s SQL, or delete the file if it is not needed',
+    });
+  }
+  return { name: raw.name, path, sql, checksum: checksumOf(sql), statements: splitStatements(sql) };
+}
+
+type Forward = { raw: RawFile; parsed: ParsedName }[];
+
+function orphanRollback(name: string, parsed: ParsedName, forward: Forward, pathOf: (n: string) => string): Problem {
+  const sameNumber = forward.find((f) => f.parsed.number === parsed.number);
+  const path = pathOf(name);
+  return {
+    severity: 'error',
+    code: 'E_ORPHAN_ROLLBACK',
+    message: `${name} has no migration ${parsed.baseName} to roll back`,
+    file: path,
+    files: sameNumber ? [path, pathOf(sameNumber.raw.name)] : [path],
+    hint: sameNumber
+      ? `rename '${name}' to ${sameNumber.raw.name.replace(/\.sql$/, '.rollback.sql')}`
+      : `add ${parsed.baseName}, or delete '${name}'`,
+  };
+}
+
+function duplicateNumbers(forward: Forward, pathOf: (n: string) => string, takeNumber: () => string): Problem[] {
+  const byNumber = new Map<number, string[]>();
+  for (const { raw, parsed } of forward) byNumber.set(parsed.number, [...(byNumber.get(parsed.number) ?? []), raw.name]);
+  const problems: Problem[] = [];
+  for (const [number, names] of byNumber) {
+    if (names.length < 2) continue;
+    const paths = names.map(pathOf);
+    const renames = names.slice(1).map((n) => `'${n}' to ${n.replace(/^\d+/, takeNumber())}`);
+    problems.push({
+      severity: 'error',
+      code: 'E_DUPLICATE_NUMBER',
+      message: `migration number ${number} is used by ${names.length} files: ${paths.join(', ')}`,
+      file: paths[0]!,
+      files: paths,
+      hint: `give each migration its own number, e.g. rename ${renames.join(', ')} (if it has not been applied anywhere yet)`,
+    });
+  }
+  return problems;
+}
+
+function numberingGaps(forward: Forward, pathOf: (n: string) => string, width: number): Problem[] {
+  const numbers = [...new Set(forward.map((f) => f.parsed.number))].sort((a, b) => a - b);
+  const namesOf = (n: number): string[] => forward.filter((f) => f.parsed.number === n).map((f) => f.raw.name);
+  const problems: Problem[] = [];
+  for (let k = 1; k < numbers.length; k++) {
+    const before = numbers[k - 1]!;
+    const after = numbers[k]!;
+    if (after - before <= 1) continue;
+    const missingCount = after - before - 1;
+    const missing =
+      missingCount <= 5
+        ? Array.from({ length: missingCount }, (_, j) => padNumber(before + 1 + j, width)).join(', ')
+        : `${padNumber(before + 1, width)} to ${padNumber(after - 1, width)}`;
+    const beforePaths = namesOf(before).map(pathOf);
+    const afterPaths = namesOf(after).map(pathOf);
+    const paths = [...beforePaths, ...afterPaths];
+    problems.push({
+      severity: 'error',
+      code: 'E_NUMBERING_GAP',
+      message: `migration numbering jumps from ${beforePaths.join(', ')} to ${afterPaths.join(', ')}: ${missing} missing`,
+      file: afterPaths[0]!,
+      files: paths,
+      hint: `renumber the migrations after the gap (e.g. ${namesOf(after)[0]} to ${padNumber(before + 1, width)}), restore the missing file(s), or set allowGaps if sparse numbers are intended`,
+    });
+  }
+  return problems;
+}
+
+/** wrangler applies migrations in file-name order; mixed number widths can make that differ from ours. */
+function nameOrderProblem(names: string[], pathOf: (n: string) => string): Problem | undefined {
+  const byName = [...names].sort(compareNames);
+  const byNumber = [...names].sort((a, b) => Number(a.split('_')[0]) - Number(b.split('_')[0]) || compareNames(a, b));
+  const at = byName.findIndex((n, k) => n !== byNumber[k]);
+  if (at === -1) return undefined;
+  const first = byNumber[at]!;
+  const second = byName[at]!;
+  return {
+    severity: 'warning',
+    code: 'W_NUMBER_WIDTH',
+    message: `migration numbers have different widths, so name order (used by wrangler d1 migrations apply) runs ${second} before ${first}`,
+    file: pathOf(second),
+    files: [pathOf(first), pathOf(second)],
+    hint: 'pad all numbers to the same width (e.g. 0009_x.sql, 0010_y.sql)',
+  };
+}
