@@ -70,7 +70,7 @@ export function parseYamlSource(text: string, file: string): YamlParse {
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
   const lineAt = (offset: number): number => counter.linePos(offset).line;
 
-  if (doc.errors.length > 0) return { problems: syntaxProblems(doc, file, lineAt) };
+  if (doc.errors.length > 0) return { problems: syntaxProblems(doc, text, file, lineAt) };
 
   const root = doc.contents;
   if (!isMap(root)) {
@@ -145,11 +145,15 @@ function rangeStart(node: unknown): number | undefined {
   return (node as Node | null | undefined)?.range?.[0];
 }
 
-function syntaxProblems(doc: Document, file: string, lineAt: (offset: number) => number): Problem[] {
+function syntaxProblems(doc: Document, text: string, file: string, lineAt: (offset: number) => number): Problem[] {
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const err of doc.errors) {
-    const line = err.linePos?.[0]?.line ?? lineAt(err.pos[0]);
+    let line = err.linePos?.[0]?.line ?? lineAt(err.pos[0]);
+    // yaml notices an unclosed quote at the end of the file; the user needs the line that opened it.
+    const quote = err.code === 'MISSING_CHAR' ? /Missing closing (["'])quote/.exec(err.message)?.[1] : undefined;
+    const opened = quote ? text.lastIndexOf(quote, err.pos[0] - 1) : -1;
+    if (opened >= 0) line = lineAt(opened);
     let message = err.message.split(/ at line \d+, column \d+/)[0]!;
     let code = 'E_CONFIG_YAML';
     let hint = 'fix the YAML syntax (indent with spaces, quote values that contain ": " or "#")';

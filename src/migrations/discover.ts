@@ -29,6 +29,7 @@ export interface Discovered {
 export function discoverMigrations(files: RawFile[], opts: DiscoverOptions): Discovered {
   const dir = opts.dir.replaceAll('\\', '/').replace(/\/+$/, '');
   const pathOf = (name: string): string => (dir === '' || dir === '.' ? name : `${dir}/${name}`);
+  const pathOfRaw = (raw: RawFile): string => pathOf(raw.subdir ? `${raw.subdir}/${raw.name}` : raw.name);
   const problems: Problem[] = [];
 
   const named: { raw: RawFile; parsed: ParsedName }[] = [];
@@ -36,7 +37,8 @@ export function discoverMigrations(files: RawFile[], opts: DiscoverOptions): Dis
   for (const raw of [...files].sort((a, b) => compareNames(a.name, b.name))) {
     if (!isSqlFileName(raw.name)) continue;
     const parsed = parseMigrationName(raw.name);
-    if (parsed) named.push({ raw, parsed });
+    if (parsed && raw.subdir && !parsed.isRollback) problems.push(forwardInRollbackDir(pathOfRaw(raw), pathOf(raw.name)));
+    else if (parsed) named.push({ raw, parsed });
     else misnamed.push(raw);
   }
   const forward = named.filter((f) => !f.parsed.isRollback);
@@ -56,28 +58,30 @@ export function discoverMigrations(files: RawFile[], opts: DiscoverOptions): Dis
       severity: 'error',
       code: 'E_BAD_MIGRATION_NAME',
       message: `'${raw.name}' does not follow the NNNN_slug.sql naming (slug: letters, digits, _ and -)`,
-      file: pathOf(raw.name),
-      files: [pathOf(raw.name)],
+      file: pathOfRaw(raw),
+      files: [pathOfRaw(raw)],
       hint: `rename '${raw.name}' to ${suggestion}`,
     });
   }
 
-  const sqlFiles = new Map<string, SqlFile>();
+  const sqlFiles = new Map<RawFile, SqlFile>();
   for (const { raw } of named) {
-    const file = toSqlFile(raw, pathOf(raw.name), problems);
-    if (file) sqlFiles.set(raw.name, file);
+    const file = toSqlFile(raw, pathOfRaw(raw), problems);
+    if (file) sqlFiles.set(raw, file);
   }
 
   const migrations: Migration[] = [];
   for (const { raw, parsed } of forward) {
-    const file = sqlFiles.get(raw.name);
+    const file = sqlFiles.get(raw);
     if (file) migrations.push({ ...file, number: parsed.number, id: parsed.id, slug: parsed.slug });
   }
   for (const { raw, parsed } of named.filter((f) => f.parsed.isRollback)) {
     const owner = migrations.find((m) => m.name === parsed.baseName);
-    const rollback = sqlFiles.get(raw.name);
-    if (owner && rollback) owner.rollback = rollback;
-    else if (!owner && !forward.some((f) => f.raw.name === parsed.baseName)) problems.push(orphanRollback(raw.name, parsed, forward, pathOf));
+    const rollback = sqlFiles.get(raw);
+    if (owner && rollback && owner.rollback) problems.push(twoRollbacks(owner.rollback.path, rollback.path));
+    else if (owner && rollback) owner.rollback = rollback;
+    else if (!owner && !forward.some((f) => f.raw.name === parsed.baseName)) problems.push(orphanRollback(raw.name, parsed, forward, (n) => (n === raw.name ? pathOfRaw(raw) : pathOf(n))));
+    if (rollback && !raw.subdir) problems.push(rollbackVisibleToWrangler(rollback.path, pathOf(`rollback/${raw.name}`)));
   }
 
   problems.push(...duplicateNumbers(forward, pathOf, takeNumber));
@@ -87,6 +91,42 @@ export function discoverMigrations(files: RawFile[], opts: DiscoverOptions): Dis
 
   migrations.sort((a, b) => a.number - b.number || compareNames(a.name, b.name));
   return { migrations, problems };
+}
+
+function forwardInRollbackDir(path: string, proper: string): Problem {
+  return {
+    severity: 'error',
+    code: 'E_FORWARD_IN_ROLLBACK_DIR',
+    message: `${path} is a forward migration inside the rollback folder`,
+    file: path,
+    files: [path],
+    hint: `move it to ${proper}, or name it NNNN_slug.rollback.sql if it undoes a migration`,
+  };
+}
+
+function twoRollbacks(a: string, b: string): Problem {
+  return {
+    severity: 'error',
+    code: 'E_DUPLICATE_ROLLBACK',
+    message: `two rollback files for one migration: ${a} and ${b}`,
+    file: b,
+    files: [a, b],
+    hint: 'keep one of them (the rollback/ folder is the one wrangler ignores)',
+  };
+}
+
+/**
+ * wrangler d1 migrations apply runs every top-level .sql file as a migration, so a
+ * rollback file beside the migrations would be applied forward by wrangler.
+ */
+function rollbackVisibleToWrangler(path: string, safe: string): Problem {
+  return {
+    severity: 'warning',
+    code: 'W_ROLLBACK_VISIBLE_TO_WRANGLER',
+    message: `${path} sits where 'wrangler d1 migrations apply' would run it as a forward migration`,
+    file: path,
+    hint: `move it to ${safe}: promote reads rollback files there too, and wrangler does not`,
+  };
 }
 
 /** Code-unit order, like wrangler's toSorted(): locale order would differ on case and punctuation. */

@@ -18,6 +18,8 @@ export { identifierOf, keywordOf, leadingKeywords, tokenize, type Token, type To
 export { parseMigrationName, suggestMigrationName, type ParsedName } from './migration-names.js';
 export { ALLOWED_PRAGMAS, ALLOWED_VIRTUAL_TABLE_MODULES, MAX_STATEMENT_BYTES, isLedgerTable } from './statement-rules.js';
 
+export const ROLLBACK_SUBDIR = 'rollback';
+
 export interface LoadedMigrations {
   /** False when the directory does not exist (then migrations and problems are empty). */
   found: boolean;
@@ -30,7 +32,11 @@ export interface LoadedMigrations {
 export async function loadMigrations(root: string, dir: string, opts: { allowGaps?: boolean } = {}): Promise<LoadedMigrations> {
   const read = await readMigrationDir(root, dir);
   if (read === null) return { found: false, migrations: [], problems: [] };
-  const discovered = discoverMigrations(read.files, { dir, ...(opts.allowGaps !== undefined ? { allowGaps: opts.allowGaps } : {}) });
+  // Rollback files may live in <dir>/rollback/, where wrangler never looks.
+  const rollbacks = await readMigrationDir(root, `${dir}/${ROLLBACK_SUBDIR}`);
+  const files = [...read.files, ...(rollbacks?.files ?? []).map((f) => ({ ...f, subdir: ROLLBACK_SUBDIR }))];
+  read.problems.push(...(rollbacks?.problems ?? []));
+  const discovered = discoverMigrations(files, { dir, ...(opts.allowGaps !== undefined ? { allowGaps: opts.allowGaps } : {}) });
   return {
     found: true,
     migrations: discovered.migrations,

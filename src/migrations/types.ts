@@ -39,4 +39,9 @@ export interface Migration extends SqlFile {
 export interface RawFile {
   name: string;
   bytes: Uint8Array;
+  /**
+   * Subfolder of the migrations directory the file came from, when not its top
+   * level: only "rollback" (rollback files wrangler cannot mistake for migrations).
+   */
+  subdir?: string;
 }
