@@ -50,45 +50,56 @@ export async function main(
   streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const first = argv.find((a) => !a.startsWith('-'));
-  const name = first !== undefined && first in COMMANDS && first !== 'promote' ? first : 'promote';
-  const command = COMMANDS[name]!;
+  // Parse once with every option known, so global options may stand before the
+  // command and option values are never mistaken for it; then check what the
+  // command accepts.
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...GLOBAL_OPTIONS, ...command.options },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: [...argv], options: ALL_OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     streams.stderr.write(`promote: ${(e as Error).message}\nRun 'promote --help' for usage.\n`);
     return 2;
   }
-  const positionals = parsed.positionals;
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const output = createOutput({ json: Boolean(values.json), noColor: Boolean(values['no-color']) }, streams, env);
+  const [first, ...rest] = parsed.positionals;
+  if (first !== undefined && (!(first in COMMANDS) || first === 'promote')) {
+    const near = closestCommand(first);
+    output.err(`promote: unknown command '${first}'${near ? ` (did you mean '${near}'?)` : ''}. Run 'promote --help' for usage.`);
+    return 2;
+  }
+  const name = first ?? 'promote';
+  const command = COMMANDS[name]!;
+  const allowed = new Set([...Object.keys(GLOBAL_OPTIONS), ...Object.keys(command.options ?? {})]);
+  const misplaced = Object.keys(values).filter((k) => !allowed.has(k));
+  if (misplaced.length > 0 && !values.help) {
+    output.err(`promote: ${first ?? 'promote --to'} does not take --${misplaced.join(', --')}. Run 'promote ${first ?? ''} --help'.`.replace('  ', ' '));
+    return 2;
+  }
   if (values.version) {
     output.out(readVersion());
     return 0;
   }
-  if (values.help) {
-    output.out(name === 'promote' && !values.to ? HELP : (COMMAND_HELP[name] ?? HELP));
-    return 0;
-  }
-  const rest = name === 'promote' ? positionals : positionals.slice(1);
-  if (name === 'promote' && (rest.length > 0 || values.to === undefined)) {
-    if (rest.length > 0) {
-      output.err(`promote: unknown command '${rest[0]}'. Commands: ${Object.keys(COMMANDS).filter((c) => c !== 'promote').join(', ')}`);
-      return 2;
-    }
-    output.out(HELP);
-    return values.to === undefined && argv.length === 0 ? 0 : 2;
+  if (values.help || (name === 'promote' && values.to === undefined)) {
+    output.out(name === 'promote' ? HELP : (COMMAND_HELP[name] ?? HELP));
+    // bare `promote` is a request for help; `promote --dry-run` without --to is a mistake
+    return values.help || argv.length === 0 ? 0 : 2;
   }
   const root = resolve(String(values.cwd ?? '.'));
   const mod = await command.load();
   const { runCommand } = await import('./run-command.js');
   return runCommand(() => mod.run({ root, output, env, values, positionals: rest }), output);
+}
+
+const ALL_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.assign(
+  {},
+  GLOBAL_OPTIONS,
+  ...Object.values(COMMANDS).map((c) => c.options ?? {}),
+);
+
+function closestCommand(word: string): string | undefined {
+  const names = Object.keys(COMMANDS).filter((c) => c !== 'promote');
+  return names.find((c) => c.startsWith(word.slice(0, 3)) && Math.abs(c.length - word.length) <= 2);
 }
 
 function readVersion(): string {

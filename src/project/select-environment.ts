@@ -1,5 +1,5 @@
 /** Resolves --env / --to names against the project, with a did-you-mean. */
-import { closest, distance } from 'fastest-levenshtein';
+import { didYouMean } from '../config/did-you-mean.js';
 import type { LoadedEnvironment, Project } from '../config/schema.js';
 import { InvalidInputError } from '../errors.js';
 
@@ -7,8 +7,8 @@ export function selectEnvironment(project: Project, name: string, flag: string):
   const env = project.environments.get(name);
   if (env) return env;
   const names = [...project.environments.keys()];
-  const near = names.length > 0 ? closest(name, names) : undefined;
-  const suggestion = near && distance(near, name) <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean '${near}'?)` : '';
+  const near = didYouMean(name, names);
+  const suggestion = near ? ` (did you mean '${near}'?)` : '';
   throw new InvalidInputError([
     {
       severity: 'error',

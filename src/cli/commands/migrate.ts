@@ -1,5 +1,5 @@
-import { InvalidInputError, RunError } from '../../errors.js';
-import { MigrationBatchError, applyChunks, type ApplyContext } from '../../ledger/apply.js';
+import { InvalidInputError, LockedError, RunError } from '../../errors.js';
+import { MigrationBatchError, applyChunks, isConcurrentApply, type ApplyContext } from '../../ledger/apply.js';
 import { readDatabaseState, schemaSql } from '../../ledger/ledger.js';
 import { locateFailure, preflight } from '../../ledger/preflight.js';
 import { chunkMigrations } from '../../migrations/plan.js';
@@ -81,6 +81,12 @@ async function applyOrExplain(
     return await applyChunks(conn, w.chunks, w.ctx, onApplied);
   } catch (e) {
     if (!(e instanceof MigrationBatchError)) throw e;
+    if (isConcurrentApply(e.d1Message, w.d.ledgerTable)) {
+      throw new LockedError(
+        `another run applied ${e.chunk.map((m) => m.name).join(', ')} to ${conn.label} at the same time; this run applied none of them`,
+        'run promote status to see where the database is; nothing was applied twice',
+      );
+    }
     const now = await readDatabaseState(conn, w.d.ledgerTable);
     const remaining = w.chunks.slice(e.chunkIndex);
     const problem = await locateFailure(runtime.scratch(w.d.binding), schemaSql(now.schema), remaining, 0, { ...w.ctx, adopt: [] }, e.d1Message);

@@ -28,8 +28,10 @@ export async function run({ root, output, values, positionals }: CommandContext)
   const created = [`${dir}/${names.sql}`];
   await writeFile(join(abs, names.sql), `${header}-- ${slug}: write the forward SQL below (promote validate rejects a file with no statements).\n\n`, { flag: 'wx' });
   if (values.rollback) {
-    await writeFile(join(abs, names.rollback), `-- Rollback of ${names.sql}: undo it, newest change first.\n\n`, { flag: 'wx' });
-    created.push(`${dir}/${names.rollback}`);
+    // In rollback/, where `wrangler d1 migrations apply` never looks (it would run it forward).
+    await mkdir(join(abs, 'rollback'), { recursive: true });
+    await writeFile(join(abs, 'rollback', names.rollback), `-- Rollback of ${names.sql}: undo it, newest change first.\n\n`, { flag: 'wx' });
+    created.push(`${dir}/rollback/${names.rollback}`);
   }
   if (output.json) output.out(JSON.stringify({ type: 'new', created }));
   else for (const f of created) output.out(`created ${f}`);

@@ -1,0 +1,431 @@
+#!/usr/bin/env node
+// `npm run bench`: promote vs wrangler vs the raw Miniflare limit, measured side
+// by side in one run. Every figure is wall clock of a child process, from spawn
+// to exit; each is reported as min and median over several runs, and ratios are
+// computed from the medians (min-based ratios are shown beside them).
+//
+//   node bench/run.js [--runs N] [--quick] [--wrangler-runs N] [--growth-runs N] [--skip-wrangler] [--keep]
+//
+// Writes bench/results.json. Exit code 1 when any child failed (its stderr is printed).
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ChildError, runChild } from './lib/child.js';
+import { resetState, writeProject } from './lib/project.js';
+import { median, min, summarize } from './lib/stats.js';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(BENCH, '..');
+const PROMOTE = join(REPO, 'bin', 'promote.js');
+const WRANGLER = join(REPO, 'node_modules', '.bin', process.platform === 'win32' ? 'wrangler.cmd' : 'wrangler');
+const RAW = join(BENCH, 'lib', 'raw-exec.js');
+const NODE = process.execPath;
+const CHILD_ENV = { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
+const TIMEOUT = { wrangler: 300_000, other: 60_000, large: 180_000 };
+
+// ---------------------------------------------------------------- options
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'wrangler-runs': { type: 'string' },
+    'growth-runs': { type: 'string' },
+    'fast-runs': { type: 'string' },
+    'skip-wrangler': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log(
+    'usage: node bench/run.js [--runs N] [--quick] [--wrangler-runs N] [--growth-runs N] [--fast-runs N] [--skip-wrangler] [--keep]\n' +
+      '  --runs N           runs per figure (default 5; --quick: 2)\n' +
+      '  --wrangler-runs N  runs of `wrangler d1 migrations apply` (default 2; --quick: 1)\n' +
+      '  --growth-runs N    runs per size in "how it grows" (default 2)\n' +
+      '  --fast-runs N      runs of --help / --version (default 7)\n' +
+      '  --skip-wrangler    leave wrangler out (its apply takes ~45-90 s per run)\n' +
+      '  --keep             keep the temp projects',
+  );
+  process.exit(0);
+}
+const int = (v, d) => {
+  if (v === undefined) return d;
+  const n = Number.parseInt(v, 10);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got ${v}`);
+  return n;
+};
+const RUNS = int(opts.runs, opts.quick ? 2 : 5);
+const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opts.quick ? 1 : Math.min(2, RUNS));
+const GROWTH_RUNS = int(opts['growth-runs'], 2);
+const FAST_RUNS = int(opts['fast-runs'], 7);
+
+// ---------------------------------------------------------------- bookkeeping
+const rows = []; // table rows, in print order
+const figures = {}; // name -> summary, for results.json
+const failures = [];
+const tempDirs = [];
+
+function versionOf(pkg) {
+  try {
+    return JSON.parse(readFileSync(join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const cpus = os.cpus();
+const machine = {
+  cpu: cpus[0]?.model?.trim() ?? 'unknown',
+  cores: cpus.length,
+  node: process.version,
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+  loadAverageAtStart: os.loadavg().map((x) => +x.toFixed(2)),
+  date: new Date().toISOString(),
+  wrangler: versionOf('wrangler'),
+  miniflare: versionOf('miniflare'),
+};
+
+function tempProject(label, count) {
+  const dir = mkdtempSync(join(os.tmpdir(), `promote-bench-${label}-`));
+  tempDirs.push(dir);
+  writeProject(dir, count);
+  return dir;
+}
+
+function cleanup() {
+  if (opts.keep) {
+    if (tempDirs.length) console.error(`kept: ${tempDirs.join(' ')}`);
+    return;
+  }
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+function fail(name, e) {
+  const message = e instanceof ChildError ? e.message : (e?.stack ?? String(e));
+  failures.push({ figure: name, message });
+  log(`\n!! ${name} failed:\n${message}\n`);
+}
+
+/** Records a timing figure (samples in ms). */
+function addFigure(name, samples, { target, verdict, note, key = name } = {}) {
+  if (samples.length === 0) {
+    rows.push({ name, runs: '0', min: 'ERROR', median: 'ERROR', target: target?.label ?? '', verdict: 'ERROR' });
+    return undefined;
+  }
+  const s = summarize(samples);
+  figures[key] = { ...s, unit: 'ms', ...(note ? { note } : {}) };
+  let v = '';
+  if (target) {
+    v = s.median <= target.maxMs ? 'PASS' : 'MISS';
+    figures[key].target = target.label;
+    figures[key].verdict = v;
+  }
+  rows.push({ name, runs: String(s.runs), min: fmtS(s.min), median: fmtS(s.median), target: target?.label ?? '', verdict: verdict ?? v });
+  return s;
+}
+
+/** Records a ratio a/b (from medians, and from mins) against a target. */
+function addRatio(name, a, b, { atLeast, atMost, key = name }) {
+  if (!a || !b) {
+    rows.push({ name, runs: '-', min: 'n/a', median: 'n/a', target: '', verdict: 'ERROR' });
+    return;
+  }
+  const med = a.median / b.median;
+  const mn = a.min / b.min;
+  let target = '';
+  let verdict = '';
+  if (atLeast !== undefined) {
+    target = `>= ${atLeast}x`;
+    verdict = med >= atLeast ? 'PASS' : 'MISS';
+  } else if (atMost !== undefined) {
+    target = `<= ${atMost}x`;
+    verdict = med <= atMost ? 'PASS' : 'MISS';
+  }
+  figures[key] = { fromMedians: med, fromMins: mn, unit: 'x', target, verdict };
+  rows.push({ name, runs: '-', min: fmtX(mn), median: fmtX(med), target, verdict });
+}
+
+function addNote(name, minText, medianText, target = '', verdict = '') {
+  rows.push({ name, runs: '-', min: minText, median: medianText, target, verdict });
+}
+
+function section(title) {
+  rows.push({ section: title });
+  log(`\n== ${title}`);
+}
+
+const fmtS = (ms) => `${(ms / 1000).toFixed(3)} s`;
+const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
+const fmtX = (x) => `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}x`;
+
+// ---------------------------------------------------------------- children
+const promote = (args, cwd, timeoutMs = TIMEOUT.other) => runChild(NODE, [PROMOTE, ...args], { cwd: REPO, env: CHILD_ENV, timeoutMs });
+const wrangler = (args, cwd, timeoutMs = TIMEOUT.other) => runChild(WRANGLER, args, { cwd, env: CHILD_ENV, timeoutMs });
+const raw = (dir, mode = 'exec', extra = []) =>
+  runChild(NODE, [RAW, join(dir, 'migrations'), join(dir, '.raw', 'd1'), mode, ...extra], { cwd: dir, env: CHILD_ENV, timeoutMs: TIMEOUT.other });
+
+function parseLastJson(stdout) {
+  const line = stdout.trim().split('\n').filter(Boolean).at(-1);
+  return JSON.parse(line);
+}
+
+async function appliedByPromote(dir) {
+  const { stdout } = await promote(['status', '--json', '--cwd', dir], dir);
+  const s = JSON.parse(stdout);
+  const db = s.environments.find((e) => e.name === 'dev').databases.find((d) => d.binding === 'DB');
+  return { applied: db.applied.length, pending: db.pending.length };
+}
+
+/** Rotates the order of `items` by `round`, so no tool always runs first (or right after another). */
+const rotate = (items, round) => items.map((_, i) => items[(i + round) % items.length]);
+
+// ---------------------------------------------------------------- 1. apply 200 migrations
+async function applyTwoHundred() {
+  section(`1. apply 200 small migrations locally (fresh state each run; ${RUNS} runs, wrangler ${WRANGLER_RUNS})`);
+  const dir = tempProject('200', 200);
+  const samples = { promote: [], wrangler: [], raw: [], rawInProcess: [], rawImport: [], rawExec: [] };
+  const verified = { promote: false, wrangler: false, raw: false };
+  let savedWranglerState;
+  let broken = new Set();
+
+  const tasks = {
+    async promote() {
+      resetState(dir);
+      const r = await promote(['migrate', '--env', 'dev', '--cwd', dir], dir);
+      samples.promote.push(r.ms);
+      if (!verified.promote) {
+        const { applied, pending } = await appliedByPromote(dir);
+        if (applied !== 200 || pending !== 0) throw new Error(`promote status after migrate: ${applied} applied, ${pending} pending (expected 200, 0)`);
+        verified.promote = true;
+        log(`   verified: promote status --json reports 200 applied, 0 pending`);
+      }
+    },
+    async raw() {
+      resetState(dir);
+      const r = await raw(dir);
+      const j = parseLastJson(r.stdout);
+      samples.raw.push(r.ms);
+      samples.rawInProcess.push(j.startMs + j.execMs);
+      samples.rawImport.push(j.importMs);
+      samples.rawExec.push(j.execMs);
+      if (!verified.raw) {
+        const v = parseLastJson((await raw(dir, 'count')).stdout);
+        if (v.tables !== 200) throw new Error(`raw exec created ${v.tables} tables, expected 200`);
+        verified.raw = true;
+        log(`   verified: raw exec created 200 tables (${j.statements} statements)`);
+      }
+    },
+    async wrangler() {
+      resetState(dir);
+      const r = await wrangler(['d1', 'migrations', 'apply', 'DB', '--local'], dir, TIMEOUT.wrangler);
+      samples.wrangler.push(r.ms);
+      if (!verified.wrangler) {
+        const okLines = r.stdout.split('\n').filter((l) => /\d{4}_t\d+\.sql\s*│\s*✅/.test(l)).length;
+        if (okLines !== 200) throw new Error(`wrangler reported ${okLines} migrations applied (✅), expected 200\n${r.stdout.slice(-2000)}`);
+        verified.wrangler = true;
+        log(`   verified: wrangler reported 200 migrations ✅`);
+      }
+      if (!savedWranglerState) {
+        savedWranglerState = mkdtempSync(join(os.tmpdir(), 'promote-bench-wrangler-state-'));
+        tempDirs.push(savedWranglerState);
+        cpSync(join(dir, '.wrangler'), join(savedWranglerState, '.wrangler'), { recursive: true });
+      }
+    },
+  };
+
+  for (let round = 0; round < RUNS; round++) {
+    const names = ['promote', 'raw', ...(round < WRANGLER_RUNS ? ['wrangler'] : [])];
+    for (const name of rotate(names, round)) {
+      if (broken.has(name)) continue;
+      log(`   round ${round + 1}/${RUNS}: ${name}`);
+      try {
+        await tasks[name]();
+        const last = samples[name].at(-1);
+        log(`     ${fmtS(last)}`);
+      } catch (e) {
+        broken.add(name);
+        fail(`1. ${name}`, e);
+      }
+    }
+  }
+
+  const p = addFigure('promote migrate (200)', samples.promote, { key: 'apply200.promote' });
+  const w = addFigure(`wrangler d1 migrations apply (200)`, samples.wrangler, {
+    key: 'apply200.wrangler',
+    note: `${WRANGLER_RUNS} run(s): wrangler is slow, so it runs fewer times`,
+  });
+  const r = addFigure('raw limit: node + Miniflare exec (process)', samples.raw, { key: 'apply200.rawProcess' });
+  addFigure('raw in-process (start+exec, excl. node+import)', samples.rawInProcess, { key: 'apply200.rawInProcess' });
+  if (samples.rawImport.length) {
+    figures['apply200.rawImport'] = { ...summarize(samples.rawImport), unit: 'ms', note: 'import("miniflare") inside the raw child' };
+    figures['apply200.rawExec'] = { ...summarize(samples.rawExec), unit: 'ms', note: 'the exec() call alone' };
+  }
+  addRatio('ratio wrangler / promote', w, p, { atLeast: 80, key: 'apply200.wranglerOverPromote' });
+  addRatio('ratio promote / raw (process)', p, r, { atMost: 2.2, key: 'apply200.promoteOverRaw' });
+  return { dir, savedWranglerState };
+}
+
+// ---------------------------------------------------------------- 2. start-up
+async function startUp({ dir, savedWranglerState }) {
+  section(`2. start-up (project with 200 migrations applied)`);
+  // One state both tools see as fully applied: promote's own (.promote) and wrangler's (.wrangler).
+  resetState(dir);
+  try {
+    await promote(['migrate', '--env', 'dev', '--cwd', dir], dir);
+    if (savedWranglerState) cpSync(join(savedWranglerState, '.wrangler'), join(dir, '.wrangler'), { recursive: true });
+  } catch (e) {
+    fail('2. preparing the applied project', e);
+  }
+
+  const cases = [
+    { name: 'promote --help', key: 'startup.promoteHelp', runs: FAST_RUNS, run: () => promote(['--help'], dir), target: { maxMs: 150, label: '<= 0.15 s' } },
+    { name: 'promote status (200 applied)', key: 'startup.promoteStatus', runs: RUNS, run: () => promote(['status', '--cwd', dir], dir) },
+    ...(opts['skip-wrangler']
+      ? []
+      : [
+          { name: 'wrangler --version', key: 'startup.wranglerVersion', runs: FAST_RUNS, run: () => wrangler(['--version'], dir) },
+          ...(savedWranglerState
+            ? [{ name: 'wrangler d1 migrations list (200 applied)', key: 'startup.wranglerList', runs: RUNS, run: () => wrangler(['d1', 'migrations', 'list', 'DB', '--local'], dir, TIMEOUT.large) }]
+            : []),
+        ]),
+  ];
+  const samples = new Map(cases.map((c) => [c.name, []]));
+  const broken = new Set();
+  const maxRuns = Math.max(...cases.map((c) => c.runs));
+  // Interleaved: round k runs every case that still needs a k-th sample.
+  for (let round = 0; round < maxRuns; round++) {
+    for (const c of rotate(cases, round)) {
+      if (round >= c.runs || broken.has(c.name)) continue;
+      try {
+        const r = await c.run();
+        samples.get(c.name).push(r.ms);
+      } catch (e) {
+        broken.add(c.name);
+        fail(`2. ${c.name}`, e);
+      }
+    }
+    log(`   round ${round + 1}/${maxRuns} done`);
+  }
+  for (const c of cases) addFigure(c.name, samples.get(c.name), { key: c.key, target: c.target });
+}
+
+// ---------------------------------------------------------------- 3. how it grows
+async function growth() {
+  const sizes = [10, 100, 1000];
+  section(`3. how it grows: promote migrate of ${sizes.join(' / ')} migrations (${GROWTH_RUNS} runs each)`);
+  const dirs = new Map(sizes.map((n) => [n, tempProject(String(n), n)]));
+  const samples = new Map(sizes.map((n) => [n, []]));
+  const broken = new Set();
+  for (let round = 0; round < GROWTH_RUNS; round++) {
+    for (const n of rotate(sizes, round)) {
+      if (broken.has(n)) continue;
+      const dir = dirs.get(n);
+      resetState(dir);
+      try {
+        const r = await promote(['migrate', '--env', 'dev', '--cwd', dir, '--json'], dir, TIMEOUT.large);
+        const summary = parseLastJson(r.stdout);
+        const applied = summary.databases.reduce((k, d) => k + d.applied.length, 0);
+        if (applied !== n) throw new Error(`migrate --json reported ${applied} applied, expected ${n}`);
+        samples.get(n).push(r.ms);
+        log(`   round ${round + 1}/${GROWTH_RUNS}: ${n} migrations ${fmtS(r.ms)}`);
+      } catch (e) {
+        broken.add(n);
+        fail(`3. promote migrate (${n})`, e);
+      }
+    }
+  }
+  const s = new Map();
+  for (const n of sizes) {
+    const f = addFigure(`promote migrate (${n})`, samples.get(n), { key: `growth.${n}` });
+    if (f) {
+      s.set(n, f);
+      figures[`growth.${n}`].perMigrationMs = { min: f.min / n, median: f.median / n };
+      addNote(`  per migration (${n})`, fmtMs(f.min / n), fmtMs(f.median / n));
+    }
+  }
+  // Flat means: each extra migration costs about the same whatever the size. The
+  // fixed start-up dominates the small sizes, so compare marginal costs.
+  if (s.has(10) && s.has(100) && s.has(1000)) {
+    const marg = (a, b, k) => (s.get(b)[k] - s.get(a)[k]) / (b - a);
+    const small = { min: marg(10, 100, 'min'), median: marg(10, 100, 'median') };
+    const large = { min: marg(100, 1000, 'min'), median: marg(100, 1000, 'median') };
+    figures['growth.marginal'] = { unit: 'ms per migration', '10to100': small, '100to1000': large };
+    addNote('  marginal per migration 10 -> 100', fmtMs(small.min), fmtMs(small.median));
+    // Flat if the 100->1000 marginal is within 2x of the 10->100 one (+1 ms for noise).
+    const flat = large.median <= 2 * Math.max(small.median, 0) + 1;
+    figures['growth.marginal'].verdict = flat ? 'PASS' : 'MISS';
+    addNote('  marginal per migration 100 -> 1000', fmtMs(large.min), fmtMs(large.median), 'flat (<= 2x + 1 ms)', flat ? 'PASS' : 'MISS');
+  }
+}
+
+// ---------------------------------------------------------------- table
+function renderTable() {
+  const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
+  const body = rows.filter((r) => !r.section);
+  const w = {};
+  for (const k of Object.keys(head)) w[k] = Math.max(...[head, ...body].map((r) => String(r[k]).length));
+  const line = (r) =>
+    [r.name.padEnd(w.name), r.runs.padStart(w.runs), r.min.padStart(w.min), r.median.padStart(w.median), r.target.padEnd(w.target), r.verdict.padEnd(w.verdict)]
+      .join('  ')
+      .trimEnd();
+  const total = line(head).length;
+  const out = [
+    `promote benchmark  ${machine.date}`,
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; node ${machine.node}; load avg at start ${machine.loadAverageAtStart.join(' ')}`,
+    `tools: wrangler ${machine.wrangler}, miniflare ${machine.miniflare}; wall clock per child process, spawn to exit; ratios from medians (min column: from mins)`,
+    '',
+    line(head),
+    '-'.repeat(total),
+  ];
+  for (const r of rows) {
+    if (r.section) out.push('', r.section);
+    else out.push(line(r));
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) {
+    log('dist/ is missing: run `npm run bench` (it builds first) or `npx tsc -p tsconfig.build.json`');
+    return 1;
+  }
+  log(`promote bench: ${RUNS} runs, wrangler ${WRANGLER_RUNS}, growth ${GROWTH_RUNS}, fast ${FAST_RUNS}`);
+  const started = Date.now();
+  try {
+    const ctx = await applyTwoHundred();
+    await startUp(ctx);
+    await growth();
+  } catch (e) {
+    fail('harness', e);
+  } finally {
+    cleanup();
+  }
+  const table = renderTable();
+  console.log(`\n${table}\n`);
+  const results = {
+    machine,
+    options: { runs: RUNS, wranglerRuns: WRANGLER_RUNS, growthRuns: GROWTH_RUNS, fastRuns: FAST_RUNS, quick: opts.quick, skipWrangler: opts['skip-wrangler'] },
+    durationS: Math.round((Date.now() - started) / 1000),
+    figures,
+    table: rows,
+    failures,
+  };
+  writeFileSync(join(BENCH, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  log(`wrote bench/results.json (${results.durationS} s)`);
+  if (failures.length) log(`${failures.length} failure(s): ${failures.map((f) => f.figure).join(', ')}`);
+  return failures.length ? 1 : 0;
+}
+
+process.exitCode = await main();
