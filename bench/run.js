@@ -261,17 +261,20 @@ async function applyTwoHundred() {
   }
 
   const p = addFigure('promote migrate (200)', samples.promote, { key: 'apply200.promote' });
-  const w = addFigure(`wrangler d1 migrations apply (200)`, samples.wrangler, {
-    key: 'apply200.wrangler',
-    note: `${WRANGLER_RUNS} run(s): wrangler is slow, so it runs fewer times`,
-  });
+  const w = WRANGLER_RUNS
+    ? addFigure(`wrangler d1 migrations apply (200)`, samples.wrangler, {
+        key: 'apply200.wrangler',
+        note: `${WRANGLER_RUNS} run(s): wrangler is slow, so it runs fewer times`,
+      })
+    : undefined;
   const r = addFigure('raw limit: node + Miniflare exec (process)', samples.raw, { key: 'apply200.rawProcess' });
   addFigure('raw in-process (start+exec, excl. node+import)', samples.rawInProcess, { key: 'apply200.rawInProcess' });
   if (samples.rawImport.length) {
     figures['apply200.rawImport'] = { ...summarize(samples.rawImport), unit: 'ms', note: 'import("miniflare") inside the raw child' };
     figures['apply200.rawExec'] = { ...summarize(samples.rawExec), unit: 'ms', note: 'the exec() call alone' };
   }
-  addRatio('ratio wrangler / promote', w, p, { atLeast: 80, key: 'apply200.wranglerOverPromote' });
+  if (WRANGLER_RUNS) addRatio('ratio wrangler / promote', w, p, { atLeast: 80, key: 'apply200.wranglerOverPromote' });
+  else addNote('wrangler (skipped: --skip-wrangler)', '-', '-');
   addRatio('ratio promote / raw (process)', p, r, { atMost: 2.2, key: 'apply200.promoteOverRaw' });
   return { dir, savedWranglerState };
 }

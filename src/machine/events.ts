@@ -1,0 +1,79 @@
+/**
+ * What a promotion tells the world. Every transition of the machine becomes one
+ * of these; the terminal, the run journal, --json, Slack and GitHub are sinks
+ * fed by the same stream. JSON-serializable by construction.
+ */
+
+export const STEPS = ['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
+export type StepName = (typeof STEPS)[number];
+
+export type StageResult = 'promoted' | 'rolled-back' | 'failed' | 'skipped';
+export type RunResult = 'promoted' | 'rolled-back' | 'failed';
+
+/** What one health check attempt saw: the evidence carried into the journal and the terminal. */
+export interface CheckEvidence {
+  attempt: number;
+  ok: boolean;
+  status?: number;
+  latencyMs: number;
+  /** First 200 characters of the body, secrets redacted. */
+  bodyExcerpt?: string;
+  /** Why it failed: status mismatch, body mismatch, too slow, timeout, connection error. */
+  reason?: string;
+  /** true when the attempt got no answer at all (timeout / connection refused). */
+  noAnswer?: boolean;
+}
+
+export interface CheckResult {
+  name: string;
+  url: string;
+  ok: boolean;
+  /** Every attempt ended without an answer: the check could not decide, which counts as a failure. */
+  inconclusive: boolean;
+  reason?: string;
+  attempts: CheckEvidence[];
+  durationMs: number;
+}
+
+export interface StepDetail {
+  migrations?: string[];
+  bookmark?: string;
+  workerVersion?: string;
+  previousWorkerVersion?: string;
+  checks?: CheckResult[];
+  /** Time travel only: writes made between the bookmark and the restore are gone. */
+  lostWritesWindowMs?: number;
+  database?: 'time-travel' | 'down-migrations' | 'none';
+  message?: string;
+}
+
+interface Base {
+  runId: string;
+  /** ISO time of the event. */
+  at: string;
+}
+
+export type RunEvent =
+  | (Base & { type: 'run.started'; pipeline: string; to: string; stages: string[]; dryRun: boolean; resumed: boolean })
+  | (Base & { type: 'step.started'; stage: string; step: StepName })
+  | (Base & { type: 'step.succeeded'; stage: string; step: StepName; durationMs: number; detail?: StepDetail })
+  | (Base & { type: 'step.failed'; stage: string; step: StepName; durationMs: number; error: string; detail?: StepDetail })
+  | (Base & { type: 'stage.finished'; stage: string; result: StageResult; durationMs: number })
+  | (Base & { type: 'run.interrupted'; stage?: string; step?: StepName; message: string })
+  | (Base & { type: 'summary'; result: RunResult | 'interrupted'; exitCode: number; stages: StageSummary[]; durationMs: number; message?: string; action?: string });
+
+export interface StageSummary {
+  environment: string;
+  result: StageResult;
+  bookmark?: string;
+  migrations: string[];
+  durationMs: number;
+  workerVersion?: string;
+  lostWritesWindowMs?: number;
+}
+
+/** A sink receives every event in order. It must never throw into the promotion. */
+export interface RunSink {
+  write(event: RunEvent): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
