@@ -1,0 +1,111 @@
+/**
+ * Words for run events, shared by the plain and the live sink so CI logs and the
+ * terminal say the same thing. Pure: strings in, strings out, no color — the sinks
+ * decide how to paint them.
+ */
+import type { CheckResult, RunEvent, StageResult, StageSummary, StepDetail, StepName } from '../machine/events.js';
+
+type SummaryEvent = Extract<RunEvent, { type: 'summary' }>;
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.floor((ms % 60_000) / 1000);
+  return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
+}
+
+/** Errors can carry a wrangler stderr dump; a log line must stay one line. */
+export function oneLine(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' | ');
+}
+
+export function describeMigrations(names: readonly string[]): string {
+  if (names.length === 0) return 'no pending migrations';
+  return `${names.length} migration${names.length === 1 ? '' : 's'} (${names.join(', ')})`;
+}
+
+export function describeLostWrites(bookmark: string | undefined, windowMs: number): string {
+  return `writes after bookmark ${bookmark ?? '(unknown)'} are lost: ${formatDuration(windowMs)} window`;
+}
+
+/** What a finished step did, e.g. "3 migrations (a.sql, b.sql, c.sql)"; '' when there is nothing to say. */
+export function describeDetail(step: StepName, detail: StepDetail | undefined): string {
+  if (!detail) return '';
+  const parts: string[] = [];
+  if (detail.migrations) parts.push(describeMigrations(detail.migrations));
+  if (step === 'bookmark' && detail.bookmark) parts.push(`bookmark ${detail.bookmark}`);
+  if (detail.workerVersion) {
+    const was = detail.previousWorkerVersion ? ` (was ${detail.previousWorkerVersion})` : '';
+    parts.push(`version ${detail.workerVersion}${was}`);
+  }
+  if (detail.checks) {
+    const passed = detail.checks.filter((c) => c.ok).length;
+    parts.push(`${passed}/${detail.checks.length} checks passed`);
+  }
+  if (detail.database === 'time-travel') parts.push(`database restored to bookmark ${detail.bookmark ?? '(unknown)'}`);
+  if (detail.database === 'down-migrations') parts.push('database rolled back with down migrations');
+  if (detail.database === 'none') parts.push('database left as is');
+  if (detail.lostWritesWindowMs !== undefined) parts.push(describeLostWrites(detail.bookmark, detail.lostWritesWindowMs));
+  if (detail.message) parts.push(oneLine(detail.message));
+  return parts.join('; ');
+}
+
+export function failingChecks(detail: StepDetail | undefined): CheckResult[] {
+  return detail?.checks?.filter((c) => !c.ok) ?? [];
+}
+
+/**
+ * A failed check with the evidence of its last attempt, e.g.
+ * `GET /health: status 503, expected 200 (3 attempts, 412 ms, body "upstream down")`.
+ * The time shown is the last attempt's latency; the status is repeated only when the reason omits it.
+ */
+export function describeCheckFailure(check: CheckResult): string {
+  const last = check.attempts.at(-1);
+  let reason = check.reason ?? last?.reason ?? (check.inconclusive ? 'no answer' : 'failed');
+  if (check.inconclusive && !reason.includes('inconclusive')) reason = `inconclusive, ${reason}`;
+  const n = check.attempts.length;
+  const evidence = [`${n} attempt${n === 1 ? '' : 's'}`];
+  if (last) {
+    if (last.noAnswer || last.status === undefined) evidence.push(`no answer after ${formatDuration(last.latencyMs)}`);
+    else {
+      if (!reason.includes(String(last.status))) evidence.push(`status ${last.status}`);
+      evidence.push(formatDuration(last.latencyMs));
+    }
+    if (last.reason && last.reason !== reason) evidence.push(`last: ${oneLine(last.reason)}`);
+    // JSON quoting keeps a multi-line or quote-laden body on one readable line.
+    if (last.bodyExcerpt) evidence.push(`body ${JSON.stringify(last.bodyExcerpt)}`);
+  }
+  return `${check.name}: ${oneLine(reason)} (${evidence.join(', ')})`;
+}
+
+/** The lines explaining a failed step: one per failing check, else the error, then any other detail. */
+export function describeFailure(step: StepName, error: string, detail: StepDetail | undefined): string[] {
+  const checks = failingChecks(detail);
+  const lines = checks.length > 0 ? checks.map(describeCheckFailure) : [oneLine(error)];
+  const rest = describeDetail(step, detail ? { ...detail, checks: undefined } : undefined);
+  return rest ? [...lines, rest] : lines;
+}
+
+export function describeStageResult(result: StageResult): string {
+  return result === 'rolled-back' ? 'rolled back' : result;
+}
+
+export function describeStages(stages: readonly StageSummary[]): string {
+  return stages.map((s) => `${s.environment} ${describeStageResult(s.result)}`).join(', ');
+}
+
+export function describeRunResult(summary: SummaryEvent): string {
+  return summary.result === 'rolled-back' ? 'rolled back' : summary.result;
+}
+
+/** Lost-write windows of rolled-back stages: a person must know which writes to replay. */
+export function describeStageLosses(stages: readonly StageSummary[]): string[] {
+  return stages
+    .filter((s) => s.lostWritesWindowMs !== undefined)
+    .map((s) => `${s.environment}: ${describeLostWrites(s.bookmark, s.lostWritesWindowMs ?? 0)}`);
+}

@@ -1,0 +1,240 @@
+/**
+ * The terminal view: every stage with its steps, a spinner on the running step, and
+ * the evidence of a failed check right under it. The frame is redrawn in place by
+ * moving the cursor up over the previous one, so it is cut to the terminal's width
+ * (a wrapped line would break the count) and height (lines scrolled off cannot be
+ * reached again). The state is built from whatever events arrive, in any order: a
+ * resumed run may start mid-pipeline, without the earlier steps' events.
+ */
+import { paint, type Output, type Style } from '../cli/output.js';
+import type { RunEvent, RunSink, StageResult, StepName } from '../machine/events.js';
+import { describeDetail, describeFailure, describeRunResult, describeStageLosses, describeStages, formatDuration, oneLine } from './describe.js';
+
+export interface LiveStream {
+  write(s: string): unknown;
+  columns?: number;
+  rows?: number;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const STEP_COLUMN = 9;
+const DEFAULT_COLUMNS = 80;
+const DEFAULT_ROWS = 24;
+
+type StepStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+interface StepState {
+  name: StepName;
+  status: StepStatus;
+  startedAt: number;
+  durationMs?: number;
+  text: string;
+  evidence: string[];
+}
+interface StageState {
+  name: string;
+  steps: StepState[];
+  result?: StageResult;
+  durationMs?: number;
+}
+/** A piece of a line and its style; kept apart so a line can be cut by visible width before painting. */
+type Part = [Style | undefined, string];
+
+export function createLiveSink(output: Output, opts: { frameMs?: number; stream?: LiveStream } = {}): RunSink {
+  // The live view only makes sense on the terminal itself; tests and callers pass their own stream.
+  const stream: LiveStream = opts.stream ?? process.stdout;
+  const frameMs = opts.frameMs ?? 80;
+  const stages = new Map<string, StageState>();
+  let header: Part[] = [];
+  let interrupted: string | undefined;
+  let tick = 0;
+  let drawnLines = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let finished = false;
+
+  const stageOf = (name: string): StageState => {
+    let stage = stages.get(name);
+    if (!stage) stages.set(name, (stage = { name, steps: [] }));
+    return stage;
+  };
+  const stepOf = (stage: string, name: StepName): StepState => {
+    const steps = stageOf(stage).steps;
+    let step = steps.find((s) => s.name === name);
+    if (!step) steps.push((step = { name, status: 'running', startedAt: Date.now(), text: '', evidence: [] }));
+    return step;
+  };
+
+  const apply = (event: RunEvent): void => {
+    if (header.length === 0) header = [[undefined, 'promote'], ['dim', `  run ${event.runId}`]];
+    switch (event.type) {
+      case 'run.started': {
+        header = [
+          ['bold', `promote ${event.pipeline} → ${event.to}`],
+          ['dim', `  run ${event.runId}`],
+          ['yellow', event.dryRun ? '  dry run' : ''],
+          ['dim', event.resumed ? '  resumed' : ''],
+        ];
+        // The planned order wins over the order events happened to arrive in.
+        const known = new Map(stages);
+        stages.clear();
+        for (const name of event.stages) stages.set(name, known.get(name) ?? { name, steps: [] });
+        for (const [name, stage] of known) if (!stages.has(name)) stages.set(name, stage);
+        return;
+      }
+      case 'step.started':
+        Object.assign(stepOf(event.stage, event.step), { status: 'running', startedAt: Date.now(), text: '', evidence: [] });
+        return;
+      case 'step.succeeded':
+        Object.assign(stepOf(event.stage, event.step), {
+          status: 'succeeded',
+          durationMs: event.durationMs,
+          text: describeDetail(event.step, event.detail),
+          evidence: [],
+        });
+        return;
+      case 'step.failed':
+        Object.assign(stepOf(event.stage, event.step), {
+          status: 'failed',
+          durationMs: event.durationMs,
+          text: '',
+          evidence: describeFailure(event.step, event.error, event.detail),
+        });
+        return;
+      case 'stage.finished':
+        Object.assign(stageOf(event.stage), { result: event.result, durationMs: event.durationMs });
+        return;
+      case 'run.interrupted':
+        interrupted = oneLine(event.message);
+        if (event.stage && event.step) stepOf(event.stage, event.step).status = 'interrupted';
+        return;
+      case 'summary':
+        return;
+    }
+  };
+
+  const stepLine = (step: StepState): Part[] => {
+    const name = step.name.padEnd(STEP_COLUMN);
+    const took = step.durationMs === undefined ? '' : formatDuration(step.durationMs);
+    switch (step.status) {
+      case 'running':
+        return finished
+          ? [['dim', `    … ${name} stopped`]]
+          : [['blue', `    ${SPINNER[tick % SPINNER.length]} `], [undefined, `${name} `], ['dim', formatDuration(Date.now() - step.startedAt)]];
+      case 'succeeded':
+        return [['green', '    ✓ '], [undefined, `${name} ${step.text ? `${step.text} ` : ''}`], ['dim', took]];
+      case 'failed':
+        return [['red', '    ✗ '], [undefined, `${name} `], ['dim', took]];
+      case 'interrupted':
+        return [['yellow', '    ! '], [undefined, `${name} interrupted`]];
+    }
+  };
+
+  const stageLine = (stage: StageState): Part[] => {
+    const took = stage.durationMs === undefined ? '' : `  ${formatDuration(stage.durationMs)}`;
+    const marks: Record<StageResult, [Style, string]> = {
+      promoted: ['green', '✓'],
+      'rolled-back': ['yellow', '↺'],
+      failed: ['red', '✗'],
+      skipped: ['dim', '-'],
+    };
+    if (stage.result) {
+      const [style, mark] = marks[stage.result];
+      return [[style, `  ${mark} `], ['bold', stage.name], [style, `  ${stage.result}`], ['dim', took]];
+    }
+    if (stage.steps.length === 0) return [['dim', `  · ${stage.name}  pending`]];
+    return [['blue', '  ▸ '], ['bold', stage.name]];
+  };
+
+  const frame = (): string[] => {
+    const columns = Math.max(20, stream.columns ?? DEFAULT_COLUMNS);
+    // One row stays free: the cursor sits on it after the frame's last newline.
+    const maxLines = Math.max(3, (stream.rows ?? DEFAULT_ROWS) - 1);
+    const body = (collapseFinished: boolean): Part[][] =>
+      [...stages.values()].flatMap((stage) => {
+        if (collapseFinished && stage.result) return [stageLine(stage)];
+        return [
+          stageLine(stage),
+          ...stage.steps.flatMap((step) => [stepLine(step), ...step.evidence.map((e): Part[] => [['red', `        ${e}`]])]),
+        ];
+      });
+    const tail: Part[][] = interrupted ? [[['yellow', `  ! interrupted: ${interrupted}`]]] : [];
+    let lines = [...body(false), ...tail];
+    if (lines.length + 1 > maxLines) lines = [...body(true), ...tail];
+    if (lines.length + 1 > maxLines) {
+      const keep = maxLines - 2;
+      lines = [[['dim', `  … ${lines.length - keep} more lines above`]], ...lines.slice(lines.length - keep)];
+    }
+    return [header, ...lines].map((parts) => render(parts, columns - 1));
+  };
+
+  const render = (parts: Part[], width: number): string => {
+    let room = width;
+    let text = '';
+    for (const [style, raw] of parts) {
+      if (room <= 0 || raw === '') continue;
+      const chars = [...raw];
+      const piece = chars.length > room ? `${chars.slice(0, room - 1).join('')}…` : raw;
+      room -= Math.min(chars.length, room);
+      text += style ? paint(output, style, piece) : piece;
+    }
+    return text;
+  };
+
+  const draw = (): void => {
+    const lines = frame();
+    let text = drawnLines > 0 ? `\u001b[${drawnLines}A` : '';
+    for (const line of lines) text += `\u001b[2K${line}\n`;
+    // A collapsed frame can be shorter than the last one: clear what is left below it.
+    if (lines.length < drawnLines) text += '\u001b[J';
+    stream.write(text);
+    drawnLines = lines.length;
+  };
+
+  const stop = (): void => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+
+  const startTimer = (): void => {
+    if (timer !== undefined || finished) return;
+    timer = setInterval(() => {
+      tick += 1;
+      const running = [...stages.values()].some((s) => s.steps.some((step) => step.status === 'running'));
+      if (running) draw();
+    }, frameMs);
+    // The spinner must never keep the process alive after the promotion is done.
+    timer.unref();
+  };
+
+  const finish = (): void => {
+    finished = true;
+    stop();
+  };
+
+  return {
+    write(event) {
+      if (finished) return;
+      apply(event);
+      if (event.type !== 'summary') {
+        draw();
+        startTimer();
+        return;
+      }
+      finish();
+      draw();
+      const style: Style = event.result === 'promoted' ? 'green' : event.result === 'failed' ? 'red' : 'yellow';
+      const block = [
+        '',
+        `${paint(output, style, paint(output, 'bold', describeRunResult(event)))}  ${describeStages(event.stages)}  ${paint(output, 'dim', `exit ${event.exitCode} · ${formatDuration(event.durationMs)}`)}`,
+        ...describeStageLosses(event.stages).map((l) => `  ${paint(output, 'yellow', l)}`),
+        ...(event.message ? [`  ${oneLine(event.message)}`] : []),
+        ...(event.action ? [`  ${paint(output, 'bold', 'action:')} ${oneLine(event.action)}`] : []),
+      ];
+      stream.write(`${block.join('\n')}\n`);
+    },
+    close() {
+      if (finished) return;
+      finish();
+      if (drawnLines > 0) draw();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The log for CI and pipes: exactly one line per event, never redrawn, so it reads
+ * the same in a GitHub Actions log as in a file. Every line starts with the time
+ * since the run started (taken from the events, so a replayed journal prints the
+ * same log) and the stage/step columns, so `grep production` finds a stage's story.
+ */
+import { paint, type Output } from '../cli/output.js';
+import type { RunEvent, RunSink } from '../machine/events.js';
+import {
+  describeDetail,
+  describeFailure,
+  describeRunResult,
+  describeStageLosses,
+  describeStageResult,
+  describeStages,
+  formatDuration,
+  oneLine,
+} from './describe.js';
+
+/** Wide enough for the longest step name (preflight) plus a space. */
+const STEP_COLUMN = 10;
+
+export function createPlainSink(output: Output): RunSink {
+  let origin: number | undefined;
+  let stageWidth = 0;
+
+  const elapsed = (at: string): string => {
+    const parsed = Date.parse(at);
+    const t = Number.isNaN(parsed) ? Date.now() : parsed;
+    origin ??= t;
+    return paint(output, 'dim', `[${((t - origin) / 1000).toFixed(2).padStart(6)}s]`);
+  };
+
+  const columns = (stage: string | undefined, step: string | undefined): string => {
+    if (stage === undefined) return '';
+    stageWidth = Math.max(stageWidth, stage.length);
+    return `${stage.padEnd(stageWidth)}  ${(step ?? '').padEnd(STEP_COLUMN)}`;
+  };
+
+  const line = (event: RunEvent): string => {
+    switch (event.type) {
+      case 'run.started': {
+        stageWidth = Math.max(stageWidth, ...event.stages.map((s) => s.length));
+        const flags = [event.dryRun ? 'dry run' : '', event.resumed ? 'resumed' : ''].filter(Boolean);
+        const extra = flags.length > 0 ? ` [${flags.join(', ')}]` : '';
+        return `run ${event.runId} started: pipeline ${event.pipeline} to ${event.to} (${event.stages.join(', ')})${extra}`;
+      }
+      case 'step.started':
+        return `${columns(event.stage, event.step)}${paint(output, 'blue', '…')} started`;
+      case 'step.succeeded': {
+        const what = describeDetail(event.step, event.detail);
+        return `${columns(event.stage, event.step)}${paint(output, 'green', '✓')} ${what ? `${what} ` : ''}${formatDuration(event.durationMs)}`;
+      }
+      case 'step.failed': {
+        const [first = '', ...rest] = describeFailure(event.step, event.error, event.detail);
+        // A failing check already shows its own attempts and latency; another duration would only confuse.
+        const checked = (event.detail?.checks ?? []).some((c) => !c.ok);
+        const tail = checked ? '' : ` ${formatDuration(event.durationMs)}`;
+        return `${columns(event.stage, event.step)}${paint(output, 'red', '✗')} ${[first, ...rest].join('; ')}${tail}`;
+      }
+      case 'stage.finished': {
+        const mark =
+          event.result === 'promoted'
+            ? paint(output, 'green', '✓')
+            : event.result === 'skipped'
+              ? paint(output, 'dim', '-')
+              : paint(output, event.result === 'rolled-back' ? 'yellow' : 'red', '✗');
+        return `${columns(event.stage, 'finished')}${mark} ${describeStageResult(event.result)} ${formatDuration(event.durationMs)}`;
+      }
+      case 'run.interrupted':
+        return `${columns(event.stage, event.step)}${paint(output, 'yellow', '!')} interrupted: ${oneLine(event.message)}`;
+      case 'summary': {
+        const style = event.result === 'promoted' ? 'green' : event.result === 'failed' ? 'red' : 'yellow';
+        const parts = [
+          `${paint(output, style, describeRunResult(event))} (${describeStages(event.stages)})`,
+          `exit ${event.exitCode} after ${formatDuration(event.durationMs)}`,
+          ...describeStageLosses(event.stages),
+          ...(event.message ? [oneLine(event.message)] : []),
+          ...(event.action ? [paint(output, 'bold', `action: ${oneLine(event.action)}`)] : []),
+        ];
+        return `summary: ${parts.join('; ')}`;
+      }
+    }
+  };
+
+  return {
+    write(event) {
+      output.out(`${elapsed(event.at)} ${line(event)}`);
+    },
+  };
+}
