@@ -37,6 +37,8 @@ export function describeLostWrites(bookmark: string | undefined, windowMs: numbe
 export function describeDetail(step: StepName, detail: StepDetail | undefined): string {
   if (!detail) return '';
   const parts: string[] = [];
+  // First: on a rollback line this is what a person has to act on.
+  if (detail.lostWritesWindowMs !== undefined) parts.push(describeLostWrites(detail.bookmark, detail.lostWritesWindowMs));
   if (detail.migrations) parts.push(describeMigrations(detail.migrations));
   if (step === 'bookmark' && detail.bookmark) parts.push(`bookmark ${detail.bookmark}`);
   if (detail.workerVersion) {
@@ -47,10 +49,11 @@ export function describeDetail(step: StepName, detail: StepDetail | undefined): 
     const passed = detail.checks.filter((c) => c.ok).length;
     parts.push(`${passed}/${detail.checks.length} checks passed`);
   }
-  if (detail.database === 'time-travel') parts.push(`database restored to bookmark ${detail.bookmark ?? '(unknown)'}`);
+  if (detail.database === 'time-travel') {
+    parts.push(detail.lostWritesWindowMs === undefined ? `database restored to bookmark ${detail.bookmark ?? '(unknown)'}` : 'database restored by time travel');
+  }
   if (detail.database === 'down-migrations') parts.push('database rolled back with down migrations');
   if (detail.database === 'none') parts.push('database left as is');
-  if (detail.lostWritesWindowMs !== undefined) parts.push(describeLostWrites(detail.bookmark, detail.lostWritesWindowMs));
   if (detail.message) parts.push(oneLine(detail.message));
   return parts.join('; ');
 }

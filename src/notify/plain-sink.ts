@@ -65,7 +65,8 @@ export function createPlainSink(output: Output): RunSink {
             : event.result === 'skipped'
               ? paint(output, 'dim', '-')
               : paint(output, event.result === 'rolled-back' ? 'yellow' : 'red', '✗');
-        return `${columns(event.stage, 'finished')}${mark} ${describeStageResult(event.result)} ${formatDuration(event.durationMs)}`;
+        const took = event.result === 'skipped' ? '' : ` ${formatDuration(event.durationMs)}`;
+        return `${columns(event.stage, 'finished')}${mark} ${describeStageResult(event.result)}${took}`;
       }
       case 'run.interrupted':
         return `${columns(event.stage, event.step)}${paint(output, 'yellow', '!')} interrupted: ${oneLine(event.message)}`;

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
 import {
   BASE_FILES,
   LOCAL_ENV,
@@ -540,7 +540,7 @@ const CASES: BadCase[] = [
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The problem's head line `file[:line] error CODE: ...` followed by its `    fix: ...` line. */
-function expectProblem(res: CliResult, c: BadCase, command: string): void {
+function expectProblem(expect: ExpectStatic, res: CliResult, c: BadCase, command: string): void {
   const context = `${command} for "${c.name}"\nstdout:\n${res.stdout}\nstderr:\n${res.stderr}`;
   expect(res.code, context).toBe(2);
   const where = c.line !== undefined ? `${c.file}:${c.line}` : c.file;
@@ -607,13 +607,13 @@ describe('bad-input catalog', () => {
   describe.concurrent('on a fresh project: exit 2, file:line, code, fix, nothing touched', () => {
     for (const { c, index } of fresh) {
       const commands = commandsFor(c, index);
-      it(`${c.name} [${commands.map((a) => a[0]).join(', ')}]`, async () => {
+      it(`${c.name} [${commands.map((a) => a[0]).join(', ')}]`, async ({ expect }) => {
         const root = await makeProject();
         await mutate(root, c);
         const before = stateFingerprint(root);
         for (const args of commands) {
           const res = await runCli([...args, '--cwd', root], c.env ? { env: c.env } : {});
-          expectProblem(res, c, args.join(' '));
+          expectProblem(expect, res, c, args.join(' '));
           expect(stateFingerprint(root), `${args.join(' ')} touched the state for "${c.name}"`).toBe(before);
         }
         // Refused before any environment was created.
@@ -647,7 +647,7 @@ describe('bad-input catalog', () => {
     const applied = CASES.map((c, index) => ({ c, index })).filter(({ c }) => c.applied);
     for (const { c, index } of applied) {
       const commands = commandsFor(c, index);
-      it(`${c.name} [${commands.map((a) => a[0]).join(', ')}]`, async () => {
+      it(`${c.name} [${commands.map((a) => a[0]).join(', ')}]`, async ({ expect }) => {
         const root = await mkdtemp(join(tmpdir(), 'promote-catalog-'));
         copies.push(root);
         await cp(template, root, { recursive: true });
@@ -655,7 +655,7 @@ describe('bad-input catalog', () => {
         const before = stateFingerprint(root);
         for (const args of commands) {
           const res = await runCli([...args, '--cwd', root], c.env ? { env: c.env } : {});
-          expectProblem(res, c, args.join(' '));
+          expectProblem(expect, res, c, args.join(' '));
           // Preflight runs on a scratch database Miniflare persists beside the real one; only
           // the cases that never start Miniflare can promise byte-identical state.
           if (!c.startsMiniflare) expect(stateFingerprint(root), `${args.join(' ')} touched the state for "${c.name}"`).toBe(before);

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Miniflare } from 'miniflare';
+import type { Miniflare, MiniflareOptions } from 'miniflare';
 import type { LocalEnvironment, LocalDatabase } from '../../config/schema.js';
 import { D1QueryError } from '../../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../../wrangler/wrangler-config.js';
@@ -44,39 +44,110 @@ export function localStateExists(paths: LocalEnvironmentPaths): boolean {
   return existsSync(paths.d1Persist);
 }
 
+/** The Worker code and config an environment's Miniflare serves. */
+export interface ServedWorker {
+  code: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, string>;
+}
+
+/** Served while an environment has no version yet, so health checks fail clearly instead of hanging. */
+const NOTHING_DEPLOYED: ServedWorker = {
+  code: 'export default { fetch() { return new Response("promote: no Worker version deployed to this environment yet\\n", { status: 503 }); } };',
+  compatibilityDate: ADMIN_COMPATIBILITY_DATE,
+  compatibilityFlags: [],
+  vars: {},
+};
+
+export interface Snapshot {
+  objects: { type: string; name: string; tbl_name: string; sql: string }[];
+  tables: { name: string; columns: string[]; rowid: boolean; rows: unknown[][] }[];
+  sequence: { name: string; seq: number }[];
+}
+
 export class LocalEnvironmentRuntime {
   private constructor(
     readonly name: string,
     private readonly mf: Miniflare,
+    private readonly buildOptions: (worker: ServedWorker | undefined) => MiniflareOptions,
+    private served: ServedWorker | undefined,
+    private currentUrl: URL,
   ) {}
 
-  static async start(root: string, name: string, env: LocalEnvironment): Promise<LocalEnvironmentRuntime> {
+  /**
+   * Starts the environment. With `worker`, its Worker is served on a loopback
+   * port (env.worker.port, else a free one) against the environment's D1.
+   */
+  static async start(
+    root: string,
+    name: string,
+    env: LocalEnvironment,
+    opts: { worker?: ServedWorker | 'nothing-deployed' } = {},
+  ): Promise<LocalEnvironmentRuntime> {
     const { Miniflare, Log, LogLevel } = await import('miniflare');
     const paths = localEnvironmentPaths(root, name, env);
-    const d1Databases: Record<string, string> = {};
+    const admin: Record<string, string> = {};
+    const app: Record<string, string> = {};
     for (const db of env.databases) {
-      d1Databases[`D_${db.binding}`] = localDatabaseId(root, db);
-      d1Databases[`S_${db.binding}`] = `promote-preflight-${db.binding}`;
+      const id = localDatabaseId(root, db);
+      admin[`D_${db.binding}`] = id;
+      admin[`S_${db.binding}`] = `promote-preflight-${db.binding}`;
+      app[db.binding] = id;
     }
-    const mf = new Miniflare({
+    const buildOptions = (worker: ServedWorker | undefined): MiniflareOptions => ({
       log: new Log(LogLevel.WARN),
       host: '127.0.0.1',
-      port: 0,
+      port: env.worker?.port ?? 0,
       d1Persist: paths.d1Persist,
       // Never reach out for the real Request.cf object: the local target works offline.
       cf: false,
       workers: [
+        // The first worker answers the loopback port: the user's Worker when served.
+        ...(worker
+          ? [
+              {
+                name: 'app',
+                modules: true,
+                script: worker.code,
+                compatibilityDate: worker.compatibilityDate,
+                compatibilityFlags: worker.compatibilityFlags,
+                bindings: worker.vars,
+                d1Databases: app,
+              },
+            ]
+          : []),
         {
           name: 'promote-admin',
           modules: true,
           script: ADMIN_WORKER_SOURCE,
           compatibilityDate: ADMIN_COMPATIBILITY_DATE,
-          d1Databases,
+          d1Databases: admin,
+          // Reached only by dispatchFetch with this host name, never by the user's traffic.
+          routes: ['promote.admin/*'],
         },
       ],
     });
-    await mf.ready;
-    return new LocalEnvironmentRuntime(name, mf);
+    const served = opts.worker === 'nothing-deployed' ? NOTHING_DEPLOYED : opts.worker;
+    const mf = new Miniflare(buildOptions(served));
+    const url = await mf.ready;
+    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url);
+  }
+
+  /** Where the served Worker answers, e.g. http://127.0.0.1:41234/ */
+  get url(): URL {
+    return this.currentUrl;
+  }
+
+  /** Serves another Worker version in place (same port, same databases). */
+  async serve(worker: ServedWorker): Promise<void> {
+    await this.mf.setOptions(this.buildOptions(worker));
+    this.served = worker;
+    this.currentUrl = await this.mf.ready;
+  }
+
+  get serving(): ServedWorker | undefined {
+    return this.served;
   }
 
   database(binding: string): D1Connection {
@@ -87,6 +158,16 @@ export class LocalEnvironmentRuntime {
     return new LocalD1Connection(this.mf, `${this.name}/${binding} (preflight scratch)`, binding, true);
   }
 
+  /** A consistent copy of one database (the local Time Travel bookmark). */
+  async snapshot(binding: string): Promise<Snapshot> {
+    return (await adminPost(this.mf, '/snapshot', binding, {})) as unknown as Snapshot;
+  }
+
+  /** Replaces one database's content with a snapshot, in one transaction. */
+  async restore(binding: string, snapshot: Snapshot): Promise<void> {
+    await adminPost(this.mf, '/restore', binding, { snapshot });
+  }
+
   async dispose(): Promise<void> {
     await this.mf.dispose();
   }
@@ -94,7 +175,7 @@ export class LocalEnvironmentRuntime {
 
 interface AdminResponse {
   success: boolean;
-  result?: StatementResult[];
+  result?: unknown;
   errors?: { code: number; message: string; index?: number }[];
 }
 
@@ -117,16 +198,20 @@ class LocalD1Connection implements ScratchDatabase {
   }
 
   private async post(path: string, body: unknown): Promise<StatementResult[] | undefined> {
-    const res = await this.mf.dispatchFetch(`${ADMIN_URL}${path}?db=${encodeURIComponent(this.binding)}`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json' },
-    });
-    const json = (await res.json()) as AdminResponse;
-    if (!json.success) {
-      const err = json.errors?.[0];
-      throw new D1QueryError(err?.message ?? `HTTP ${res.status}`, err?.index, err?.code);
-    }
-    return json.result;
+    return (await adminPost(this.mf, path, this.binding, body)) as StatementResult[] | undefined;
   }
+}
+
+async function adminPost(mf: Miniflare, path: string, binding: string, body: unknown): Promise<unknown> {
+  const res = await mf.dispatchFetch(`${ADMIN_URL}${path}?db=${encodeURIComponent(binding)}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  const json = (await res.json()) as AdminResponse;
+  if (!json.success) {
+    const err = json.errors?.[0];
+    throw new D1QueryError(err?.message ?? `HTTP ${res.status}`, err?.index, err?.code);
+  }
+  return json.result;
 }

@@ -79,7 +79,7 @@ describe('the promotion machine: success', () => {
 
 describe('the promotion machine: a failure in each step of each stage', () => {
   for (const [si, stage] of STAGES.entries()) {
-    const steps = ['preflight', 'lock', ...(stage.bookmark ? ['bookmark'] : []), 'migrate', 'deploy', 'verify'] as const;
+    const steps = ['preflight', 'lock', ...(stage.bookmark ? ['bookmark' as const] : []), 'migrate', 'deploy', 'verify'] as const;
     for (const step of steps) {
       it(`${stage.environment}.${step} fails`, async () => {
         const exitCode = step === 'preflight' ? 2 : step === 'lock' ? 3 : 1;
