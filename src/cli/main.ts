@@ -40,9 +40,25 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () =
     load: () => import('./commands/new.js'),
   },
   promote: {
-    options: { to: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
+    options: {
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      wait: { type: 'string' },
+      'lock-ttl': { type: 'string' },
+    },
     load: () => import('./commands/promote.js'),
   },
+  resume: {
+    options: { run: { type: 'string' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
+    load: () => import('./commands/resume.js'),
+  },
+  rollback: {
+    options: { env: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
+    load: () => import('./commands/rollback.js'),
+  },
+  serve: { options: { env: { type: 'string' }, port: { type: 'string' } }, load: () => import('./commands/serve.js') },
+  graph: { options: { to: { type: 'string' } }, load: () => import('./commands/graph.js') },
 };
 
 export async function main(

@@ -2,7 +2,7 @@
  * One YAML config file, parsed with positions kept, so a problem found later
  * (by zod, by cross-file rules) can point at the line the user has to edit.
  */
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { Document, isAlias, type Alias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { Problem } from '../problems.js';
 import type { KeyPath } from './key-path.js';
 
@@ -29,19 +29,31 @@ const BOMS: [number[], string][] = [
 
 /** Bytes -> text, refusing what is not UTF-8 text instead of parsing garbage. */
 export function decodeConfigText(bytes: Uint8Array, file: string): { text: string } | { problems: Problem[] } {
-  const fail = (message: string): { problems: Problem[] } => ({
+  const fail = (message: string, hint: string, line?: number): { problems: Problem[] } => ({
     problems: [
-      { severity: 'error', code: 'E_CONFIG_ENCODING', file, message, hint: 'save the file as UTF-8 text' },
+      { severity: 'error', code: 'E_CONFIG_ENCODING', file, ...(line !== undefined ? { line } : {}), message, hint },
     ],
   });
   for (const [bom, name] of BOMS) {
-    if (bom.every((b, i) => bytes[i] === b)) return fail(`file is encoded as ${name}, not UTF-8`);
+    if (bom.every((b, i) => bytes[i] === b)) {
+      return fail(`file is encoded as ${name}, not UTF-8`, 'save the file as UTF-8 text (in most editors: "Save with encoding" -> UTF-8)');
+    }
   }
-  if (bytes.includes(0)) return fail('file contains NUL bytes: it looks binary, not YAML text');
+  if (bytes.includes(0)) {
+    return fail(
+      'file contains NUL bytes: it looks binary, not YAML text',
+      'replace it with a YAML text file saved as UTF-8 (was a binary file copied here by mistake?)',
+    );
+  }
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    return fail(`file is not valid UTF-8 (first bad byte near line ${lineOfBadByte(bytes)})`);
+    const line = lineOfBadByte(bytes);
+    return fail(
+      `file is not valid UTF-8 (first bad byte near line ${line})`,
+      `retype the accented or special characters on line ${line} and save the file as UTF-8 (it looks like Latin-1 or another legacy encoding)`,
+      line,
+    );
   }
 }
 
@@ -114,13 +126,45 @@ export function parseYamlSource(text: string, file: string): YamlParse {
     return { node, line, found: true };
   };
 
+  // An alias inside the node it refers to would become a circular value: every later walk
+  // over the data (interpolation, validation) would recurse forever. Refuse it here.
+  const recursive = findRecursiveAlias(doc, lineAt);
+  if (recursive) {
+    const start = rangeStart(recursive.alias);
+    return {
+      problems: [
+        {
+          severity: 'error',
+          code: 'E_CONFIG_YAML',
+          file,
+          line: start !== undefined ? lineAt(start) : 1,
+          message: `alias *${recursive.alias.source} refers to its own anchor &${recursive.alias.source}${
+            recursive.anchorLine !== undefined ? ` (line ${recursive.anchorLine})` : ''
+          }, which would make the value contain itself`,
+          hint: `replace *${recursive.alias.source} with the values written out, or anchor a part that does not contain this alias`,
+        },
+      ],
+    };
+  }
+
   let value: Record<string, unknown>;
   try {
     value = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
   } catch (err) {
     // An alias bomb (billions of expanded nodes) is refused here rather than eating the memory.
     const message = err instanceof Error ? err.message : String(err);
-    return { problems: [{ severity: 'error', code: 'E_CONFIG_YAML', file, line: 1, message }] };
+    return {
+      problems: [
+        {
+          severity: 'error',
+          code: 'E_CONFIG_YAML',
+          file,
+          line: 1,
+          message,
+          hint: 'write the values out instead of nesting aliases (*name) of aliases; config files never need that many',
+        },
+      ],
+    };
   }
 
   return {
@@ -134,6 +178,45 @@ export function parseYamlSource(text: string, file: string): YamlParse {
       },
     },
   };
+}
+
+/**
+ * The first alias (in document order) whose target contains it, directly or through
+ * other aliases: the one that closes a cycle. Depth-first over the node graph with
+ * aliases followed, each node explored once, so an alias bomb stays linear here.
+ */
+function findRecursiveAlias(
+  doc: Document,
+  lineAt: (offset: number) => number,
+): { alias: Alias; anchorLine: number | undefined } | undefined {
+  const state = new Map<unknown, 'open' | 'done'>();
+  let found: Alias | undefined;
+  let target: Node | undefined;
+  const visit = (node: unknown): boolean => {
+    if (isAlias(node)) {
+      const resolved = node.resolve(doc);
+      if (resolved === undefined) return false;
+      if (state.get(resolved) === 'open') {
+        found = node;
+        target = resolved;
+        return true;
+      }
+      return visit(resolved);
+    }
+    if (state.has(node)) return false;
+    if (isMap(node)) {
+      state.set(node, 'open');
+      for (const pair of node.items) if (visit(pair.key) || visit(pair.value)) return true;
+    } else if (isSeq(node)) {
+      state.set(node, 'open');
+      for (const item of node.items) if (visit(item)) return true;
+    } else return false;
+    state.set(node, 'done');
+    return false;
+  };
+  if (!visit(doc.contents) || !found) return undefined;
+  const start = rangeStart(target);
+  return { alias: found, anchorLine: start !== undefined ? lineAt(start) : undefined };
 }
 
 function keyText(key: unknown): string | undefined {

@@ -30,7 +30,7 @@ const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [] };
 export async function observeEnvironment(
   ws: Workspace,
   env: LoadedEnvironment,
-  opts: { start: boolean },
+  opts: { start: boolean; runtime?: LocalEnvironmentRuntime },
 ): Promise<ObservedEnvironment> {
   const config = env.config;
   if (config.target !== 'local') {
@@ -47,7 +47,8 @@ export async function observeEnvironment(
   }
   const databases = ws.databasesOf(env);
   const exists = localStateExists(localEnvironmentPaths(ws.project.root, env.name, config));
-  const runtime = opts.start || exists ? await LocalEnvironmentRuntime.start(ws.project.root, env.name, config) : undefined;
+  const runtime =
+    opts.runtime ?? (opts.start || exists ? await LocalEnvironmentRuntime.start(ws.project.root, env.name, config) : undefined);
   try {
     const observed: ObservedDatabase[] = [];
     for (const db of databases) {
@@ -57,7 +58,7 @@ export async function observeEnvironment(
     }
     return { env, databases: observed, ...(runtime ? { runtime } : {}) };
   } catch (e) {
-    await runtime?.dispose();
+    if (!opts.runtime) await runtime?.dispose();
     throw e;
   }
 }

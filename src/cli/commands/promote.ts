@@ -1,10 +1,88 @@
 import { InvalidInputError } from '../../errors.js';
+import type { RunSink } from '../../machine/events.js';
+import { MACHINE_VERSION, type PromotionInput, type StepInput } from '../../machine/promotion-machine.js';
+import { runChangeId } from '../../project/change.js';
+import { loadWorkspace, type Workspace } from '../../project/load-workspace.js';
+import { stagesUpTo } from '../../project/select-environment.js';
+import { newRunId } from '../../runs/run-id.js';
+import { runPromotion, type StepActors } from '../../runs/run-promotion.js';
+import { journalPath, type RunRecord } from '../../runs/run-store.js';
+import { LocalPromotionTarget } from '../../targets/local/local-target.js';
+import { parseDuration } from '../durations.js';
 import type { CommandContext } from '../main.js';
+import { createRunSinks, secretsFrom } from '../run-sinks.js';
+import { printDryRun } from './promote-dry-run.js';
 
-/** The promotion machine lands with its own issue; until then say so plainly instead of half-running. */
-export async function run({ values }: CommandContext): Promise<number> {
-  throw new InvalidInputError(
-    [],
-    `promote --to ${String(values.to)} is not available yet in this version; apply migrations per environment with 'promote migrate --env <env>'`,
-  );
+const DEFAULT_LOCK_TTL_MS = 60_000;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const ws = await loadWorkspace(ctx.root, ctx.env);
+  const to = String(ctx.values.to);
+  const stages = stagesUpTo(ws.project, to);
+  if (ctx.values['dry-run']) return printDryRun(ctx, ws, stages);
+  return startPromotion(ctx, ws, { to, runId: newRunId() });
+}
+
+/** Shared by `promote --to` and `promote resume`. */
+export async function startPromotion(
+  ctx: CommandContext,
+  ws: Workspace,
+  run: { to: string; runId: string; resume?: RunRecord },
+): Promise<number> {
+  const stages = stagesUpTo(ws.project, run.to);
+  const redact = createRedactorFor(ctx.env);
+  const { target, expected } = await LocalPromotionTarget.prepare(ws, stages, {
+    runId: run.runId,
+    lockTtlMs: ctx.values['lock-ttl'] ? parseDuration(String(ctx.values['lock-ttl']), '--lock-ttl') : DEFAULT_LOCK_TTL_MS,
+    waitMs: ctx.values.wait ? parseDuration(String(ctx.values.wait), '--wait') : 0,
+    redact,
+  });
+  const input: PromotionInput = {
+    runId: run.runId,
+    changeId: runChangeId(expected),
+    stages: ws.project.pipeline.stages
+      .filter((s) => stages.some((e) => e.name === s.environment))
+      .map((s) => ({ environment: s.environment, bookmark: s.bookmark })),
+    rollbackPolicy: ws.project.pipeline.rollback.database,
+  };
+  if (run.resume) {
+    if (run.resume.machineVersion !== MACHINE_VERSION) {
+      throw new InvalidInputError([], `run ${run.runId} was recorded by another version of promote and cannot be resumed; start a new run with promote --to ${run.to}`);
+    }
+    if (run.resume.input.changeId !== input.changeId) {
+      throw new InvalidInputError(
+        [],
+        `the files changed since run ${run.runId} stopped (change ${run.resume.input.changeId}, now ${input.changeId}); it cannot be resumed: start a new run with promote --to ${run.to}`,
+      );
+    }
+  }
+  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact);
+  const actors = Object.fromEntries(
+    (['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const).map((name) => [
+      name,
+      (i: StepInput, signal: AbortSignal) => (name === 'verify' ? target.verify(i, signal) : target[name](i)),
+    ]),
+  ) as StepActors;
+  try {
+    const outcome = await runPromotion({
+      root: ws.project.root,
+      pipeline: ws.project.pipeline.name,
+      to: run.to,
+      input,
+      actors,
+      sink,
+      ...(run.resume ? { snapshot: run.resume.snapshot } : {}),
+      handleSignals: true,
+      releaseLocks: () => target.releaseAll(),
+      relock: (environment) => target.lock({ environment } as StepInput),
+    });
+    return outcome.exitCode;
+  } finally {
+    await sink.close?.();
+    await target.dispose();
+  }
+}
+
+function createRedactorFor(env: NodeJS.ProcessEnv) {
+  return secretsFrom(env);
 }

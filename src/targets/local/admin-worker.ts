@@ -79,13 +79,17 @@ async function snapshot(d) {
     return { name: t.name, columns, rowid };
   });
   const hasSeq = master.results.some((o) => o.name === 'sqlite_sequence');
-  const reads = plans.map((p) => d.prepare('SELECT ' + [...(p.rowid ? ['_rowid_'] : []), ...p.columns.map(q)].join(', ') + ' FROM ' + q(p.name)).raw());
+  const ROWID = '__promote_rowid__';
+  const reads = plans.map((p) => d.prepare('SELECT ' + [...(p.rowid ? ['_rowid_ AS ' + ROWID] : []), ...p.columns.map(q)].join(', ') + ' FROM ' + q(p.name)));
   const rows = reads.length ? await d.batch(reads) : [];
   const sequence = hasSeq ? (await d.prepare('SELECT name, seq FROM sqlite_sequence').all()).results : [];
-  const data = plans.map((p, i) => ({
-    ...p,
-    rows: rows[i].map((r) => r.map((v) => (Array.isArray(v) ? { $b: toBase64(v) } : v))),
-  }));
+  const data = plans.map((p, i) => {
+    const keys = [...(p.rowid ? [ROWID] : []), ...p.columns];
+    return {
+      ...p,
+      rows: rows[i].results.map((r) => keys.map((k) => (Array.isArray(r[k]) ? { $b: toBase64(r[k]) } : r[k]))),
+    };
+  });
   return { objects, tables: data, sequence };
 }
 

@@ -53,7 +53,7 @@ export interface ServedWorker {
 }
 
 /** Served while an environment has no version yet, so health checks fail clearly instead of hanging. */
-const NOTHING_DEPLOYED: ServedWorker = {
+export const NOTHING_DEPLOYED: ServedWorker = {
   code: 'export default { fetch() { return new Response("promote: no Worker version deployed to this environment yet\\n", { status: 503 }); } };',
   compatibilityDate: ADMIN_COMPATIBILITY_DATE,
   compatibilityFlags: [],

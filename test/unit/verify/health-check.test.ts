@@ -91,6 +91,11 @@ describe('runHealthChecks: one attempt', () => {
     expect(ok).toBe(true);
     expect(results[0]!.url).toBe(`${server.url}/abs?x=1`);
   });
+  it('reports a URL that cannot be resolved as a failed check without attempts', async () => {
+    const { ok, results } = await runHealthChecks([healthCheck({ url: '/health' })], 'not a url');
+    expect(ok).toBe(false);
+    expect(results[0]).toMatchObject({ ok: false, inconclusive: false, attempts: [], reason: 'invalid URL /health (base not a url)' });
+  });
 });
 
 describe('runHealthChecks: no answer', () => {

@@ -1,0 +1,13 @@
+import { createPromotionMachine } from '../../machine/promotion-machine.js';
+import { toMermaid } from '../../machine/graph.js';
+import { loadWorkspace } from '../../project/load-workspace.js';
+import { stagesUpTo } from '../../project/select-environment.js';
+import type { CommandContext } from '../main.js';
+
+export async function run({ root, env, values, output }: CommandContext): Promise<number> {
+  const ws = await loadWorkspace(root, env);
+  const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
+  const plans = ws.project.pipeline.stages.filter((s) => stages.some((e) => e.name === s.environment));
+  output.out(toMermaid(createPromotionMachine(plans) as unknown as { config: unknown }));
+  return 0;
+}

@@ -1,0 +1,26 @@
+/**
+ * Undoing migrations with their .rollback.sql files, newest first, each with
+ * the removal of its ledger and metadata rows, all in one transaction: the
+ * database ends exactly where it was before them, or nothing changes.
+ */
+import type { Migration } from '../migrations/types.js';
+import type { SqlStatement } from '../targets/d1-connection.js';
+import { META_TABLE, quoteIdent } from './ledger.js';
+
+export function missingRollbacks(migrations: readonly Migration[]): Migration[] {
+  return migrations.filter((m) => !m.rollback);
+}
+
+export function downMigrationStatements(applied: readonly Migration[], ledgerTable: string): SqlStatement[] {
+  return [...applied]
+    .sort((a, b) => b.number - a.number)
+    .flatMap((m) => {
+      if (!m.rollback) throw new Error(`${m.name} has no rollback file`);
+      return [
+        { sql: 'PRAGMA defer_foreign_keys = on' },
+        ...m.rollback.statements.map((s) => ({ sql: s.sql })),
+        { sql: `DELETE FROM ${quoteIdent(ledgerTable)} WHERE name = ?`, params: [m.name] },
+        { sql: `DELETE FROM ${META_TABLE} WHERE name = ?`, params: [m.name] },
+      ];
+    });
+}
