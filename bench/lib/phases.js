@@ -3,14 +3,14 @@
 // wall clock? Replays the steps of dist/cli/commands/migrate.js (same modules,
 // same order) with a timer around each. Needs a built dist/.
 //
-//   node bench/lib/phases.js <project dir> [env=dev]
+//   node bench/lib/phases.js <project dir> [env=dev] [--apply-first]
 //
 // Prints one JSON line of { phase: ms }; state is not reset (delete .promote first).
 import { performance } from 'node:perf_hooks';
 
 const t = [['process start -> script', performance.now()]];
 const mark = (name) => t.push([name, performance.now()]);
-const [root, envName = 'dev'] = process.argv.slice(2);
+const [root, envName = 'dev'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const dist = new URL('../../dist/', import.meta.url);
 const imp = (p) => import(new URL(p, dist).href);
 
@@ -38,10 +38,16 @@ for (const db of ws.databasesOf(env)) {
   work.push({ db, ctx, chunks: chunkMigrations(plan.pending), schema: schemaSql(state.schema) });
 }
 mark('read ledger + plan');
-for (const w of work) await preflight(rt.scratch(w.db.binding), w.schema, w.chunks, w.ctx);
-mark('preflight on scratch db');
-for (const w of work) await applyChunks(rt.database(w.db.binding), w.chunks, w.ctx);
-mark('apply');
+// --apply-first swaps the two (diagnostic only: shows how much of preflight's cost is warm-up).
+const steps = [
+  ['preflight on scratch db', async (w) => preflight(rt.scratch(w.db.binding), w.schema, w.chunks, w.ctx)],
+  ['apply', async (w) => applyChunks(rt.database(w.db.binding), w.chunks, w.ctx)],
+];
+if (process.argv.includes('--apply-first')) steps.reverse();
+for (const [name, step] of steps) {
+  for (const w of work) await step(w);
+  mark(name);
+}
 await rt.dispose();
 mark('dispose');
 const out = { chunks: work.map((w) => w.chunks.length), statements: work.map((w) => w.chunks.flat().reduce((n, m) => n + m.statements.length + 3, 2)) };

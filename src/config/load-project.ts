@@ -28,7 +28,32 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv | EnvVars;
 }
 
+/** What reading the config found, whether or not it is valid. */
+export interface ProjectRead {
+  /** Absolute path of the project root. */
+  root: string;
+  /** The project, when no file has an error. */
+  project?: Project;
+  /** Every problem of every config file, errors and warnings, sorted. */
+  problems: Problem[];
+  /** pipeline/pipeline.yaml as read (value, or data and problems); absent when there is none. */
+  pipeline?: ConfigFile<Pipeline>;
+  /** Every environments/<name>.yaml with a valid name, as read, valid or not. */
+  environmentFiles: { name: string; file: ConfigFile<Environment> }[];
+}
+
+/** Reads and validates the config and throws InvalidInputError with every problem when any is an error. */
 export async function loadProject(root: string, opts: LoadOptions = {}): Promise<{ project: Project; warnings: Problem[] }> {
+  const read = await readProject(root, opts);
+  if (!read.project) throw new InvalidInputError(read.problems);
+  return { project: read.project, warnings: read.problems };
+}
+
+/**
+ * Like loadProject, but never throws for the user's mistakes: callers that check more
+ * than the config (load-workspace.ts lints migrations too) can report everything in one run.
+ */
+export async function readProject(root: string, opts: LoadOptions = {}): Promise<ProjectRead> {
   const absRoot = path.resolve(root);
   const env = opts.env ?? process.env;
   const problems: Problem[] = [];
@@ -95,16 +120,20 @@ export async function loadProject(root: string, opts: LoadOptions = {}): Promise
   }
 
   const sorted = sortProblems(problems);
-  if (sorted.some(isError) || !pipeline?.value) throw new InvalidInputError(sorted);
+  const environmentFiles = names.map((name, i) => ({ name, file: envFiles[i]! }));
+  const read: ProjectRead = {
+    root: absRoot,
+    problems: sorted,
+    environmentFiles,
+    ...(pipeline ? { pipeline } : {}),
+  };
+  if (sorted.some(isError) || !pipeline?.value) return read;
 
   const environments = new Map<string, LoadedEnvironment>();
   names.forEach((name, i) => {
     environments.set(name, { name, file: environmentFile(name), config: envFiles[i]!.value as Environment });
   });
-  return {
-    project: { root: absRoot, pipelineFile: PIPELINE_FILE, pipeline: pipeline.value, environments },
-    warnings: sorted,
-  };
+  return { ...read, project: { root: absRoot, pipelineFile: PIPELINE_FILE, pipeline: pipeline.value, environments } };
 }
 
 /** Stages from the validated pipeline, or from the raw data when another key is wrong, so stage mistakes still show. */

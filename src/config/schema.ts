@@ -93,6 +93,28 @@ export const LocalWorkerSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
 });
 
+/**
+ * Two entries with one binding would give the Worker one name for two databases. The issue
+ * carries its own problem code and where the first entry is; zod-problems.ts turns it into
+ * E_CONFIG_DUPLICATE_BINDING with both lines.
+ */
+function uniqueBindings(databases: readonly { binding: string }[], ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  databases.forEach((db, i) => {
+    const j = first.get(db.binding);
+    if (j === undefined) {
+      first.set(db.binding, i);
+      return;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      path: [i, 'binding'],
+      message: `binding ${db.binding} is listed twice (databases[${j}] and databases[${i}])`,
+      params: { code: 'E_CONFIG_DUPLICATE_BINDING', duplicateOf: [j, 'binding'] },
+    });
+  });
+}
+
 export const LocalEnvironmentSchema = z.strictObject({
   target: z.literal('local'),
   /**
@@ -101,7 +123,7 @@ export const LocalEnvironmentSchema = z.strictObject({
    * wrangler's local state, so `wrangler d1 execute DB --local` sees the same database.
    */
   state: z.string().min(1).optional(),
-  databases: z.array(LocalDatabaseSchema).default([]),
+  databases: z.array(LocalDatabaseSchema).superRefine(uniqueBindings).default([]),
   worker: LocalWorkerSchema.optional(),
   health: z.array(HealthCheckSchema).default([]),
 });

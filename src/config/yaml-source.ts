@@ -128,20 +128,21 @@ export function parseYamlSource(text: string, file: string): YamlParse {
 
   // An alias inside the node it refers to would become a circular value: every later walk
   // over the data (interpolation, validation) would recurse forever. Refuse it here.
-  const recursive = findRecursiveAlias(doc, lineAt);
+  const recursive = findRecursiveAlias(doc);
   if (recursive) {
-    const start = rangeStart(recursive.alias);
+    const name = recursive.source;
+    const at = rangeStart(recursive) ?? 0;
+    // The anchor a name resolves to is the closest one written before the alias.
+    const anchor = text.lastIndexOf(`&${name}`, at);
     return {
       problems: [
         {
           severity: 'error',
           code: 'E_CONFIG_YAML',
           file,
-          line: start !== undefined ? lineAt(start) : 1,
-          message: `alias *${recursive.alias.source} refers to its own anchor &${recursive.alias.source}${
-            recursive.anchorLine !== undefined ? ` (line ${recursive.anchorLine})` : ''
-          }, which would make the value contain itself`,
-          hint: `replace *${recursive.alias.source} with the values written out, or anchor a part that does not contain this alias`,
+          line: lineAt(at),
+          message: `alias *${name} is inside the value it refers to (&${name}${anchor >= 0 ? `, line ${lineAt(anchor)}` : ''}): that value would contain itself without end`,
+          hint: `replace *${name} with the values written out, or move the anchor &${name} to a part that does not contain *${name}`,
         },
       ],
     };
@@ -185,20 +186,15 @@ export function parseYamlSource(text: string, file: string): YamlParse {
  * other aliases: the one that closes a cycle. Depth-first over the node graph with
  * aliases followed, each node explored once, so an alias bomb stays linear here.
  */
-function findRecursiveAlias(
-  doc: Document,
-  lineAt: (offset: number) => number,
-): { alias: Alias; anchorLine: number | undefined } | undefined {
+function findRecursiveAlias(doc: Document): Alias | undefined {
   const state = new Map<unknown, 'open' | 'done'>();
   let found: Alias | undefined;
-  let target: Node | undefined;
   const visit = (node: unknown): boolean => {
     if (isAlias(node)) {
       const resolved = node.resolve(doc);
       if (resolved === undefined) return false;
       if (state.get(resolved) === 'open') {
         found = node;
-        target = resolved;
         return true;
       }
       return visit(resolved);
@@ -214,9 +210,7 @@ function findRecursiveAlias(
     state.set(node, 'done');
     return false;
   };
-  if (!visit(doc.contents) || !found) return undefined;
-  const start = rangeStart(target);
-  return { alias: found, anchorLine: start !== undefined ? lineAt(start) : undefined };
+  return visit(doc.contents) ? found : undefined;
 }
 
 function keyText(key: unknown): string | undefined {

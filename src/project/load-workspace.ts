@@ -1,14 +1,28 @@
 /**
  * Everything that can be wrong with the user's files, found at once and before
  * any environment is touched: config, cross-file rules, migration files, lint.
+ *
+ * A config error does not hide migration problems: when the config is invalid, the
+ * migration folders that can still be known are linted in the same run, and one
+ * InvalidInputError carries both. Those folders are:
+ * - `migrations`, the default every database uses unless told otherwise;
+ * - the folders of every environment file that is valid on its own (for a cloudflare
+ *   one, from the wrangler config, as when the config is valid);
+ * - in environment files that parsed as YAML but did not validate, each
+ *   `databases[].migrations` that is a plain string (no unexpanded ${VAR}): the user
+ *   wrote it, so its folder is almost certainly the one they mean.
+ * A folder that does not exist is simply skipped (loadMigrations reports nothing for it).
  */
-import { loadProject } from '../config/load-project.js';
+import { readProject, type ProjectRead } from '../config/load-project.js';
 import type { LoadedEnvironment, Project } from '../config/schema.js';
 import { InvalidInputError } from '../errors.js';
 import { loadMigrations } from '../migrations/index.js';
 import type { Migration } from '../migrations/types.js';
 import { isError, sortProblems, type Problem } from '../problems.js';
 import { environmentDatabases, type EnvironmentDatabase } from './environment-databases.js';
+
+/** The folder a database's migrations live in when nothing says otherwise. */
+export const DEFAULT_MIGRATIONS_DIR = 'migrations';
 
 export interface Workspace {
   project: Project;
@@ -20,10 +34,12 @@ export interface Workspace {
 }
 
 export async function loadWorkspace(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Workspace> {
-  const { project, warnings } = await loadProject(root, { env });
-  const problems: Problem[] = [...warnings];
+  const read = await readProject(root, { env });
+  const { project } = read;
+  const problems: Problem[] = [...read.problems];
+
   const databases = new Map<string, EnvironmentDatabase[]>();
-  for (const e of project.environments.values()) {
+  for (const e of project ? [...project.environments.values()] : validEnvironments(read)) {
     try {
       databases.set(e.name, environmentDatabases(root, e));
     } catch (err) {
@@ -32,18 +48,63 @@ export async function loadWorkspace(root: string, env: NodeJS.ProcessEnv = proce
     }
   }
   const dirs = new Set([...databases.values()].flat().map((d) => d.migrationsDir));
+  if (!project) {
+    dirs.add(DEFAULT_MIGRATIONS_DIR);
+    for (const dir of writtenMigrationDirs(read)) dirs.add(dir);
+  }
+
+  const allowGaps = project ? project.pipeline.migrations.allowGaps : writtenAllowGaps(read);
   const migrations = new Map<string, Migration[]>();
   for (const dir of [...dirs].sort()) {
-    const loaded = await loadMigrations(root, dir, { allowGaps: project.pipeline.migrations.allowGaps });
+    const loaded = await loadMigrations(root, dir, { allowGaps });
     migrations.set(dir, loaded.migrations);
     problems.push(...loaded.problems);
   }
-  const errors = problems.filter(isError);
-  if (errors.length > 0) throw new InvalidInputError(sortProblems(problems));
+
+  const sorted = sortProblems(problems);
+  if (!project || sorted.some(isError)) throw new InvalidInputError(sorted);
   return {
     project,
     migrations,
-    warnings: sortProblems(problems),
+    warnings: sorted,
     databasesOf: (e) => databases.get(e.name) ?? [],
   };
+}
+
+/** Environment files that are valid on their own, while another file has errors. */
+function validEnvironments(read: ProjectRead): LoadedEnvironment[] {
+  return read.environmentFiles.flatMap(({ name, file }) =>
+    file.value ? [{ name, file: file.file, config: file.value }] : [],
+  );
+}
+
+/** `databases[].migrations` folders written in local environment files that did not validate. */
+function writtenMigrationDirs(read: ProjectRead): string[] {
+  const dirs: string[] = [];
+  for (const { file } of read.environmentFiles) {
+    if (file.value || !isRecord(file.data) || file.data.target === 'cloudflare') continue;
+    const list = file.data.databases;
+    if (!Array.isArray(list)) continue;
+    for (const db of list) {
+      const dir = isRecord(db) ? db.migrations : undefined;
+      if (typeof dir === 'string' && dir.trim() !== '' && !dir.includes('${')) dirs.push(trimSlashes(dir));
+    }
+  }
+  return dirs;
+}
+
+/** migrations.allowGaps from a pipeline file with errors elsewhere: only an explicit `true` counts. */
+function writtenAllowGaps(read: ProjectRead): boolean {
+  const data = read.pipeline?.value ?? read.pipeline?.data;
+  const migrations = isRecord(data) ? data.migrations : undefined;
+  return isRecord(migrations) && migrations.allowGaps === true;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The same normalisation environmentDatabases applies, so one folder is not linted twice. */
+function trimSlashes(dir: string): string {
+  return dir.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '') || '.';
 }

@@ -171,6 +171,8 @@ const CASES: BadCase[] = [
     files: { 'pipeline/pipeline.yaml': bytes('name: caf', [0xe9], '\n', PIPELINE.slice(PIPELINE.indexOf('stages:'))) },
     code: 'E_CONFIG_ENCODING',
     file: 'pipeline/pipeline.yaml',
+    // The bad byte is on line 1; the problem carries that line.
+    line: 1,
     mentions: ['UTF-8'],
   },
   {

@@ -123,7 +123,7 @@ describe('YAML mistakes', () => {
     const bytes = Buffer.concat([Buffer.from('target: local\nstate: caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
     const root = await project({ 'environments/staging.yaml': bytes });
     expect(rendered(await loadProblems(root))).toEqual([
-      'environments/staging.yaml error E_CONFIG_ENCODING: file is not valid UTF-8 (first bad byte near line 2)',
+      'environments/staging.yaml:2 error E_CONFIG_ENCODING: file is not valid UTF-8 (first bad byte near line 2)',
     ]);
   });
 

@@ -1,0 +1,15 @@
+import { validateEnvironment, validatePipeline } from './dist/config/validate.js';
+import { parseYamlSource } from './dist/config/yaml-source.js';
+const show = (r) => console.log(('problems' in r ? r.problems : []).map(p => `${p.code} ${p.message}\n    fix: ${p.hint}`).join('\n'));
+show(validateEnvironment({ target: 'local', databases: [{binding:'DB'},{binding:'my-db'},{binding:'DB', migrations:'x'}], health:[{url:'/h', expect:{status:'200'}, retries: 1000, timeout: true, soak: '5 minutes', consecutive: 1.5, method: 'GETT'}], worker: {main: '', compatibility_date: '2024', port: '80'} }, 'e.yaml'));
+show(validateEnvironment({ target: 'locl' }, 'e.yaml'));
+show(validateEnvironment({ }, 'e.yaml'));
+show(validateEnvironment({ target: 'cloudflare', wrangler: {}, worker: {url: 'nope'} }, 'e.yaml'));
+show(validateEnvironment({ target: 'cloudflare' }, 'e.yaml'));
+show(validatePipeline({ name: '', stages: [{bookmark: true}, {environment: 'Prod env', bookmark: 'yes'}], rollback: {database: 'time_travel'}, migrations: {allowGaps: 'yes'} }, 'p.yaml'));
+show(validatePipeline({ stages: [] , rollback: null}, 'p.yaml'));
+show(validatePipeline({ name: 3, stages: {} }, 'p.yaml'));
+const r = parseYamlSource('name: test\nstages: &stages\n  - environment: dev\n    again: *stages\n', 'p.yaml'); show(r); console.log(r.problems?.[0].line);
+show(parseYamlSource('a: &a\n  b: &b\n    c: [*a]\nd: *b\n', 'p.yaml'));
+show(parseYamlSource('a: &a [1]\nb: [*a, *a]\nc: &c\n  d: *a\n  e: *c\n', 'p.yaml'));
+console.log(Object.keys(parseYamlSource('a: &a [1]\nb: [*a, *a]\n', 'p.yaml')));
