@@ -45,7 +45,7 @@ if (opts.help) {
       '  --wrangler-runs N  runs of `wrangler d1 migrations apply` (default 2; --quick: 1)\n' +
       '  --growth-runs N    runs per size in "how it grows" (default 2)\n' +
       '  --fast-runs N      runs of --help / --version (default 7)\n' +
-      '  --skip-wrangler    leave wrangler out (its apply takes ~45-90 s per run)\n' +
+      '  --skip-wrangler    leave wrangler out (its apply takes 1-3 min per run on a shared 2-core machine)\n' +
       '  --keep             keep the temp projects',
   );
   process.exit(0);

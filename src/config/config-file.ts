@@ -34,7 +34,13 @@ export async function readConfigFile<T>(
     bytes = await readFile(absolutePath);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    return { file, problems: [{ severity: 'error', code: 'E_CONFIG_READ', file, message: `cannot read file (${reason})` }] };
+    const hint =
+      reason === 'EACCES' || reason === 'EPERM'
+        ? `give your user read permission on ${file}`
+        : reason === 'EISDIR'
+          ? `${file} is a folder: replace it with a YAML file`
+          : `check that ${file} exists and can be read, then run again`;
+    return { file, problems: [{ severity: 'error', code: 'E_CONFIG_READ', file, message: `cannot read file (${reason})`, hint }] };
   }
   return parseConfigText(bytes, file, env, validate);
 }

@@ -202,16 +202,31 @@ class LocalD1Connection implements ScratchDatabase {
   }
 }
 
+/**
+ * Two processes on one environment (two CLI runs, or promote beside `wrangler
+ * --local`) share one SQLite file, and workerd does not wait for a busy
+ * database: it fails at once. A busy batch was rolled back whole, so it is
+ * safe to send again; this is SQLite's busy_timeout, done from outside.
+ */
+const BUSY = /SQLITE_BUSY|database is locked/;
+const BUSY_TIMEOUT_MS = 15_000;
+
 async function adminPost(mf: Miniflare, path: string, binding: string, body: unknown): Promise<unknown> {
-  const res = await mf.dispatchFetch(`${ADMIN_URL}${path}?db=${encodeURIComponent(binding)}`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  const json = (await res.json()) as AdminResponse;
-  if (!json.success) {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    const res = await mf.dispatchFetch(`${ADMIN_URL}${path}?db=${encodeURIComponent(binding)}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+    const json = (await res.json()) as AdminResponse;
+    if (json.success) return json.result;
     const err = json.errors?.[0];
-    throw new D1QueryError(err?.message ?? `HTTP ${res.status}`, err?.index, err?.code);
+    const message = err?.message ?? `HTTP ${res.status}`;
+    if (BUSY.test(message) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random())));
+      continue;
+    }
+    throw new D1QueryError(message, err?.index, err?.code);
   }
-  return json.result;
 }

@@ -70,3 +70,36 @@ describe('helpers', () => {
     expect(didYouMean(input, candidates)).toBe(expected);
   });
 });
+
+describe('duplicate database bindings', () => {
+  it('reports the second entry, naming both lines', async () => {
+    const { parseConfigText } = await import('../../../src/config/config-file.js');
+    const text = 'target: local\ndatabases:\n  - binding: DB\n  - binding: OTHER\n  - binding: DB\n    migrations: other\n';
+    const file = parseConfigText(new TextEncoder().encode(text), 'environments/dev.yaml', {}, validateEnvironment);
+    expect(file.problems).toMatchObject([
+      {
+        code: 'E_CONFIG_DUPLICATE_BINDING',
+        file: 'environments/dev.yaml',
+        line: 5,
+        message: 'databases[2].binding: "DB" is already the binding of databases[0].binding (lines 3 and 5)',
+        hint: expect.stringMatching(/remove one/),
+      },
+    ]);
+  });
+
+  it('is reported alongside other mistakes in the same list', () => {
+    const result = validateEnvironment(
+      { target: 'local', databases: [{ binding: 'DB' }, { binding: 'my-db' }, { binding: 'DB' }] },
+      'e.yaml',
+    );
+    expect('problems' in result && result.problems.map((p) => p.code).sort()).toEqual([
+      'E_CONFIG_DUPLICATE_BINDING',
+      'E_CONFIG_INVALID_VALUE',
+    ]);
+  });
+
+  it('keeps distinct bindings (and the output type) as they were', () => {
+    const result = validateEnvironment({ target: 'local', databases: [{ binding: 'DB' }, { binding: 'DB2' }] }, 'e.yaml');
+    expect('value' in result && result.value.target === 'local' && result.value.databases.map((d) => d.binding)).toEqual(['DB', 'DB2']);
+  });
+});

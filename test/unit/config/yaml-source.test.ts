@@ -77,3 +77,32 @@ describe('parse problems', () => {
     expect(decodeConfigText(new TextEncoder().encode('\ufeffa: é\n'), 'f.yaml')).toEqual({ text: 'a: é\n' });
   });
 });
+
+describe('recursive aliases', () => {
+  it('refuses an alias inside the node it refers to, at the alias line', () => {
+    const result = parseYamlSource('name: test\nstages: &stages\n  - environment: dev\n    again: *stages\n', 'pipeline/pipeline.yaml');
+    expect('problems' in result && result.problems).toMatchObject([
+      { code: 'E_CONFIG_YAML', file: 'pipeline/pipeline.yaml', line: 4, message: expect.stringContaining('*stages') },
+    ]);
+    expect('problems' in result && result.problems[0]!.hint).toMatch(/\S/);
+  });
+
+  it('finds a cycle through another anchor', () => {
+    const result = parseYamlSource('a: &a\n  b: &b\n    c: [*a]\nd: *b\n', 'f.yaml');
+    expect('problems' in result && result.problems.map((p) => [p.code, p.line])).toEqual([['E_CONFIG_YAML', 3]]);
+  });
+
+  it('still accepts aliases used many times that are not cycles', () => {
+    const source = parse('h: &h { a: 1 }\nx: [*h, *h]\ny: { z: *h }\n');
+    expect(source.value).toEqual({ h: { a: 1 }, x: [{ a: 1 }, { a: 1 }], y: { z: { a: 1 } } });
+  });
+
+  it('is a Problem, not a crash, through the whole file pipeline', async () => {
+    const { parseConfigText } = await import('../../../src/config/config-file.js');
+    const { validatePipeline } = await import('../../../src/config/validate.js');
+    const text = new TextEncoder().encode('name: test\nstages: &stages\n  - environment: dev\n    again: *stages\n');
+    const file = parseConfigText(text, 'pipeline/pipeline.yaml', {}, validatePipeline);
+    expect(file.problems.map((p) => [p.code, p.line])).toEqual([['E_CONFIG_YAML', 4]]);
+    expect(file.value).toBeUndefined();
+  });
+});
