@@ -3,6 +3,11 @@ export const HELP = `promote: staging-first promotion of Cloudflare Workers + D1
 
 Usage
   promote --to <env> [--dry-run] [--json]     walk the pipeline up to <env> (dev -> staging -> production)
+           [--wait <duration>]                queue behind another run's lock instead of exiting 3
+  promote resume [--run <id>]                 finish an interrupted run (the newest by default)
+  promote rollback --env <env> [--bookmark <id>]  restore a bookmark and the previous Worker by hand
+  promote serve --env <env> [--port <n>]      serve an environment's current Worker (like wrangler dev)
+  promote graph [--to <env>]                  the promotion machine as a Mermaid diagram
   promote validate                            check pipeline/, environments/ and migrations/; touches nothing
   promote plan [--to <env>]                   pending migrations and lint warnings per environment
   promote status [--env <env>] [--json]       applied / pending / drift per environment and database
@@ -17,8 +22,8 @@ Global options
   -V, --version   print the version
 
 Exit codes
-  0 ok   1 failed at run time   2 invalid input (nothing touched)
-  3 locked by another run       4 a rollback failed: a person must act
+  0 ok   1 failed at run time (after a clean rollback)   2 invalid input (nothing touched)
+  3 locked by another run       4 a rollback failed: a person must act   130 interrupted (resume it)
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
@@ -51,9 +56,36 @@ Drift (an applied file changed or vanished) is refused with exit 2.
 Creates the next NNNN_<slug>.sql (and NNNN_<slug>.rollback.sql with --rollback)
 in the migrations folder of the first database (or --dir).
 `,
-  promote: `promote --to <env> [--dry-run] [--json] [--yes]
+  promote: `promote --to <env> [--dry-run] [--json] [--wait <duration>] [--lock-ttl <duration>]
 
-Walks every stage of pipeline/pipeline.yaml up to <env>: migrate, deploy, verify;
-a stage starts only after the previous one verified the same change.
+Walks every stage of pipeline/pipeline.yaml up to <env>. Per stage: preflight, lock,
+[bookmark], migrate, deploy, verify, unlock. A stage starts only after the previous
+one verified this same change (migration set and Worker build). When migrate, deploy
+or verify fails, that stage rolls back by itself (database per rollback.database,
+Worker to its previous version), is verified again, and the run exits 1; exit 4 when
+the rollback itself fails. Ctrl-C stops at the next safe point, releases the locks
+and exits 130: 'promote resume' finishes the run.
+--dry-run prints the plan and touches nothing. --json prints one event per line and
+a summary last.
+`,
+  resume: `promote resume [--run <id>]
+
+Continues an interrupted or crashed run from its last recorded step (.promote/runs/).
+Every step checks real state first (ledger, serving version, bookmark), so repeating
+the step that was in flight is safe. Refused when the files changed since.
+`,
+  rollback: `promote rollback --env <env> [--bookmark <id>]
+
+By hand what a failed promotion does by itself: the database back to a bookmark (the
+newest by default), the Worker back to the version before the current one, then the
+health checks. Exit 4 when the environment is not healthy afterwards.
+`,
+  serve: `promote serve --env <env> [--port <n>]
+
+Serves the environment's current Worker version against its database until Ctrl-C.
+`,
+  graph: `promote graph [--to <env>]
+
+Prints the promotion machine built from pipeline/pipeline.yaml as a Mermaid diagram.
 `,
 };

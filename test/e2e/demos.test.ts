@@ -215,6 +215,7 @@ describe('examples/staging-breaks: a renamed column dev cannot see and staging c
     expect(stagingHistory[1]!.versionId).not.toBe(v1Version.staging);
     expect(stagingHistory[2]!.message).toMatch(/^rollback/);
     expect(currentVersion(root, 'staging')).toBe(v1Version.staging);
+    expect(stage(summary, 'staging').workerVersion).toBe(v1Version.staging);
     expect(deployments(root, 'production').map((d) => d.versionId)).toEqual([v1Version.production]);
   });
 });
@@ -286,6 +287,7 @@ describe('examples/production-only: a cascade only production data reveals, undo
     expect(productionHistory[1]!.versionId).not.toBe(v1Version.production);
     expect(productionHistory[2]!.message).toMatch(/^rollback/);
     expect(currentVersion(root, 'production')).toBe(v1Version.production);
+    expect(production.workerVersion).toBe(v1Version.production);
     expect(deployments(root, 'staging')).toHaveLength(2);
     expect(currentVersion(root, 'staging')).not.toBe(v1Version.staging);
     expect(currentVersion(root, 'staging')).toBe(stage(summary, 'staging').workerVersion);

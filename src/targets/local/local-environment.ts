@@ -3,7 +3,9 @@
  * persisted in the environment's own folder. Miniflare is imported lazily so
  * commands that never touch a database (help, validate, new) start fast.
  */
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Miniflare, MiniflareOptions } from 'miniflare';
 import type { LocalEnvironment, LocalDatabase } from '../../config/schema.js';
@@ -73,6 +75,7 @@ export class LocalEnvironmentRuntime {
     private readonly buildOptions: (worker: ServedWorker | undefined) => MiniflareOptions,
     private served: ServedWorker | undefined,
     private currentUrl: URL,
+    private readonly scratchFiles: string[],
   ) {}
 
   /**
@@ -92,7 +95,8 @@ export class LocalEnvironmentRuntime {
     for (const db of env.databases) {
       const id = localDatabaseId(root, db);
       admin[`D_${db.binding}`] = id;
-      admin[`S_${db.binding}`] = `promote-preflight-${db.binding}`;
+      // One scratch database per process: concurrent runs never reset each other's preflight.
+      admin[`S_${db.binding}`] = scratchDatabaseId(db.binding);
       app[db.binding] = id;
     }
     const buildOptions = (worker: ServedWorker | undefined): MiniflareOptions => ({
@@ -131,7 +135,8 @@ export class LocalEnvironmentRuntime {
     const served = opts.worker === 'nothing-deployed' ? NOTHING_DEPLOYED : opts.worker;
     const mf = new Miniflare(buildOptions(served));
     const url = await mf.ready;
-    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url);
+    const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
+    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles);
   }
 
   /** Where the served Worker answers, e.g. http://127.0.0.1:41234/ */
@@ -170,7 +175,27 @@ export class LocalEnvironmentRuntime {
 
   async dispose(): Promise<void> {
     await this.mf.dispose();
+    // Preflight scratch databases are throwaway: leave only the environment's own files behind.
+    for (const file of this.scratchFiles) {
+      for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true }).catch(() => undefined);
+    }
   }
+}
+
+function scratchDatabaseId(binding: string): string {
+  return `promote-preflight-${binding}-${process.pid}`;
+}
+
+/**
+ * Where Miniflare keeps a D1 database on disk: it names Durable Object files
+ * by an HMAC of the database id (miniflare's durableObjectNamespaceIdFromName).
+ */
+export function d1SqlitePath(d1Persist: string, databaseId: string): string {
+  const uniqueKey = 'miniflare-D1DatabaseObject';
+  const key = createHash('sha256').update(uniqueKey).digest();
+  const nameHmac = createHmac('sha256', key).update(databaseId).digest().subarray(0, 16);
+  const hmac = createHmac('sha256', key).update(nameHmac).digest().subarray(0, 16);
+  return join(d1Persist, uniqueKey, `${Buffer.concat([nameHmac, hmac]).toString('hex')}.sqlite`);
 }
 
 interface AdminResponse {
@@ -208,7 +233,8 @@ class LocalD1Connection implements ScratchDatabase {
  * database: it fails at once. A busy batch was rolled back whole, so it is
  * safe to send again; this is SQLite's busy_timeout, done from outside.
  */
-const BUSY = /SQLITE_BUSY|database is locked/;
+// workerd reports a busy database to JavaScript only as an opaque internal error.
+const BUSY = /SQLITE_BUSY|database is locked|internal error; reference = /;
 const BUSY_TIMEOUT_MS = 15_000;
 
 async function adminPost(mf: Miniflare, path: string, binding: string, body: unknown): Promise<unknown> {
