@@ -134,6 +134,7 @@ export class LocalEnvironmentRuntime {
     });
     const served = opts.worker === 'nothing-deployed' ? NOTHING_DEPLOYED : opts.worker;
     const mf = new Miniflare(buildOptions(served));
+    yieldSignalsToPromote();
     const url = await mf.ready;
     const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
     return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles);
@@ -179,6 +180,18 @@ export class LocalEnvironmentRuntime {
     for (const file of this.scratchFiles) {
       for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true }).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Miniflare exits the process on SIGINT/SIGTERM (its exitHook). A promotion
+ * must instead stop at a safe point and release its locks, so its signal
+ * listeners are removed; its 'exit' hook, which stops workerd, stays. Without
+ * other listeners Node's default (exit) applies again, as for `promote migrate`.
+ */
+function yieldSignalsToPromote(): void {
+  for (const [signal, name] of [['SIGINT', 'onSignalInt'], ['SIGTERM', 'onSignalTerm']] as const) {
+    for (const l of process.listeners(signal)) if (l.name === name) process.removeListener(signal, l);
   }
 }
 
