@@ -28,30 +28,64 @@ export function bootstrapStatements(ctx: ApplyContext): SqlStatement[] {
   ];
 }
 
+/** D1 binds at most 100 parameters per statement. */
+const MAX_PARAMS = 100;
+
+function multiRowInsert(head: string, rows: readonly unknown[][], tuple: string): SqlStatement[] {
+  const width = rows[0]?.length ?? 1;
+  const per = Math.max(1, Math.floor(MAX_PARAMS / width));
+  const out: SqlStatement[] = [];
+  for (let i = 0; i < rows.length; i += per) {
+    const group = rows.slice(i, i + per);
+    out.push({ sql: `${head} VALUES ${group.map(() => tuple).join(', ')}`, params: group.flat() });
+  }
+  return out;
+}
+
 /**
- * The ledger row goes first: if a concurrent run applied the same file, the
- * UNIQUE name fails the whole batch before any of its SQL runs twice.
- * julianday('now') advances between statements in D1, so the in-database
- * duration of each migration is measured without an extra round trip.
+ * The ledger rows of a chunk go first: if a concurrent run applied one of
+ * these files, its UNIQUE name fails the whole batch before any SQL runs
+ * twice. Our metadata rows follow, stamped with the start time.
  */
-export function migrationStatements(m: Migration, ctx: ApplyContext): SqlStatement[] {
+export function ledgerStatements(chunk: readonly Migration[], ctx: ApplyContext): SqlStatement[] {
+  if (chunk.length === 0) return [];
   return [
-    { sql: `INSERT INTO ${quoteIdent(ctx.ledgerTable)} (name) VALUES (?)`, params: [m.name] },
-    {
-      sql: `INSERT OR REPLACE INTO ${META_TABLE} (name, checksum, run_id, applied_at, started_jd, adopted) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), julianday('now'), 0)`,
-      params: [m.name, m.checksum, ctx.runId],
-    },
-    ...m.statements.map((s) => ({ sql: s.sql })),
-    {
-      sql: `UPDATE ${META_TABLE} SET duration_ms = round((julianday('now') - started_jd) * 86400000.0, 3) WHERE name = ?`,
-      params: [m.name],
-    },
+    ...multiRowInsert(`INSERT INTO ${quoteIdent(ctx.ledgerTable)} (name)`, chunk.map((m) => [m.name]), '(?)'),
+    ...multiRowInsert(
+      `INSERT OR REPLACE INTO ${META_TABLE} (name, checksum, run_id, applied_at, started_jd, adopted)`,
+      chunk.map((m) => [m.name, m.checksum, ctx.runId]),
+      "(?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), julianday('now'), 0)",
+    ),
   ];
+}
+
+/**
+ * After a migration's SQL: its duration, and the start of the next one, in a
+ * single statement. julianday('now') advances between statements in D1, so
+ * each migration's in-database time is measured without another round trip.
+ */
+export function durationStatement(m: Migration, next: Migration | undefined): SqlStatement {
+  const nextName = next?.name ?? m.name;
+  return {
+    sql: `UPDATE ${META_TABLE} SET
+      duration_ms = CASE WHEN name = ? THEN round((julianday('now') - started_jd) * 86400000.0, 3) ELSE duration_ms END,
+      started_jd = CASE WHEN name = ? AND name <> ? THEN julianday('now') ELSE started_jd END
+      WHERE name IN (?, ?)`,
+    params: [m.name, nextName, m.name, m.name, nextName],
+  };
+}
+
+export function migrationBody(m: Migration): SqlStatement[] {
+  return m.statements.map((s) => ({ sql: s.sql }));
 }
 
 export function chunkStatements(chunk: readonly Migration[], index: number, ctx: ApplyContext): SqlStatement[] {
   const head = index === 0 ? bootstrapStatements(ctx) : [];
-  return [...head, ...chunk.flatMap((m) => migrationStatements(m, ctx))];
+  return [
+    ...head,
+    ...ledgerStatements(chunk, ctx),
+    ...chunk.flatMap((m, i) => [...migrationBody(m), durationStatement(m, chunk[i + 1])]),
+  ];
 }
 
 export class MigrationBatchError extends RunError {

@@ -8,7 +8,7 @@ import { D1QueryError } from '../errors.js';
 import type { Migration } from '../migrations/types.js';
 import type { Problem } from '../problems.js';
 import type { ScratchDatabase } from '../targets/d1-connection.js';
-import { bootstrapStatements, chunkStatements, migrationStatements, type ApplyContext } from './apply.js';
+import { bootstrapStatements, chunkStatements, ledgerStatements, migrationBody, type ApplyContext } from './apply.js';
 
 export type PreflightResult = { ok: true } | { ok: false; problem: Problem };
 
@@ -46,10 +46,8 @@ export async function locateFailure(
   for (let i = 0; i < failing; i++) await scratch.batch(chunkStatements(chunks[i]!, i, ctx));
   if (failing === 0) await scratch.batch(bootstrapStatements(ctx));
   for (const m of chunks[failing]!) {
-    const [ledgerRow, metaRow, ...rest] = migrationStatements(m, ctx);
-    await scratch.batch([ledgerRow!, metaRow!]);
-    const sqlStatements = rest.slice(0, -1);
-    for (const [k, stmt] of sqlStatements.entries()) {
+    await scratch.batch(ledgerStatements([m], ctx));
+    for (const [k, stmt] of migrationBody(m).entries()) {
       try {
         await scratch.batch([stmt]);
       } catch (e) {

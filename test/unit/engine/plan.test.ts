@@ -86,7 +86,19 @@ describe('apply batches', () => {
     expect(stmts[0]!.sql).toContain('name       TEXT UNIQUE');
     expect(stmts[2]).toEqual({ sql: 'INSERT INTO "d1_migrations" (name) VALUES (?)', params: ['0001_a.sql'] });
     expect(stmts.slice(4, 6).map((s) => s.sql)).toEqual(['CREATE TABLE a (x)', 'CREATE TABLE b (y)']);
-    expect(stmts.at(-1)!.sql).toMatch(/^UPDATE promote_migrations SET duration_ms/);
+    expect(stmts.at(-1)!.sql).toMatch(/^UPDATE promote_migrations SET\s+duration_ms/);
+  });
+
+  it('bookkeeping stays within the 100 bound parameters of D1 and costs one statement per migration', () => {
+    const many: Record<string, string> = {};
+    for (let i = 1; i <= 250; i++) many[`${String(i).padStart(4, '0')}_t${i}.sql`] = `CREATE TABLE t${i} (x);`;
+    const all = migrations(many);
+    const stmts = chunkStatements(all, 1, ctx);
+    expect(stmts.every((s) => (s.params?.length ?? 0) <= 100)).toBe(true);
+    const ledgerParams = stmts.filter((s) => s.sql.startsWith('INSERT INTO "d1_migrations"')).flatMap((s) => s.params);
+    expect(ledgerParams).toEqual(all.map((m) => m.name));
+    // 250 statements + 250 duration updates + 3 ledger inserts + 8 metadata inserts
+    expect(stmts).toHaveLength(250 + 250 + 3 + 8);
   });
 
   it('later batches do not repeat the bootstrap', () => {
