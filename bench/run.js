@@ -4,7 +4,7 @@
 // to exit; each is reported as min and median over several runs, and ratios are
 // computed from the medians (min-based ratios are shown beside them).
 //
-//   node bench/run.js [--runs N] [--quick] [--wrangler-runs N] [--growth-runs N] [--skip-wrangler] [--keep]
+//   node bench/run.js [--runs N] [--quick] [--wrangler-runs N] [--growth-runs N] [--skip-wrangler] [--only 4,5] [--keep]
 //
 // Writes bench/results.json. Exit code 1 when any child failed (its stderr is printed).
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildError, runChild } from './lib/child.js';
-import { resetState, writeProject } from './lib/project.js';
+import { BREAKING_MIGRATION, resetState, writePromotionProject, writeProject } from './lib/project.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -34,18 +34,21 @@ const { values: opts } = parseArgs({
     'growth-runs': { type: 'string' },
     'fast-runs': { type: 'string' },
     'skip-wrangler': { type: 'boolean', default: false },
+    only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
   console.log(
-    'usage: node bench/run.js [--runs N] [--quick] [--wrangler-runs N] [--growth-runs N] [--fast-runs N] [--skip-wrangler] [--keep]\n' +
+    'usage: node bench/run.js [--runs N] [--quick] [--wrangler-runs N] [--growth-runs N] [--fast-runs N] [--skip-wrangler] [--only LIST] [--keep]\n' +
       '  --runs N           runs per figure (default 5; --quick: 2)\n' +
       '  --wrangler-runs N  runs of `wrangler d1 migrations apply` (default 2; --quick: 1)\n' +
       '  --growth-runs N    runs per size in "how it grows" (default 2)\n' +
       '  --fast-runs N      runs of --help / --version (default 7)\n' +
       '  --skip-wrangler    leave wrangler out (its apply takes 1-3 min per run on a shared 2-core machine)\n' +
+      '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback;\n' +
+      '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
   process.exit(0);
@@ -60,6 +63,14 @@ const RUNS = int(opts.runs, opts.quick ? 2 : 5);
 const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opts.quick ? 1 : Math.min(2, RUNS));
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
+const SECTIONS = new Set(
+  (opts.only ?? '1,2,3,4,5').split(',').map((x) => {
+    const n = Number.parseInt(x.trim(), 10);
+    if (!(n >= 1 && n <= 5)) throw new Error(`--only: expected section numbers 1-5, got ${x}`);
+    return n;
+  }),
+);
+if (SECTIONS.has(2) && !SECTIONS.has(1)) SECTIONS.add(1); // start-up runs against section 1's project
 
 // ---------------------------------------------------------------- bookkeeping
 const rows = []; // table rows, in print order
@@ -88,10 +99,10 @@ const machine = {
   miniflare: versionOf('miniflare'),
 };
 
-function tempProject(label, count) {
+function tempProject(label, count, write = writeProject) {
   const dir = mkdtempSync(join(os.tmpdir(), `promote-bench-${label}-`));
   tempDirs.push(dir);
-  writeProject(dir, count);
+  write(dir, count);
   return dir;
 }
 
@@ -161,8 +172,12 @@ function addNote(name, minText, medianText, target = '', verdict = '') {
 }
 
 function section(title) {
-  rows.push({ section: title });
+  rowsSection(title);
   log(`\n== ${title}`);
+}
+
+function rowsSection(title) {
+  rows.push({ section: title });
 }
 
 const fmtS = (ms) => `${(ms / 1000).toFixed(3)} s`;
@@ -377,6 +392,168 @@ async function growth() {
   }
 }
 
+// ---------------------------------------------------------------- 4 + 5. full promotion, rollback
+const PROMOTION_MIGRATIONS = 20;
+
+/** Parses every JSON line of a `--json` run's stdout; throws (with the output) when a line is not JSON. */
+function jsonLines(stdout) {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        throw new Error(`--json printed a line that is not JSON: ${l.slice(0, 300)}`);
+      }
+    });
+}
+
+/** The summary of a `--json` run: its last stdout line. Throws, with the child's output, when it is not one. */
+function summaryOf(r) {
+  const events = jsonLines(r.stdout);
+  const summary = events.at(-1);
+  if (summary?.type !== 'summary') throw new ChildError(`last stdout line is not a summary (type ${summary?.type})\n${childOutput(r)}`);
+  return { events, summary };
+}
+
+function childOutput(r, n = 3000) {
+  const t = (s) => (s.length > n ? '…' + s.slice(-n) : s);
+  return `--- stderr ---\n${t(r.stderr)}\n--- stdout ---\n${t(r.stdout)}`;
+}
+
+const stageResults = (summary) => Object.fromEntries(summary.stages.map((s) => [s.environment, s.result]));
+
+/** Runs `promote --to production --json` and checks exit 0 and a "promoted" summary with every stage promoted. */
+async function promoteClean(dir, expectMigrations) {
+  const r = await promote(['--to', 'production', '--json', '--cwd', dir], dir);
+  const { summary } = summaryOf(r);
+  const stages = stageResults(summary);
+  const bad = summary.result !== 'promoted' || ['dev', 'staging', 'production'].some((e) => stages[e] !== 'promoted');
+  if (bad) throw new ChildError(`expected result "promoted" for the run and every stage, got ${summary.result} ${JSON.stringify(stages)}\n${childOutput(r)}`);
+  if (expectMigrations !== undefined) {
+    const counts = summary.stages.map((s) => s.migrations?.length ?? 0);
+    if (counts.some((c) => c !== expectMigrations)) throw new ChildError(`expected ${expectMigrations} migrations per stage, got ${counts.join(', ')}\n${childOutput(r)}`);
+  }
+  return { r, summary };
+}
+
+async function promotionAndRollback() {
+  const want4 = SECTIONS.has(4);
+  const want5 = SECTIONS.has(5);
+  const samples = { promotion: [], promotionInProcess: [], rollback: [], rollbackWall: [], rollbackInProcess: [], rollbackStep: [], reverifyStep: [], verifyFailed: [] };
+  const broken = new Set();
+
+  // 4: the project the full promotion runs on, from empty state each run.
+  const dir4 = want4 ? tempProject('promotion', PROMOTION_MIGRATIONS, writePromotionProject) : undefined;
+
+  // 5: a pristine copy of a promoted project plus the breaking 21st migration; each run works on a fresh copy.
+  let pristine;
+  if (want5) {
+    try {
+      pristine = tempProject('rollback-pristine', PROMOTION_MIGRATIONS, writePromotionProject);
+      await promoteClean(pristine, PROMOTION_MIGRATIONS);
+      writeFileSync(join(pristine, 'migrations', BREAKING_MIGRATION.name), BREAKING_MIGRATION.sql);
+      log(`   prepared: clean promotion of ${PROMOTION_MIGRATIONS} migrations, then ${BREAKING_MIGRATION.name} added (not timed)`);
+    } catch (e) {
+      broken.add('rollback');
+      fail('5. preparing the promoted project', e);
+    }
+  }
+
+  let verified4 = false;
+  let verified5 = false;
+  const tasks = {
+    async promotion() {
+      resetState(dir4); // .promote (staging, production, runs) and .wrangler (dev's state)
+      const { r, summary } = await promoteClean(dir4, verified4 ? undefined : PROMOTION_MIGRATIONS);
+      samples.promotion.push(r.ms);
+      samples.promotionInProcess.push(summary.durationMs);
+      if (!verified4) {
+        verified4 = true;
+        log(`   verified: exit 0, summary "promoted", ${PROMOTION_MIGRATIONS} migrations on each of dev, staging, production`);
+      }
+      log(`     full promotion ${fmtS(r.ms)} (summary durationMs ${summary.durationMs})`);
+    },
+    async rollback() {
+      const dir = mkdtempSync(join(os.tmpdir(), 'promote-bench-rollback-run-'));
+      tempDirs.push(dir);
+      try {
+        cpSync(pristine, dir, { recursive: true });
+        const r = await runChild(NODE, [PROMOTE, '--to', 'production', '--json', '--cwd', dir], { cwd: REPO, env: CHILD_ENV, timeoutMs: TIMEOUT.other, allowFail: true });
+        if (r.code !== 1) throw new ChildError(`expected exit 1, got ${r.code}\n${childOutput(r)}`);
+        const { events, summary } = summaryOf(r);
+        const stages = stageResults(summary);
+        if (summary.result !== 'rolled-back' || stages.production !== 'rolled-back' || stages.dev !== 'promoted' || stages.staging !== 'promoted')
+          throw new ChildError(`expected summary "rolled-back" (dev, staging promoted; production rolled-back), got ${summary.result} ${JSON.stringify(stages)}\n${childOutput(r)}`);
+        const find = (type, step) => {
+          const found = events.filter((e) => e.type === type && e.stage === 'production' && e.step === step);
+          if (found.length !== 1) throw new ChildError(`expected one production ${type} event for step ${step}, found ${found.length}\n${childOutput(r)}`);
+          return found[0];
+        };
+        const failed = find('step.failed', 'verify');
+        const reverified = find('step.succeeded', 'reverify');
+        const rolledBack = find('step.succeeded', 'rollback');
+        if (rolledBack.detail?.database !== 'time-travel') throw new ChildError(`expected a time-travel restore, got ${JSON.stringify(rolledBack.detail?.database)}\n${childOutput(r)}`);
+        const ms = Date.parse(reverified.at) - Date.parse(failed.at);
+        if (!Number.isFinite(ms) || ms < 0) throw new ChildError(`bad event times: ${failed.at} -> ${reverified.at}`);
+        samples.rollback.push(ms);
+        samples.rollbackWall.push(r.ms);
+        samples.rollbackInProcess.push(summary.durationMs);
+        samples.rollbackStep.push(rolledBack.durationMs);
+        samples.reverifyStep.push(reverified.durationMs);
+        samples.verifyFailed.push(failed.durationMs);
+        if (!verified5) {
+          // Outside the timing: production is back at 20 applied, 21st pending; dev and staging keep it.
+          const { stdout } = await promote(['status', '--json', '--cwd', dir], dir);
+          const applied = Object.fromEntries(JSON.parse(stdout).environments.map((e) => [e.name, e.databases[0]]));
+          const p = applied.production;
+          if (p.applied.length !== PROMOTION_MIGRATIONS || p.pending.length !== 1 || applied.staging.applied.length !== PROMOTION_MIGRATIONS + 1)
+            throw new Error(`status after rollback: production ${p.applied.length} applied / ${p.pending.length} pending, staging ${applied.staging.applied.length} applied`);
+          verified5 = true;
+          log(`   verified: exit 1, summary "rolled-back" (production rolled back by time travel); status: production 20 applied + 1 pending, staging 21`);
+        }
+        log(`     rollback ${fmtMs(ms)} (verify failed -> reverify ok); whole run ${fmtS(r.ms)}`);
+      } finally {
+        if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+
+  const names = [...(want4 ? ['promotion'] : []), ...(want5 ? ['rollback'] : [])];
+  for (let round = 0; round < RUNS; round++) {
+    for (const name of rotate(names, round)) {
+      if (broken.has(name)) continue;
+      log(`   round ${round + 1}/${RUNS}: ${name}`);
+      try {
+        await tasks[name]();
+      } catch (e) {
+        broken.add(name);
+        fail(`${name === 'promotion' ? 4 : 5}. ${name}`, e);
+      }
+    }
+  }
+
+  if (want4) {
+    rowsSection(`4. full local promotion: dev -> staging -> production, ${PROMOTION_MIGRATIONS} migrations, fresh state (${RUNS} runs)`);
+    addFigure('promote --to production (process)', samples.promotion, { key: 'promotion.wall', target: { maxMs: 3000, label: '<= 3 s' } });
+    addFigure('  in-process (summary durationMs)', samples.promotionInProcess, { key: 'promotion.inProcess' });
+  }
+  if (want5) {
+    rowsSection(`5. rollback: 21st migration breaks production only; time travel restore (${RUNS} runs)`);
+    addFigure('rollback: verify failed -> reverify ok', samples.rollback, {
+      key: 'rollback.restoreAndReverify',
+      target: { maxMs: 1000, label: '<= 1 s' },
+      note: "production's step.failed(verify).at -> step.succeeded(reverify).at, from the --json events (ms resolution)",
+    });
+    addFigure('  rollback step (durationMs)', samples.rollbackStep, { key: 'rollback.rollbackStep' });
+    addFigure('  reverify step (durationMs)', samples.reverifyStep, { key: 'rollback.reverifyStep' });
+    addFigure('whole run, exit 1 (process)', samples.rollbackWall, { key: 'rollback.wall' });
+    if (samples.verifyFailed.length) figures['rollback.failedVerifyStep'] = { ...summarize(samples.verifyFailed), unit: 'ms', note: 'the failing verify step (3 attempts with backoff), before the rollback' };
+    if (samples.rollbackInProcess.length) figures['rollback.inProcess'] = { ...summarize(samples.rollbackInProcess), unit: 'ms', note: 'summary durationMs of the rolling-back run' };
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -391,6 +568,9 @@ function renderTable() {
   const out = [
     `promote benchmark  ${machine.date}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; node ${machine.node}; load avg at start ${machine.loadAverageAtStart.join(' ')}`,
+    ...(machine.loadAverageDuring
+      ? [`load avg (1 min) during the run: min ${machine.loadAverageDuring.min}, mean ${machine.loadAverageDuring.mean}, max ${machine.loadAverageDuring.max} (${machine.loadAverageDuring.samples} samples, every 5 s)`]
+      : []),
     `tools: wrangler ${machine.wrangler}, miniflare ${machine.miniflare}; wall clock per child process, spawn to exit; ratios from medians (min column: from mins)`,
     '',
     line(head),
@@ -411,20 +591,40 @@ async function main() {
   }
   log(`promote bench: ${RUNS} runs, wrangler ${WRANGLER_RUNS}, growth ${GROWTH_RUNS}, fast ${FAST_RUNS}`);
   const started = Date.now();
+  // The 1-minute load average every 5 s while the bench runs (recorded in results.json and the table header).
+  const loadSamples = [os.loadavg()[0]];
+  const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]), 5000);
+  loadTimer.unref();
   try {
-    const ctx = await applyTwoHundred();
-    await startUp(ctx);
-    await growth();
+    if (SECTIONS.has(1)) {
+      const ctx = await applyTwoHundred();
+      if (SECTIONS.has(2)) await startUp(ctx);
+    }
+    if (SECTIONS.has(3)) await growth();
+    if (SECTIONS.has(4) || SECTIONS.has(5)) {
+      log(`\n== 4 + 5. full local promotion and rollback (interleaved; ${RUNS} runs)`);
+      await promotionAndRollback();
+    }
   } catch (e) {
     fail('harness', e);
   } finally {
     cleanup();
+    clearInterval(loadTimer);
   }
+  loadSamples.push(os.loadavg()[0]);
+  machine.loadAverageDuring = {
+    note: '1-minute load average sampled every 5 s during the run',
+    min: +Math.min(...loadSamples).toFixed(2),
+    mean: +(loadSamples.reduce((a, b) => a + b, 0) / loadSamples.length).toFixed(2),
+    max: +Math.max(...loadSamples).toFixed(2),
+    samples: loadSamples.length,
+  };
+  machine.loadAverageAtEnd = os.loadavg().map((x) => +x.toFixed(2));
   const table = renderTable();
   console.log(`\n${table}\n`);
   const results = {
     machine,
-    options: { runs: RUNS, wranglerRuns: WRANGLER_RUNS, growthRuns: GROWTH_RUNS, fastRuns: FAST_RUNS, quick: opts.quick, skipWrangler: opts['skip-wrangler'] },
+    options: { runs: RUNS, wranglerRuns: WRANGLER_RUNS, growthRuns: GROWTH_RUNS, fastRuns: FAST_RUNS, quick: opts.quick, skipWrangler: opts['skip-wrangler'], sections: [...SECTIONS].sort() },
     durationS: Math.round((Date.now() - started) / 1000),
     figures,
     table: rows,

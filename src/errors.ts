@@ -67,3 +67,13 @@ export class D1QueryError extends Error {
     this.name = 'D1QueryError';
   }
 }
+
+/**
+ * A write was sent and no answer came back (timeout, reset, 5xx): it may or
+ * may not have committed. Never repeat it blindly; look first.
+ */
+export class OutcomeUnknownError extends RunError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'promote reads the ledger before deciding; check `promote status` if this persists', options);
+  }
+}

@@ -4,10 +4,10 @@
  * migration and its ledger row commit together or not at all. Several
  * migrations share a batch (see chunkMigrations) to keep round trips few.
  */
-import { D1QueryError, RunError } from '../errors.js';
+import { D1QueryError, OutcomeUnknownError, RunError } from '../errors.js';
 import type { Migration } from '../migrations/types.js';
 import type { D1Connection, SqlStatement } from '../targets/d1-connection.js';
-import { CREATE_META_SQL, META_TABLE, createLedgerSql, quoteIdent, type LedgerRow } from './ledger.js';
+import { CREATE_META_SQL, META_TABLE, createLedgerSql, quoteIdent, readDatabaseState, type LedgerRow } from './ledger.js';
 
 export interface ApplyContext {
   ledgerTable: string;
@@ -107,7 +107,15 @@ export function isConcurrentApply(message: string, ledgerTable: string): boolean
   return message.includes('UNIQUE constraint failed') && message.includes(`${ledgerTable}.name`);
 }
 
-/** Applies the chunks in order; stops at the first failing chunk (it rolled back as a whole). */
+/** How often a chunk whose outcome was unknown (and turned out not applied) is sent again. */
+const MAX_RESENDS = 3;
+
+/**
+ * Applies the chunks in order; stops at the first failing chunk (it rolled
+ * back as a whole). When a chunk's outcome is unknown (no answer), the ledger
+ * says whether it committed (a chunk commits whole), and only a chunk that
+ * did not is sent again.
+ */
 export async function applyChunks(
   conn: D1Connection,
   chunks: readonly (readonly Migration[])[],
@@ -117,14 +125,25 @@ export async function applyChunks(
   const applied: Migration[] = [];
   const batches = chunks.length > 0 ? chunks : ctx.adopt.length > 0 ? [[]] : [];
   for (const [i, chunk] of batches.entries()) {
-    try {
-      await conn.batch(chunkStatements(chunk, i, ctx));
-    } catch (e) {
-      if (e instanceof D1QueryError) throw new MigrationBatchError(chunk, i, applied, e.message);
-      throw e;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await conn.batch(chunkStatements(chunk, i, ctx));
+        break;
+      } catch (e) {
+        if (e instanceof D1QueryError) throw new MigrationBatchError(chunk, i, applied, e.message);
+        if (!(e instanceof OutcomeUnknownError) || attempt >= MAX_RESENDS) throw e;
+        if (await chunkCommitted(conn, chunk, ctx)) break;
+      }
     }
     applied.push(...chunk);
     onApplied?.(chunk);
   }
   return applied;
+}
+
+async function chunkCommitted(conn: D1Connection, chunk: readonly Migration[], ctx: ApplyContext): Promise<boolean> {
+  const state = await readDatabaseState(conn, ctx.ledgerTable);
+  if (chunk.length === 0) return state.meta.size > 0;
+  const names = new Set(state.ledger.map((r) => r.name));
+  return chunk.every((m) => names.has(m.name));
 }

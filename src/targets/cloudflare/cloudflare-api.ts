@@ -1,0 +1,219 @@
+/**
+ * The one adapter to the Cloudflare REST API (undici). Every call goes
+ * through `call()`: the envelope is unwrapped, errors carry Cloudflare's code
+ * and message plus what to do, and retries follow one rule: a 429 is always
+ * retried (the request was refused, honouring Retry-After); 5xx, resets and
+ * timeouts only for calls that are safe to repeat. A call that is not safe
+ * and whose outcome is unknown surfaces as UnknownOutcomeError so the caller
+ * can look before it leaps (read the ledger, then decide).
+ */
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { InvalidInputError, OutcomeUnknownError, RunError } from '../../errors.js';
+
+export const DEFAULT_API_BASE = 'https://api.cloudflare.com/client/v4';
+
+export interface CloudflareCredentials {
+  token: string;
+  accountId: string;
+  baseUrl: string;
+}
+
+/** Credentials as wrangler reads them, so one environment serves both tools. */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv, file: string): CloudflareCredentials {
+  const token = env.CLOUDFLARE_API_TOKEN ?? env.CF_API_TOKEN;
+  const accountId = env.CLOUDFLARE_ACCOUNT_ID ?? env.CF_ACCOUNT_ID;
+  const missing = [!token && 'CLOUDFLARE_API_TOKEN', !accountId && 'CLOUDFLARE_ACCOUNT_ID'].filter(Boolean) as string[];
+  if (missing.length > 0) {
+    throw new InvalidInputError([
+      {
+        severity: 'error',
+        code: 'E_CLOUDFLARE_CREDENTIALS',
+        file,
+        message: `target cloudflare needs ${missing.join(' and ')} in the environment`,
+        hint: `set ${missing.join(' and ')} (in GitHub Actions: from repository secrets, e.g. env: CLOUDFLARE_API_TOKEN: \${{ secrets.CLOUDFLARE_API_TOKEN }})`,
+      },
+    ]);
+  }
+  const baseUrl = (env.CLOUDFLARE_API_BASE_URL ?? env.CF_API_BASE_URL ?? DEFAULT_API_BASE).replace(/\/+$/, '');
+  return { token: token!, accountId: accountId!, baseUrl };
+}
+
+export interface CloudflareErrorItem {
+  code: number;
+  message: string;
+}
+
+export class CloudflareApiError extends RunError {
+  constructor(
+    readonly status: number,
+    readonly errors: CloudflareErrorItem[],
+    readonly method: string,
+    readonly path: string,
+  ) {
+    const first = errors[0];
+    super(
+      `Cloudflare API ${method} ${path} failed: HTTP ${status}${first ? `, code ${first.code}: ${first.message}` : ''}`,
+      hintFor(status, first?.code),
+    );
+  }
+
+  get code(): number | undefined {
+    return this.errors[0]?.code;
+  }
+}
+
+/** A request that is not safe to repeat and whose outcome we could not see. */
+export class UnknownOutcomeError extends OutcomeUnknownError {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`Cloudflare API ${method} ${path}: no answer (${(cause as Error)?.message ?? String(cause)}); it may or may not have been applied`, { cause });
+  }
+}
+
+function hintFor(status: number, code: number | undefined): string {
+  if (status === 401 || status === 403 || code === 10000 || code === 9109) {
+    return 'check CLOUDFLARE_API_TOKEN: it must be valid and allow D1 Edit and Workers Scripts Edit on CLOUDFLARE_ACCOUNT_ID';
+  }
+  if (code === 7500) return 'fix the SQL; nothing of this request was committed';
+  if (status === 404 || code === 7404) return 'check the database_id / account id in your wrangler config and CLOUDFLARE_ACCOUNT_ID';
+  if (status === 429 || code === 971) return 'the API rate limit was hit; wait a few minutes or run fewer jobs at once';
+  if (status >= 500) return 'Cloudflare had a problem; run again later (promote resumes where it stopped)';
+  return 'see the Cloudflare code and message above';
+}
+
+export interface CallOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  /** Repeating this call cannot change anything (reads, idempotent writes). */
+  safe: boolean;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ApiOptions {
+  /** Per-request deadline (D1 requests are limited to 30 s by Cloudflare). */
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Backoff base for 5xx and resets; jittered. */
+  minRetryMs?: number;
+  /** Longest Retry-After honoured. */
+  maxRetryAfterMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+type RetryFn = (err: Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[] | undefined> }, ctx: { state: { counter: number } }, cb: (err?: Error | null) => void) => void;
+
+function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' | 'minRetryMs' | 'maxRetryAfterMs'>>): RetryFn {
+  return (err, { state }, cb) => {
+    const status = err.statusCode;
+    const rateLimited = status === 429;
+    const transient = (status !== undefined && TRANSIENT_STATUS.has(status)) || (err.code !== undefined && TRANSIENT_CODES.has(err.code));
+    if (state.counter > o.maxRetries || !(rateLimited || (safe && transient))) return cb(err);
+    const header = err.headers?.['retry-after'];
+    const seconds = Number(Array.isArray(header) ? header[0] : header);
+    const backoff = o.minRetryMs * 2 ** (state.counter - 1);
+    // Full jitter on our own backoff; Retry-After is the server's word and is honoured as given.
+    const delay = rateLimited && Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, o.maxRetryAfterMs) : backoff * (0.5 + Math.random() / 2);
+    setTimeout(() => cb(null), delay);
+  };
+}
+
+export class CloudflareApi {
+  private readonly dispatcher: Dispatcher;
+  private readonly o: Required<Omit<ApiOptions, 'dispatcher'>>;
+  /** Number of HTTP requests sent, retries included (benchmarks print it). */
+  requests = 0;
+
+  constructor(
+    readonly credentials: CloudflareCredentials,
+    options: ApiOptions = {},
+  ) {
+    this.o = {
+      timeoutMs: options.timeoutMs ?? 35_000,
+      maxRetries: options.maxRetries ?? 4,
+      minRetryMs: options.minRetryMs ?? 250,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+    };
+    const counting = (dispatch: Dispatcher['dispatch']) => (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
+      this.requests += 1;
+      return dispatch(opts, handler);
+    };
+    const base = options.dispatcher ?? new Agent({ headersTimeout: this.o.timeoutMs, bodyTimeout: this.o.timeoutMs, connections: 8 });
+    this.dispatcher = base.compose(interceptors.retry({ throwOnError: false, maxRetries: this.o.maxRetries }), counting);
+  }
+
+  get accountPath(): string {
+    return `/accounts/${encodeURIComponent(this.credentials.accountId)}`;
+  }
+
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions): Promise<T> {
+    const url = new URL(`${this.credentials.baseUrl}${path}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.o.timeoutMs * (this.o.maxRetries + 1));
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await request(url, {
+        method,
+        dispatcher: this.dispatcher,
+        signal,
+        headers: {
+          authorization: `Bearer ${this.credentials.token}`,
+          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        retryOptions: { retry: retryDecision(opts.safe, this.o) },
+      } as Parameters<typeof request>[1]);
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      if (!opts.safe) throw new UnknownOutcomeError(method, path, e);
+      throw new RunError(`Cloudflare API ${method} ${path}: ${(e as Error).message}`, 'check the network and CLOUDFLARE_API_BASE_URL, then run again', { cause: e });
+    }
+    const text = await res.body.text();
+    let json: { success?: boolean; errors?: CloudflareErrorItem[]; result?: T } | undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (res.statusCode >= 500 && !opts.safe) {
+      // A 5xx on a write may have happened after the write: the outcome is unknown.
+      throw new UnknownOutcomeError(method, path, new CloudflareApiError(res.statusCode, json?.errors ?? [], method, path));
+    }
+    if (res.statusCode >= 400 || !json || json.success === false) {
+      throw new CloudflareApiError(res.statusCode, json?.errors?.length ? json.errors : [{ code: 0, message: text.slice(0, 200) || `HTTP ${res.statusCode}` }], method, path);
+    }
+    return json.result as T;
+  }
+
+  /** Before anything runs: are the credentials good? Exit 2 with what to set when not. */
+  async verifyToken(file: string): Promise<void> {
+    try {
+      const result = await this.call<{ status?: string }>('GET', '/user/tokens/verify', { safe: true });
+      if (result?.status && result.status !== 'active') throw new CloudflareApiError(403, [{ code: 1000, message: `token status ${result.status}` }], 'GET', '/user/tokens/verify');
+    } catch (e) {
+      if (e instanceof CloudflareApiError && (e.status === 401 || e.status === 403 || e.status === 400)) {
+        throw new InvalidInputError([
+          {
+            severity: 'error',
+            code: 'E_CLOUDFLARE_TOKEN',
+            file,
+            message: `CLOUDFLARE_API_TOKEN was refused by ${this.credentials.baseUrl} (${e.message.replace(/^.*failed: /, '')})`,
+            hint: 'create an API token with D1 Edit and Workers Scripts Edit permissions and set CLOUDFLARE_API_TOKEN to it',
+          },
+        ]);
+      }
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The fake's databases: real D1 (Miniflare's D1 Durable Object on workerd's SQLite), one binding
+ * per database in one Miniflare instance, reached through an internal worker that forwards to
+ * the binding's own /query endpoint, which is what D1's REST API fronts: one request runs as one
+ * transactionSync, so a failing statement rolls back the whole request and the error text is D1's.
+ *
+ * Time Travel is modelled by a full dump after every request that changed the database (and at
+ * every bookmark request); a restore replaces the whole content from a dump in one transaction.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+
+export interface D1Query {
+  sql: string;
+  params?: unknown[];
+}
+
+/** One statement's result as the D1 Durable Object returns it. */
+export interface D1RawResult {
+  success: true;
+  results: { columns: string[]; rows: unknown[][] };
+  meta: { duration: number; changes: number; last_row_id: number; changed_db: boolean; size_after: number; rows_read: number; rows_written: number };
+}
+
+export type D1Outcome = { ok: true; results: D1RawResult[] } | { ok: false; error: string };
+
+export interface Snapshot {
+  bookmark: string;
+  /** Epoch ms. */
+  at: number;
+  /** The database as SQL (Miniflare's D1 dump: schema, rows, sqlite_sequence). */
+  dump: string[];
+}
+
+export interface FakeDatabase {
+  uuid: string;
+  name: string;
+  binding: string;
+  createdAt: number;
+  /** Oldest first; the last one is the current state. */
+  snapshots: Snapshot[];
+  /** Epoch ms of each Time Travel restore (for the 10 per 10 minutes limit). */
+  restores: number[];
+}
+
+const D1_EXPORT_PRAGMA = 'PRAGMA miniflare_d1_export(?,?,?);';
+
+const ROUTER_WORKER = `export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const binding = env[url.pathname.slice(1)];
+    if (!binding) return Response.json({ success: false, error: 'no such database binding' }, { status: 404 });
+    return binding.fetcher.fetch('http://d1/query' + url.search, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: await request.text(),
+    });
+  },
+};`;
+
+let bookmarkSequence = 0;
+
+function bookmarkFor(at: number, dump: readonly string[]): string {
+  const ms = at.toString(16).padStart(16, '0');
+  const seq = (bookmarkSequence++ >>> 0).toString(16).padStart(8, '0');
+  const digest = createHash('md5').update(dump.join('\n')).update(seq).digest('hex');
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-${seq}-${digest}`;
+}
+
+const quoteId = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+export class D1Engine {
+  private readonly databases = new Map<string, FakeDatabase>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly mf: Miniflare,
+    private readonly persistDir: string,
+    private readonly now: () => number,
+  ) {}
+
+  static async start(now: () => number): Promise<D1Engine> {
+    const persistDir = await mkdtemp(join(tmpdir(), 'fake-cloudflare-d1-'));
+    const mf = new Miniflare(D1Engine.options(persistDir, {}));
+    await mf.ready;
+    return new D1Engine(mf, persistDir, now);
+  }
+
+  private static options(persistDir: string, d1Databases: Record<string, string>) {
+    return { modules: true, script: ROUTER_WORKER, compatibilityDate: '2025-01-01', d1Databases, d1Persist: persistDir };
+  }
+
+  /** Runs `fn` alone: requests to the fake's D1 are serialised, as writes to one D1 primary are. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  list(): FakeDatabase[] {
+    return [...this.databases.values()];
+  }
+
+  get(uuid: string): FakeDatabase | undefined {
+    return this.databases.get(uuid);
+  }
+
+  addDatabase(name: string, uuid: string = randomUUID()): Promise<FakeDatabase> {
+    return this.exclusive(async () => {
+      const db: FakeDatabase = { uuid, name, binding: `DB_${this.databases.size}`, createdAt: this.now(), snapshots: [], restores: [] };
+      this.databases.set(uuid, db);
+      const bindings = Object.fromEntries(this.list().map((d) => [d.binding, d.uuid]));
+      await this.mf.setOptions(D1Engine.options(this.persistDir, bindings));
+      await this.recordSnapshot(db);
+      return db;
+    });
+  }
+
+  /** One transaction; on success, snapshots the new state if it changed. */
+  execute(db: FakeDatabase, queries: D1Query[]): Promise<D1Outcome> {
+    return this.exclusive(async () => {
+      const outcome = await this.send(db, queries);
+      if (outcome.ok) await this.recordSnapshot(db);
+      return outcome;
+    });
+  }
+
+  /** The current state's snapshot (taking one if the database changed behind the fake's back). */
+  currentSnapshot(db: FakeDatabase): Promise<Snapshot> {
+    return this.exclusive(() => this.recordSnapshot(db));
+  }
+
+  dump(db: FakeDatabase, options: { noSchema?: boolean; noData?: boolean; tables?: string[] } = {}): Promise<string[]> {
+    return this.exclusive(() => this.readDump(db, options));
+  }
+
+  /** Replaces the whole database with `target`'s content in one transaction. */
+  restore(db: FakeDatabase, target: Snapshot): Promise<{ previous: Snapshot; current: Snapshot }> {
+    return this.exclusive(async () => {
+      const previous = await this.recordSnapshot(db);
+      const objects = await this.send(db, [
+        { sql: "SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite^_%' ESCAPE '^' AND name NOT LIKE '^_cf^_%' ESCAPE '^'" },
+      ]);
+      if (!objects.ok) throw new Error(`restore: cannot list schema: ${objects.error}`);
+      const rows = objects.results[0]!.results.rows as [string, string][];
+      const drop = (type: string) => rows.filter(([t]) => t === type).map(([, name]) => ({ sql: `DROP ${type.toUpperCase()} IF EXISTS ${quoteId(name)}` }));
+      const statements: D1Query[] = [
+        { sql: 'PRAGMA defer_foreign_keys=TRUE' },
+        ...drop('view'),
+        ...drop('trigger'),
+        ...drop('table'),
+        ...target.dump.map((sql) => ({ sql })),
+      ];
+      const outcome = await this.send(db, statements);
+      if (!outcome.ok) throw new Error(`restore: ${outcome.error}`);
+      db.restores.push(this.now());
+      const current = await this.recordSnapshot(db, true);
+      return { previous, current };
+    });
+  }
+
+  async stats(db: FakeDatabase): Promise<{ fileSize: number; numTables: number }> {
+    const outcome = await this.exclusive(() =>
+      this.send(db, [
+        { sql: "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' AND name NOT LIKE '^_cf^_%' ESCAPE '^'" },
+      ]),
+    );
+    if (!outcome.ok) throw new Error(outcome.error);
+    const first = outcome.results[0]!;
+    return { fileSize: first.meta.size_after, numTables: Number(first.results.rows[0]?.[0] ?? 0) };
+  }
+
+  async dispose(): Promise<void> {
+    await this.mf.dispose().catch(() => undefined);
+    await rm(this.persistDir, { recursive: true, force: true });
+  }
+
+  private async send(db: FakeDatabase, queries: D1Query[]): Promise<D1Outcome> {
+    const response = await this.mf.dispatchFetch(`http://fake-d1/${db.binding}?resultsFormat=ROWS_AND_COLUMNS`, {
+      method: 'POST',
+      body: JSON.stringify(queries.map((q) => ({ sql: q.sql, params: q.params ?? [] }))),
+    });
+    const body = (await response.json()) as D1RawResult[] | { success: false; error: string };
+    return Array.isArray(body) ? { ok: true, results: body } : { ok: false, error: body.error };
+  }
+
+  private async readDump(db: FakeDatabase, options: { noSchema?: boolean; noData?: boolean; tables?: string[] }): Promise<string[]> {
+    const params = [options.noSchema ? 1 : 0, options.noData ? 1 : 0, ...(options.tables ?? [])];
+    const response = await this.mf.dispatchFetch(`http://fake-d1/${db.binding}`, {
+      method: 'POST',
+      body: JSON.stringify([{ sql: D1_EXPORT_PRAGMA, params }]),
+    });
+    const body = (await response.json()) as { success: boolean; results?: string[][]; error?: string };
+    if (!body.success || !body.results) throw new Error(`dump failed: ${body.error ?? 'no results'}`);
+    return body.results[0] ?? [];
+  }
+
+  private async recordSnapshot(db: FakeDatabase, force = false): Promise<Snapshot> {
+    const dump = await this.readDump(db, {});
+    const last = db.snapshots.at(-1);
+    if (!force && last && last.dump.join('\n') === dump.join('\n')) return last;
+    const at = Math.max(this.now(), last?.at ?? 0);
+    const snapshot = { bookmark: bookmarkFor(at, dump), at, dump };
+    db.snapshots.push(snapshot);
+    return snapshot;
+  }
+}
