@@ -9,18 +9,9 @@ import { createJournalSink } from '../notify/journal-sink.js';
 import { createJsonSink } from '../notify/json-sink.js';
 import { createLiveSink } from '../notify/live-sink.js';
 import { createPlainSink } from '../notify/plain-sink.js';
-import { createRedactor, redactEvent } from '../notify/redact.js';
+import { redactEvent } from '../notify/redact.js';
+export { secretsFrom } from '../notify/secrets.js';
 import type { Output } from './output.js';
-
-/** Values of variables that hold secrets by their name. They are never printed. */
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|WEBHOOK)/i;
-
-export function secretsFrom(env: NodeJS.ProcessEnv): (text: string) => string {
-  const values = Object.entries(env)
-    .filter(([k, v]) => SECRET_NAME.test(k) && typeof v === 'string' && v.length >= 4)
-    .map(([, v]) => v as string);
-  return createRedactor(values);
-}
 
 export function createRunSinks(output: Output, journal: string, redact: (s: string) => string): RunSink {
   const terminal = output.json ? createJsonSink((line) => output.out(line)) : output.interactive ? createLiveSink(output) : createPlainSink(output);

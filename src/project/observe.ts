@@ -1,14 +1,16 @@
 /**
  * Reads what each database of an environment has applied and plans it against
- * the files. Read-only: an environment that was never created is reported as
- * all-pending without starting anything.
+ * the files. Read-only: a local environment that was never created is
+ * reported as all-pending without starting anything.
  */
 import type { LoadedEnvironment } from '../config/schema.js';
-import { InvalidInputError } from '../errors.js';
-import { readDatabaseState, type DatabaseState } from '../ledger/ledger.js';
+import type { DatabaseState } from '../ledger/ledger.js';
 import { planDatabase, type DatabasePlan } from '../migrations/plan.js';
 import type { Migration } from '../migrations/types.js';
-import { LocalEnvironmentRuntime, localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
+import type { EnvironmentHandle } from '../targets/environment-handle.js';
+import { localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
+import { openEnvironment } from '../targets/open-environment.js';
+import { observeHandle } from '../targets/promotion-steps.js';
 import type { EnvironmentDatabase } from './environment-databases.js';
 import type { Workspace } from './load-workspace.js';
 
@@ -21,8 +23,8 @@ export interface ObservedDatabase extends EnvironmentDatabase {
 export interface ObservedEnvironment {
   env: LoadedEnvironment;
   databases: ObservedDatabase[];
-  /** Present when the environment was started (or `start` was asked for). */
-  runtime?: LocalEnvironmentRuntime;
+  /** Present when the environment was opened (or `start` was asked for); the caller disposes it. */
+  handle?: EnvironmentHandle;
 }
 
 const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [] };
@@ -30,35 +32,31 @@ const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [] };
 export async function observeEnvironment(
   ws: Workspace,
   env: LoadedEnvironment,
-  opts: { start: boolean; runtime?: LocalEnvironmentRuntime },
+  opts: { start: boolean; processEnv?: NodeJS.ProcessEnv },
 ): Promise<ObservedEnvironment> {
   const config = env.config;
-  if (config.target !== 'local') {
-    throw new InvalidInputError([
-      {
-        severity: 'error',
-        code: 'E_TARGET_UNSUPPORTED',
-        file: env.file,
-        line: 1,
-        message: `target ${config.target} is not available in this version of promote`,
-        hint: 'use target: local for now',
-      },
-    ]);
+  if (config.target === 'local' && !opts.start && !localStateExists(localEnvironmentPaths(ws.project.root, env.name, config))) {
+    return {
+      env,
+      databases: ws.databasesOf(env).map((d) => {
+        const migrations = ws.migrations.get(d.migrationsDir) ?? [];
+        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, EMPTY_STATE) };
+      }),
+    };
   }
-  const databases = ws.databasesOf(env);
-  const exists = localStateExists(localEnvironmentPaths(ws.project.root, env.name, config));
-  const runtime =
-    opts.runtime ?? (opts.start || exists ? await LocalEnvironmentRuntime.start(ws.project.root, env.name, config) : undefined);
+  const { handle } = await openEnvironment(ws, env, opts.processEnv ?? process.env);
   try {
-    const observed: ObservedDatabase[] = [];
-    for (const db of databases) {
-      const migrations = ws.migrations.get(db.migrationsDir) ?? [];
-      const state = runtime ? await readDatabaseState(runtime.database(db.binding), db.ledgerTable) : EMPTY_STATE;
-      observed.push({ ...db, migrations, state, plan: planDatabase(migrations, state) });
-    }
-    return { env, databases: observed, ...(runtime ? { runtime } : {}) };
+    return { env, databases: await observeHandle(ws, handle), handle };
   } catch (e) {
-    if (!opts.runtime) await runtime?.dispose();
+    await handle.dispose();
     throw e;
   }
+}
+
+/** Observes and closes: for read-only commands. */
+export async function observeAndClose(ws: Workspace, env: LoadedEnvironment, processEnv?: NodeJS.ProcessEnv): Promise<ObservedEnvironment> {
+  const o = await observeEnvironment(ws, env, { start: false, ...(processEnv ? { processEnv } : {}) });
+  await o.handle?.dispose();
+  const { handle: _closed, ...rest } = o;
+  return rest;
 }

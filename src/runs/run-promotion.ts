@@ -97,7 +97,7 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
   let resolveStop: (() => void) | undefined;
   const stopped = new Promise<void>((r) => (resolveStop = r));
 
-  const persist = (status: 'running' | 'interrupted' | 'finished', exitCode?: number) =>
+  const persist = (status: 'running' | 'interrupted' | 'finished', exitCode?: number, snapshot: unknown = actor.getPersistedSnapshot()) =>
     saveRun(o.root, {
       machineVersion: MACHINE_VERSION,
       runId: o.input.runId,
@@ -105,10 +105,13 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
       input: o.input,
       status,
       updatedAt: iso(),
-      snapshot: actor.getPersistedSnapshot(),
+      snapshot,
       ...(exitCode !== undefined ? { exitCode } : {}),
     });
 
+  // Recorded before anything happens, so a run killed at any point can be resumed
+  // (with no snapshot yet, a resume starts the machine over: every step is idempotent).
+  if (!o.snapshot) persist('running', undefined, null);
   emitEvent({ ...base, type: 'run.started', at: iso(), pipeline: o.pipeline, to: o.to, stages: o.input.stages.map((s) => s.environment), dryRun: false, resumed: Boolean(o.snapshot) });
 
   actor.on('step.done', (e: StepEmitted) => {

@@ -6,6 +6,8 @@ import { chunkMigrations } from '../../migrations/plan.js';
 import type { Migration } from '../../migrations/types.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { observeEnvironment } from '../../project/observe.js';
+import type { HandleDatabase } from '../../targets/environment-handle.js';
+import { applyContextFor } from '../../targets/promotion-steps.js';
 import { migrationRefusals } from '../../project/refusals.js';
 import { selectEnvironment } from '../../project/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
@@ -18,24 +20,23 @@ export async function run({ root, output, env, values }: CommandContext): Promis
   const ws = await loadWorkspace(root, env);
   printProblems(output, ws.warnings);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
-  const observed = await observeEnvironment(ws, target, { start: true });
-  const runtime = observed.runtime!;
+  const observed = await observeEnvironment(ws, target, { start: true, processEnv: env });
+  const handle = observed.handle!;
   const runId = newRunId();
   try {
     const refusals = migrationRefusals(observed);
     if (refusals.length > 0) throw new InvalidInputError(refusals);
 
     // Every database passes preflight before any of them is changed.
-    const work = observed.databases.map((d) => {
-      const ctx: ApplyContext = {
-        ledgerTable: d.ledgerTable,
-        runId,
-        adopt: d.plan.adoptable.map((m) => ({ migration: m, ledger: d.state.ledger.find((r) => r.name === m.name) })),
-      };
-      return { d, ctx, chunks: chunkMigrations(d.plan.pending), schema: schemaSql(d.state.schema) };
-    });
+    const work = observed.databases.map((d, i) => ({
+      d,
+      db: handle.databases[i]!,
+      ctx: applyContextFor(d, runId),
+      chunks: chunkMigrations(d.plan.pending),
+      schema: schemaSql(d.state.schema),
+    }));
     for (const w of work) {
-      const result = await preflight(runtime.scratch(w.d.binding), w.schema, w.chunks, w.ctx);
+      const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx);
       if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${target.name}/${w.d.binding}; nothing was changed`);
     }
 
@@ -50,7 +51,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
         }
         continue;
       }
-      const applied = await applyOrExplain(runtime, w, (chunk) => {
+      const applied = await applyOrExplain(w, (chunk) => {
         if (!output.json) for (const m of chunk) output.out(`  ${paint(output, 'green', '✓')} ${target.name}/${w.d.binding} ${m.name}`);
       });
       summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: [], requests: w.chunks.length });
@@ -64,19 +65,15 @@ export async function run({ root, output, env, values }: CommandContext): Promis
     }
     return 0;
   } finally {
-    await runtime.dispose();
+    await handle.dispose();
   }
 }
 
-type Work = { d: { binding: string; ledgerTable: string }; ctx: ApplyContext; chunks: Migration[][]; schema: string[] };
+type Work = { d: { binding: string; ledgerTable: string }; db: HandleDatabase; ctx: ApplyContext; chunks: Migration[][]; schema: string[] };
 
 /** Applies; when D1 rejects a batch, finds the statement on the scratch database so the error names file:line. */
-async function applyOrExplain(
-  runtime: NonNullable<Awaited<ReturnType<typeof observeEnvironment>>['runtime']>,
-  w: Work,
-  onApplied: (chunk: readonly Migration[]) => void,
-): Promise<Migration[]> {
-  const conn = runtime.database(w.d.binding);
+async function applyOrExplain(w: Work, onApplied: (chunk: readonly Migration[]) => void): Promise<Migration[]> {
+  const conn = w.db.conn;
   try {
     return await applyChunks(conn, w.chunks, w.ctx, onApplied);
   } catch (e) {
@@ -89,7 +86,7 @@ async function applyOrExplain(
     }
     const now = await readDatabaseState(conn, w.d.ledgerTable);
     const remaining = w.chunks.slice(e.chunkIndex);
-    const problem = await locateFailure(runtime.scratch(w.d.binding), schemaSql(now.schema), remaining, 0, { ...w.ctx, adopt: [] }, e.d1Message);
+    const problem = await locateFailure(await w.db.scratch(), schemaSql(now.schema), remaining, 0, { ...w.ctx, adopt: [] }, e.d1Message);
     const where = problem.line !== undefined ? `${problem.file}:${problem.line}` : problem.file;
     throw new RunError(`${e.message}\n  at ${where}`, e.hint, { cause: e });
   }

@@ -1,5 +1,5 @@
 import { loadWorkspace } from '../../project/load-workspace.js';
-import { observeEnvironment } from '../../project/observe.js';
+import { observeAndClose } from '../../project/observe.js';
 import { migrationRefusals } from '../../project/refusals.js';
 import { stagesUpTo } from '../../project/select-environment.js';
 import type { CommandContext } from '../main.js';
@@ -10,9 +10,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
   const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
   const observed = await Promise.all(
     stages.map(async (e) => {
-      const o = await observeEnvironment(ws, e, { start: false });
-      await o.runtime?.dispose();
-      return o;
+      return observeAndClose(ws, e, env);
     }),
   );
   const refusals = observed.flatMap(migrationRefusals);

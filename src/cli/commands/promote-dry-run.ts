@@ -4,7 +4,7 @@
  */
 import type { LoadedEnvironment } from '../../config/schema.js';
 import type { Workspace } from '../../project/load-workspace.js';
-import { observeEnvironment } from '../../project/observe.js';
+import { observeAndClose } from '../../project/observe.js';
 import { migrationRefusals } from '../../project/refusals.js';
 import type { CommandContext } from '../main.js';
 import { paint, printProblems } from '../output.js';
@@ -13,8 +13,7 @@ export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: Lo
   const policy = ws.project.pipeline.rollback.database;
   const plan = [];
   for (const env of stages) {
-    const observed = await observeEnvironment(ws, env, { start: false });
-    await observed.runtime?.dispose();
+    const observed = await observeAndClose(ws, env, ctx.env);
     const bookmark = ws.project.pipeline.stages.find((s) => s.environment === env.name)?.bookmark ?? false;
     plan.push({
       environment: env.name,

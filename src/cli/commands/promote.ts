@@ -7,7 +7,7 @@ import { stagesUpTo } from '../../project/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
 import { runPromotion, type StepActors } from '../../runs/run-promotion.js';
 import { journalPath, type RunRecord } from '../../runs/run-store.js';
-import { LocalPromotionTarget } from '../../targets/local/local-target.js';
+import { prepareSteps } from '../../targets/prepare-steps.js';
 import { parseDuration } from '../durations.js';
 import type { CommandContext } from '../main.js';
 import { createRunSinks, secretsFrom } from '../run-sinks.js';
@@ -31,12 +31,17 @@ export async function startPromotion(
 ): Promise<number> {
   const stages = stagesUpTo(ws.project, run.to);
   const redact = createRedactorFor(ctx.env);
-  const { target, expected } = await LocalPromotionTarget.prepare(ws, stages, {
-    runId: run.runId,
-    lockTtlMs: ctx.values['lock-ttl'] ? parseDuration(String(ctx.values['lock-ttl']), '--lock-ttl') : DEFAULT_LOCK_TTL_MS,
-    waitMs: ctx.values.wait ? parseDuration(String(ctx.values.wait), '--wait') : 0,
-    redact,
-  });
+  const { steps: target, expected, close } = await prepareSteps(
+    ws,
+    stages,
+    {
+      runId: run.runId,
+      lockTtlMs: ctx.values['lock-ttl'] ? parseDuration(String(ctx.values['lock-ttl']), '--lock-ttl') : DEFAULT_LOCK_TTL_MS,
+      waitMs: ctx.values.wait ? parseDuration(String(ctx.values.wait), '--wait') : 0,
+      redact,
+    },
+    ctx.env,
+  );
   const input: PromotionInput = {
     runId: run.runId,
     changeId: runChangeId(expected),
@@ -60,7 +65,7 @@ export async function startPromotion(
   const actors = Object.fromEntries(
     (['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const).map((name) => [
       name,
-      (i: StepInput, signal: AbortSignal) => (name === 'verify' ? target.verify(i, signal) : target[name](i)),
+      (i: StepInput, signal: AbortSignal) => (name === 'verify' || name === 'deploy' ? target[name](i, signal) : target[name](i)),
     ]),
   ) as StepActors;
   try {
@@ -71,7 +76,7 @@ export async function startPromotion(
       input,
       actors,
       sink,
-      ...(run.resume ? { snapshot: run.resume.snapshot } : {}),
+      ...(run.resume?.snapshot ? { snapshot: run.resume.snapshot } : {}),
       handleSignals: true,
       releaseLocks: () => target.releaseAll(),
       relock: (environment) => target.lock({ environment } as StepInput),
@@ -80,6 +85,7 @@ export async function startPromotion(
   } finally {
     await sink.close?.();
     await target.dispose();
+    await close();
   }
 }
 

@@ -11,7 +11,7 @@ import { acquireLease, describeOwner, releaseLease } from '../../runs/lease.js';
 import { newRunId } from '../../runs/run-id.js';
 import { BookmarkStore } from '../../targets/local/bookmarks.js';
 import { LocalEnvironmentRuntime, type ServedWorker } from '../../targets/local/local-environment.js';
-import { environmentDir, servedWorkerOf } from '../../targets/local/local-target.js';
+import { environmentDir, servedWorkerOf } from '../../targets/local/local-handle.js';
 import { WorkerVersionStore } from '../../targets/local/worker-versions.js';
 import { runHealthChecks } from '../../verify/health-check.js';
 import { parseDuration } from '../durations.js';

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../errors.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { selectEnvironment } from '../../project/select-environment.js';
 import { LocalEnvironmentRuntime } from '../../targets/local/local-environment.js';
-import { environmentDir, servedWorkerOf } from '../../targets/local/local-target.js';
+import { environmentDir, servedWorkerOf } from '../../targets/local/local-handle.js';
 import { WorkerVersionStore } from '../../targets/local/worker-versions.js';
 import type { CommandContext } from '../main.js';
 

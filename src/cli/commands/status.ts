@@ -1,6 +1,6 @@
 import type { LoadedEnvironment } from '../../config/schema.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
-import { observeEnvironment, type ObservedEnvironment } from '../../project/observe.js';
+import { observeAndClose, type ObservedEnvironment } from '../../project/observe.js';
 import { selectEnvironment } from '../../project/select-environment.js';
 import type { CommandContext } from '../main.js';
 import { paint, type Output } from '../output.js';
@@ -12,9 +12,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
     : orderedEnvironments(ws.project.pipeline.stages.map((s) => s.environment), [...ws.project.environments.values()]);
   const observed = await Promise.all(
     envs.map(async (e) => {
-      const o = await observeEnvironment(ws, e, { start: false });
-      await o.runtime?.dispose();
-      return o;
+      return observeAndClose(ws, e, env);
     }),
   );
   if (output.json) output.out(JSON.stringify(statusJson(observed)));

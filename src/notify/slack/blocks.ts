@@ -111,10 +111,12 @@ export function buildRollbackDone(event: Of<'step.succeeded'>, ctx: RunContext, 
   const bookmark = d?.bookmark ?? stage?.bookmark;
   const title = `${event.stage} rolled back`;
   const story = describeDetail('rollback', d) || 'rolled back';
+  // The lost writes get their own warning section; the rest of the story follows.
+  const rest = d ? describeDetail('rollback', { ...d, lostWritesWindowMs: undefined }) : '';
   const lost = d?.lostWritesWindowMs !== undefined ? describeLostWrites(bookmark, d.lostWritesWindowMs) : undefined;
   return composeMessage(`:leftwards_arrow_with_hook: ${title}`, `${title}: ${story}`, ctx, event.runId, [
     ...(lost ? [section(`:warning: *Writes lost:* ${escapeMrkdwn(lost)}. Replay them from your logs if they matter.`)] : []),
-    section(escapeMrkdwn(story)),
+    ...(rest ? [section(escapeMrkdwn(rest))] : []),
     fields([
       ['Environment', escapeMrkdwn(event.stage)],
       ...commonFields(ctx),
@@ -154,7 +156,8 @@ export function buildRunFinished(event: SummaryEvent, ctx: RunContext, memory: R
   const target = memory.to ? ` → ${memory.to}` : '';
   const title = `Promotion ${describeRunResult(event)}: ${ctx.pipeline}${target}`;
   const stageLines = event.stages.map((s) => {
-    const parts = [`${STAGE_EMOJI[s.result]} *${escapeMrkdwn(s.environment)}* ${describeStageResult(s.result)}`, formatDuration(s.durationMs)];
+    const parts = [`${STAGE_EMOJI[s.result]} *${escapeMrkdwn(s.environment)}* ${describeStageResult(s.result)}`];
+    if (s.result !== 'skipped') parts.push(formatDuration(s.durationMs));
     if (s.migrations.length > 0) parts.push(escapeMrkdwn(describeMigrations(s.migrations)));
     if (s.workerVersion) parts.push(`version ${escapeMrkdwn(s.workerVersion)}`);
     if (s.bookmark) parts.push(`bookmark \`${escapeMrkdwn(s.bookmark)}\``);

@@ -52,9 +52,10 @@ export function createSlackBotSink(options: BotSinkOptions): NotifierSink {
     return { ...rest, ...clampMessage(redactPayload({ text, blocks }, redact)) };
   };
 
-  const needRoot = (): { channel: string; ts: string } => {
-    // The root failed for good: its warning was given; replies without a thread would be noise.
-    if (!root) throw new DeliveryError('no root message to thread under (posting it failed)', false);
+  // When the root failed for good its warning was given; replies without a thread would be noise.
+  let orphans = 0;
+  const needRoot = (): { channel: string; ts: string } | undefined => {
+    if (!root) orphans++;
     return root;
   };
 
@@ -73,19 +74,22 @@ export function createSlackBotSink(options: BotSinkOptions): NotifierSink {
     updateQueued = true;
     queue.enqueue('root update', async (signal) => {
       updateQueued = false;
-      const { channel, ts } = needRoot();
+      const target = needRoot();
+      if (!target) return;
+      const { channel, ts } = target;
       await call('chat.update', { channel, ts, ...buildRootMessage(memory, context) }, signal);
     });
   };
 
   const reply = (label: string, message: SlackMessage): void => {
     queue.enqueue(label, async (signal) => {
-      const { channel, ts } = needRoot();
+      const target = needRoot();
+      if (!target) return;
+      const { channel, ts } = target;
       await call('chat.postMessage', { channel, thread_ts: ts, ...message }, signal);
     });
   };
 
-  let rootLost = false;
   return {
     write(raw) {
       try {
@@ -102,10 +106,13 @@ export function createSlackBotSink(options: BotSinkOptions): NotifierSink {
       } catch (error) {
         warn(`Slack: could not prepare a message: ${(error as Error)?.message ?? String(error)}`);
       }
-      void rootLost;
     },
     drain: () => queue.drain(),
-    close: () => queue.close(),
+    close: async () => {
+      await queue.close();
+      if (orphans > 0) warn(`Slack: ${orphans} update${orphans === 1 ? '' : 's'} not sent: the run's root message could not be posted`);
+      orphans = 0;
+    },
   };
 }
 

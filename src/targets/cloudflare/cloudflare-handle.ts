@@ -1,0 +1,164 @@
+/**
+ * The cloudflare target behind the EnvironmentHandle seam: D1 over REST,
+ * Time Travel over REST, the Worker through wrangler, and a scratch database
+ * in the local engine for preflight. Ids and names come from the user's
+ * wrangler config (env.<name>), never from our files.
+ */
+import { join } from 'node:path';
+import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
+import { InvalidInputError, RunError } from '../../errors.js';
+import type { StepDetail } from '../../machine/events.js';
+import type { Workspace } from '../../project/load-workspace.js';
+import { d1DatabasesOf, readWranglerConfig, type WranglerConfig } from '../../wrangler/wrangler-config.js';
+import type { EnvironmentHandle, HandleDatabase } from '../environment-handle.js';
+import { LocalEnvironmentRuntime } from '../local/local-environment.js';
+import { buildWorker, type WorkerBuild } from '../local/worker-build.js';
+import type { StepOptions } from '../promotion-steps.js';
+import { CloudflareApi, credentialsFromEnv } from './cloudflare-api.js';
+import { D1RestConnection } from './d1-rest.js';
+import { WranglerCli } from './wrangler-cli.js';
+import { WorkersApi, buildHashOf, promoteMessage } from './workers-api.js';
+
+export interface CloudflareContext {
+  api: CloudflareApi;
+  wranglerConfig(env: LoadedEnvironment): WranglerConfig;
+  /** Our esbuild of the Worker's main: the identity of the code, for the staging-first gate. */
+  build(env: LoadedEnvironment): Promise<WorkerBuild | undefined>;
+  close(): Promise<void>;
+}
+
+function cf(env: LoadedEnvironment): CloudflareEnvironment {
+  return env.config as CloudflareEnvironment;
+}
+
+/** Credentials are checked before anything runs: exit 2 with what to set. */
+export async function prepareCloudflare(ws: Workspace, first: LoadedEnvironment, processEnv: NodeJS.ProcessEnv): Promise<CloudflareContext> {
+  const api = new CloudflareApi(credentialsFromEnv(processEnv, first.file));
+  await api.verifyToken(first.file);
+  const wranglerConfig = (env: LoadedEnvironment): WranglerConfig => {
+    const config = readWranglerConfig(ws.project.root, cf(env).wrangler.config);
+    if (!config) {
+      throw new InvalidInputError([{ severity: 'error', code: 'E_WRANGLER_CONFIG_MISSING', file: env.file, message: 'no wrangler config found', hint: 'create wrangler.jsonc or set wrangler.config' }]);
+    }
+    const block = config.env?.[cf(env).wrangler.env];
+    if (!block) {
+      throw new InvalidInputError([
+        {
+          severity: 'error',
+          code: 'E_WRANGLER_ENV_MISSING',
+          file: config.file,
+          message: `${config.file} has no env.${cf(env).wrangler.env} (named by ${env.file})`,
+          hint: `add an "env": { "${cf(env).wrangler.env}": { ... } } block with its d1_databases, or fix wrangler.env in ${env.file}`,
+        },
+      ]);
+    }
+    return config;
+  };
+  return {
+    api,
+    wranglerConfig,
+    build: async (env) => {
+      const config = wranglerConfig(env);
+      const main = (config.env?.[cf(env).wrangler.env]?.main as string | undefined) ?? config.main;
+      return main ? buildWorker(ws.project.root, { main }) : undefined;
+    },
+    close: () => api.close(),
+  };
+}
+
+export async function openCloudflareHandle(
+  ws: Workspace,
+  env: LoadedEnvironment,
+  ctx: CloudflareContext,
+  build: WorkerBuild | undefined,
+  opts: StepOptions,
+): Promise<EnvironmentHandle> {
+  const config = ctx.wranglerConfig(env);
+  const wranglerEnv = cf(env).wrangler.env;
+  const byBinding = new Map(d1DatabasesOf(config, wranglerEnv).map((d) => [d.binding, d]));
+  let scratchRuntime: Promise<LocalEnvironmentRuntime> | undefined;
+  const scratch = () =>
+    (scratchRuntime ??= LocalEnvironmentRuntime.start(ws.project.root, `${env.name}-preflight`, {
+      target: 'local',
+      state: join('.promote', 'scratch', env.name),
+      databases: ws.databasesOf(env).map((d) => ({ binding: d.binding, migrations: d.migrationsDir, migrations_table: d.ledgerTable })),
+      health: [],
+    }));
+  const databases: HandleDatabase[] = ws.databasesOf(env).map((d) => {
+    const id = byBinding.get(d.binding)?.database_id;
+    if (!id) {
+      throw new InvalidInputError([
+        { severity: 'error', code: 'E_WRANGLER_DATABASE_ID', file: config.file, message: `env.${wranglerEnv}.d1_databases binding ${d.binding} has no database_id`, hint: 'copy the database id from `wrangler d1 list` into the wrangler config' },
+      ]);
+    }
+    return { ...d, conn: new D1RestConnection(ctx.api, id, `${env.name}/${d.binding}`), scratch: async () => (await scratch()).scratch(d.binding) };
+  });
+  const scriptName = (config.env?.[wranglerEnv]?.name as string | undefined) ?? `${config.name}-${wranglerEnv}`;
+  const workers = new WorkersApi(ctx.api, scriptName);
+  const wrangler = new WranglerCli(ws.project.root, ctx.api.credentials, cf(env).wrangler.config, opts.redact);
+
+  return {
+    env,
+    databases,
+    timeTravel: {
+      bookmark: async () => {
+        const at = Date.now();
+        const ids = await Promise.all(databases.map(async (d) => [d.binding, await timeTravelBookmark(ctx.api, d.conn as D1RestConnection)] as const));
+        return { id: ids.length === 1 ? ids[0]![1] : ids.map(([b, id]) => `${b}=${id}`).join(','), at };
+      },
+      restore: async (id) => {
+        const parts = id.includes('=') ? new Map(id.split(',').map((p) => p.split('=') as [string, string])) : new Map([[databases[0]!.binding, id]]);
+        for (const d of databases) {
+          const bookmark = parts.get(d.binding);
+          if (bookmark) await restoreBookmark(ctx.api, d.conn as D1RestConnection, bookmark);
+        }
+        return { restoredAt: Date.now() };
+      },
+    },
+    ...(build
+      ? {
+          worker: {
+            deploy: async (runId: string, signal?: AbortSignal) => {
+              const current = await workers.current();
+              // Idempotent: the same build already serving is not deployed again (a resumed run).
+              if (current && buildHashOf(current.message) === build.codeHash) {
+                const previous = await workers.previousOf(current.versionId);
+                return { version: current.versionId, ...(previous ? { previousVersion: previous } : {}) };
+              }
+              const { versionId } = await wrangler.deploy(wranglerEnv, promoteMessage(runId, build.codeHash), signal);
+              return { version: versionId, ...(current ? { previousVersion: current.versionId } : {}) };
+            },
+            rollbackRun: async (runId: string): Promise<StepDetail> => {
+              const target = await workers.versionBefore(runId);
+              if (!target) return {};
+              const current = await workers.current();
+              if (current?.versionId === target) return { workerVersion: target };
+              try {
+                await wrangler.rollback(wranglerEnv, target, `promote rollback of ${runId}`);
+              } catch (e) {
+                // The deployments API does the same thing when the wrangler binary cannot.
+                if (!(e instanceof RunError)) throw e;
+                await workers.deploy(target, `promote rollback of ${runId}`);
+              }
+              return { workerVersion: target };
+            },
+            servingCodeHash: async () => buildHashOf((await workers.current())?.message),
+          },
+        }
+      : {}),
+    baseUrl: () => cf(env).worker?.url,
+    dispose: async () => {
+      if (scratchRuntime) await (await scratchRuntime).dispose();
+    },
+  };
+}
+
+async function timeTravelBookmark(api: CloudflareApi, conn: D1RestConnection): Promise<string> {
+  const result = await api.call<{ bookmark: string }>('GET', `${conn.path}/time_travel/bookmark`, { safe: true });
+  return result.bookmark;
+}
+
+/** Restoring to the same bookmark twice ends in the same state, so it is safe to repeat. */
+async function restoreBookmark(api: CloudflareApi, conn: D1RestConnection, bookmark: string): Promise<void> {
+  await api.call('POST', `${conn.path}/time_travel/restore`, { query: { bookmark }, safe: true });
+}

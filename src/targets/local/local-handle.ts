@@ -1,0 +1,80 @@
+/**
+ * The local target behind the EnvironmentHandle seam: the environment's
+ * Miniflare (serving its current Worker version), its version store and its
+ * bookmarks.
+ */
+import { join } from 'node:path';
+import type { LoadedEnvironment, LocalEnvironment } from '../../config/schema.js';
+import type { StepDetail } from '../../machine/events.js';
+import type { Workspace } from '../../project/load-workspace.js';
+import type { EnvironmentHandle } from '../environment-handle.js';
+import { BookmarkStore } from './bookmarks.js';
+import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, type ServedWorker } from './local-environment.js';
+import type { WorkerBuild } from './worker-build.js';
+import { WorkerVersionStore, type WorkerVersion } from './worker-versions.js';
+
+export function environmentDir(root: string, name: string): string {
+  return join(root, '.promote', 'envs', name);
+}
+
+export async function servedWorkerOf(store: WorkerVersionStore, version: WorkerVersion | undefined): Promise<ServedWorker | 'nothing-deployed'> {
+  if (!version) return 'nothing-deployed';
+  return {
+    code: await store.code(version.id),
+    compatibilityDate: version.compatibilityDate,
+    compatibilityFlags: version.compatibilityFlags,
+    vars: version.vars,
+  };
+}
+
+/** `serve: false` opens the databases only (status, plan): no Worker is started. */
+export async function openLocalHandle(ws: Workspace, env: LoadedEnvironment, build: WorkerBuild | undefined, opts: { serve?: boolean } = {}): Promise<EnvironmentHandle> {
+  const config = env.config as LocalEnvironment;
+  const dir = environmentDir(ws.project.root, env.name);
+  const versions = new WorkerVersionStore(join(dir, 'workers'));
+  const bookmarks = new BookmarkStore(join(dir, 'bookmarks'), env.name);
+  const serving = config.worker && opts.serve !== false ? await servedWorkerOf(versions, await versions.current()) : undefined;
+  const runtime = await LocalEnvironmentRuntime.start(ws.project.root, env.name, config, serving ? { worker: serving } : {});
+  const serve = async (version: WorkerVersion | undefined) => {
+    const worker = await servedWorkerOf(versions, version);
+    await runtime.serve(worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker);
+  };
+  return {
+    env,
+    databases: ws.databasesOf(env).map((d) => ({ ...d, conn: runtime.database(d.binding), scratch: async () => runtime.scratch(d.binding) })),
+    timeTravel: {
+      bookmark: async (runId) => {
+        const meta = await bookmarks.take(runtime, config.databases.map((d) => d.binding), runId);
+        return { id: meta.id, at: meta.takenAt };
+      },
+      restore: async (id) => ({ restoredAt: (await bookmarks.restore(runtime, id)).restoredAt }),
+    },
+    ...(config.worker && build
+      ? {
+          worker: {
+            deploy: async (runId: string) => {
+              const { version, previous } = await versions.deploy(build, { runId, message: `promote ${runId}` });
+              await serve(version);
+              return { version: version.id, ...(previous ? { previousVersion: previous.id } : {}) };
+            },
+            rollbackRun: async (runId: string): Promise<StepDetail> => {
+              const deployments = await versions.deployments();
+              const first = deployments.findIndex((d) => d.runId === runId);
+              if (first < 0) return {};
+              const before = deployments[first - 1];
+              if (!before) {
+                await serve(undefined);
+                return { message: 'the Worker had no earlier version: it no longer serves this one' };
+              }
+              const version = await versions.rollbackTo(before.versionId, { runId, message: `rollback by ${runId}` });
+              await serve(version);
+              return { workerVersion: version.id };
+            },
+            servingCodeHash: async () => (await versions.current())?.codeHash,
+          },
+        }
+      : {}),
+    baseUrl: () => runtime.url.toString(),
+    dispose: () => runtime.dispose(),
+  };
+}

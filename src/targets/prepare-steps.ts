@@ -1,0 +1,39 @@
+/**
+ * Everything a promotion needs before the first environment is touched:
+ * Worker builds (a build error is invalid input, exit 2), target credentials,
+ * and the expected change of every stage.
+ */
+import type { LoadedEnvironment } from '../config/schema.js';
+import { InvalidInputError } from '../errors.js';
+import type { Problem } from '../problems.js';
+import type { Workspace } from '../project/load-workspace.js';
+import { openCloudflareHandle, prepareCloudflare, type CloudflareContext } from './cloudflare/cloudflare-handle.js';
+import type { EnvironmentHandle } from './environment-handle.js';
+import { openLocalHandle } from './local/local-handle.js';
+import { buildWorker, type WorkerBuild } from './local/worker-build.js';
+import { PromotionSteps, type StepOptions } from './promotion-steps.js';
+
+export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnvironment[], opts: StepOptions, env: NodeJS.ProcessEnv) {
+  const builds = new Map<string, WorkerBuild>();
+  const problems: Problem[] = [];
+  let cloudflare: CloudflareContext | undefined;
+  for (const e of stages) {
+    try {
+      if (e.config.target === 'local') {
+        if (e.config.worker) builds.set(e.name, await buildWorker(ws.project.root, e.config.worker));
+      } else {
+        cloudflare ??= await prepareCloudflare(ws, e, env);
+        const build = await cloudflare.build(e);
+        if (build) builds.set(e.name, build);
+      }
+    } catch (err) {
+      if (err instanceof InvalidInputError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const open = (e: LoadedEnvironment): Promise<EnvironmentHandle> =>
+    e.config.target === 'local' ? openLocalHandle(ws, e, builds.get(e.name)) : openCloudflareHandle(ws, e, cloudflare!, builds.get(e.name), opts);
+  const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts);
+  return { steps, expected: stages.map((e) => steps.expectedChange(e)), close: () => cloudflare?.close() };
+}
