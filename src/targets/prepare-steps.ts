@@ -17,12 +17,20 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
   const builds = new Map<string, WorkerBuild>();
   const problems: Problem[] = [];
   let cloudflare: CloudflareContext | undefined;
+  let credentialsRefused = false;
   for (const e of stages) {
     try {
       if (e.config.target === 'local') {
         if (e.config.worker) builds.set(e.name, await buildWorker(ws.project.root, e.config.worker));
       } else {
-        cloudflare ??= await prepareCloudflare(ws, e, env);
+        // Credentials are checked once: a refused token is one problem, not one per environment.
+        if (credentialsRefused) continue;
+        try {
+          cloudflare ??= await prepareCloudflare(ws, e, env);
+        } catch (err) {
+          credentialsRefused = true;
+          throw err;
+        }
         const build = await cloudflare.build(e);
         if (build) builds.set(e.name, build);
       }

@@ -3,6 +3,7 @@
  * chat.postMessage / chat.update at /api/<method>. Answers can be scripted per
  * request (429 with Retry-After, 500, { ok: false }, or no answer at all).
  */
+import type { SlackMessage } from '../../src/notify/slack/block-kit.js';
 import { startRecordingServer, type RecordedRequest, type Reply } from './http-recorder.js';
 
 export interface FakeSlack {
@@ -11,7 +12,7 @@ export interface FakeSlack {
   apiUrl: string;
   requests: RecordedRequest[];
   /** Webhook POSTs' JSON bodies, in order. */
-  webhookPosts(): { text: string; blocks: unknown[] }[];
+  webhookPosts(): SlackMessage[];
   /** Web API calls, in order. */
   apiCalls(): { method: string; body: Record<string, unknown>; auth: string | undefined }[];
   /** The next requests get these answers, in order; after that, success. */
@@ -45,7 +46,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     webhookUrl: `${server.url}/webhook/T000/B000/XXXXSECRETXXXX`,
     apiUrl: `${server.url}/api`,
     requests: server.requests,
-    webhookPosts: () => server.requests.filter((r) => r.path.startsWith('/webhook/')).map((r) => r.body as { text: string; blocks: unknown[] }),
+    webhookPosts: () => server.requests.filter((r) => r.path.startsWith('/webhook/')).map((r) => r.body as SlackMessage),
     apiCalls: () =>
       server.requests
         .filter((r) => r.path.startsWith('/api/'))

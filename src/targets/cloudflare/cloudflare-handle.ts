@@ -4,6 +4,7 @@
  * in the local engine for preflight. Ids and names come from the user's
  * wrangler config (env.<name>), never from our files.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
 import { InvalidInputError, RunError } from '../../errors.js';
@@ -12,7 +13,7 @@ import type { Workspace } from '../../project/load-workspace.js';
 import { d1DatabasesOf, readWranglerConfig, type WranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { EnvironmentHandle, HandleDatabase } from '../environment-handle.js';
 import { LocalEnvironmentRuntime } from '../local/local-environment.js';
-import { buildWorker, type WorkerBuild } from '../local/worker-build.js';
+import { buildWorker, canonicalJson, type WorkerBuild } from '../local/worker-build.js';
 import type { StepOptions } from '../promotion-steps.js';
 import { CloudflareApi, credentialsFromEnv } from './cloudflare-api.js';
 import { D1RestConnection } from './d1-rest.js';
@@ -59,8 +60,15 @@ export async function prepareCloudflare(ws: Workspace, first: LoadedEnvironment,
     wranglerConfig,
     build: async (env) => {
       const config = wranglerConfig(env);
-      const main = (config.env?.[cf(env).wrangler.env]?.main as string | undefined) ?? config.main;
-      return main ? buildWorker(ws.project.root, { main }) : undefined;
+      const block = config.env?.[cf(env).wrangler.env] ?? {};
+      const main = (block.main as string | undefined) ?? config.main;
+      if (!main) return undefined;
+      const build = await buildWorker(ws.project.root, { main });
+      // What wrangler deploys is the code and the environment's config (vars, bindings):
+      // a change to either is a new build for the staging-first gate and for idempotency.
+      const { env: _envs, file: _file, ...top } = config;
+      const identity = createHash('sha256').update(build.codeHash).update(canonicalJson({ top, block })).digest('hex');
+      return { ...build, codeHash: `sha256:${identity}` };
     },
     close: () => api.close(),
   };

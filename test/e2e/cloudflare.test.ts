@@ -1,0 +1,248 @@
+/**
+ * `promote --to production` with every environment `target: cloudflare`,
+ * against the fake Cloudflare API (D1 backed by Miniflare) and the real
+ * wrangler binary. The deployed Worker's health is played by a loopback
+ * server that answers from what the fake holds: the environment's D1 and the
+ * vars of the version serving now (a BROKEN var makes it unhealthy).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
+import { BIN, cleanupProjects, makeProject, writeFiles, type CliResult } from '../helpers/project.js';
+import { lastJson } from '../helpers/promotion-project.js';
+
+const ENVS = ['dev', 'staging', 'production'] as const;
+const CANARY = 'cf-canary-token-7f3a9c1e5b2d4068';
+
+let fake: FakeCloudflare;
+let health: Server;
+let healthBase: string;
+const uuids: Record<string, string> = {};
+
+function activeVars(script: string): Record<string, string> {
+  const s = fake.scripts.get(script);
+  const id = s ? fake.activeVersion(script) : undefined;
+  const version = s?.versions.find((v) => v.id === id);
+  const vars: Record<string, string> = {};
+  for (const b of (version?.bindings ?? []) as { type: string; name: string; text?: string }[]) if (b.type === 'plain_text' && b.text !== undefined) vars[b.name] = b.text;
+  return vars;
+}
+
+beforeAll(async () => {
+  fake = await startFakeCloudflare({ token: CANARY });
+  for (const env of ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
+  health = createServer(async (req, res) => {
+    const [, env, path] = /^\/(dev|staging|production)(\/.*)$/.exec(req.url ?? '') ?? [];
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (!env) return reply(404, { ok: false });
+    try {
+      if (activeVars(`app-${env}`).BROKEN === 'yes') return reply(503, { ok: false, error: 'broken build' });
+      const db = fake.database(uuids[env]!);
+      if (path === '/health') {
+        const rows = (await db.query('SELECT count(*) AS n FROM d1_migrations')) as { n: number }[];
+        return reply(200, { ok: true, migrations: rows[0]?.n });
+      }
+      if (path === '/notes/1') {
+        const rows = (await db.query('SELECT id FROM notes WHERE id = 1')) as unknown[];
+        return rows.length ? reply(200, rows[0]) : reply(404, { error: 'not found' });
+      }
+      return reply(404, {});
+    } catch (e) {
+      return reply(503, { ok: false, error: String((e as Error).message) });
+    }
+  });
+  await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
+  healthBase = `http://127.0.0.1:${(health.address() as { port: number }).port}`;
+}, 60_000);
+
+afterAll(async () => {
+  await new Promise((r) => health?.close(r));
+  await fake?.close();
+  await cleanupProjects();
+});
+
+function wranglerConfig(vars: Partial<Record<(typeof ENVS)[number], Record<string, string>>> = {}): string {
+  const env = Object.fromEntries(
+    ENVS.map((e) => [
+      e,
+      {
+        vars: { ENVIRONMENT: e, ...(vars[e] ?? {}) },
+        d1_databases: [{ binding: 'DB', database_name: `app-${e}`, database_id: uuids[e], migrations_dir: 'migrations' }],
+      },
+    ]),
+  );
+  return `// wrangler config: ids live here only\n${JSON.stringify({ name: 'app', main: 'src/index.js', compatibility_date: '2026-04-01', account_id: fake.accountId, env }, null, 2)}\n`;
+}
+
+const envFile = (e: string, extra = '') => `target: cloudflare
+wrangler:
+  env: ${e}
+health:
+  - url: \${HEALTH_BASE}/${e}/health
+    timeout: 2s
+    retries: 1
+    expect:
+      status: 200
+      json:
+        ok: true
+${extra}`;
+
+const PIPELINE = `name: cloud
+stages:
+  - environment: dev
+  - environment: staging
+    bookmark: true
+  - environment: production
+    bookmark: true
+rollback:
+  database: time-travel
+`;
+
+const MIGRATIONS = {
+  'migrations/0001_users.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE);\n',
+  'migrations/0002_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, body TEXT);\nCREATE INDEX notes_user ON notes(user_id);\n',
+};
+
+async function project(): Promise<string> {
+  return makeProject({
+    'wrangler.jsonc': wranglerConfig(),
+    'pipeline/pipeline.yaml': PIPELINE,
+    'environments/dev.yaml': envFile('dev'),
+    'environments/staging.yaml': envFile('staging'),
+    'environments/production.yaml': envFile('production'),
+    'src/index.js': 'export default { async fetch(req, env) { return Response.json({ ok: true, env: env.ENVIRONMENT }); } };\n',
+    ...MIGRATIONS,
+  });
+}
+
+function promote(root: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--cwd', root], {
+      env: { ...process.env, ...fake.env, HEALTH_BASE: healthBase, HOME: join(root, '.home'), CI: 'true', NO_COLOR: '1', WRANGLER_SEND_METRICS: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function ledger(env: string): Promise<string[]> {
+  try {
+    return ((await fake.database(uuids[env]!).query('SELECT name FROM d1_migrations ORDER BY id')) as { name: string }[]).map((r) => r.name);
+  } catch {
+    return [];
+  }
+}
+
+function assertNoCanary(root: string, results: CliResult[]): void {
+  for (const r of results) {
+    expect(r.stdout).not.toContain(CANARY);
+    expect(r.stderr).not.toContain(CANARY);
+  }
+  const runs = join(root, '.promote', 'runs');
+  if (existsSync(runs)) {
+    for (const run of readdirSync(runs)) {
+      for (const f of readdirSync(join(runs, run))) expect(readFileSync(join(runs, run, f), 'utf8')).not.toContain(CANARY);
+    }
+  }
+  for (const req of fake.requests) expect(req.body ?? '').not.toContain(CANARY);
+}
+
+describe('promote --to production on target: cloudflare (fake API, real wrangler)', () => {
+  it('promotes, then a staging failure rolls staging back and leaves production untouched, then a production-only failure restores production', async () => {
+    const root = await project();
+    // 1. clean promotion of v1
+    const v1 = await promote(root, ['--to', 'production', '--json']);
+    expect(v1.code, v1.stderr + v1.stdout.slice(-2000)).toBe(0);
+    const s1 = lastJson(v1.stdout) as { result: string; stages: { environment: string; result: string; migrations: string[]; workerVersion?: string; bookmark?: string }[] };
+    expect(s1.stages.map((s) => s.result)).toEqual(['promoted', 'promoted', 'promoted']);
+    for (const env of ENVS) expect(await ledger(env)).toEqual(['0001_users.sql', '0002_notes.sql']);
+    expect(s1.stages[2]!.bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+    const v1Versions = Object.fromEntries(ENVS.map((e) => [e, fake.activeVersion(`app-${e}`)]));
+    for (const env of ENVS) expect(v1Versions[env]).toBe(s1.stages.find((s) => s.environment === env)!.workerVersion);
+    // production has data only production has
+    await fake.database(uuids.production!).query("INSERT INTO users (id, email) VALUES (1, 'ada@example.com'); INSERT INTO notes (id, user_id, body) VALUES (1, 1, 'only in production')");
+
+    // 2. a change that breaks staging (its build is unhealthy): staging rolls back, production untouched
+    await writeFiles(root, {
+      'migrations/0003_tags.sql': 'CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT);\n',
+      'wrangler.jsonc': wranglerConfig({ staging: { BROKEN: 'yes' } }),
+    });
+    const v2 = await promote(root, ['--to', 'production', '--json']);
+    expect(v2.code, v2.stderr + v2.stdout.slice(-2000)).toBe(1);
+    const s2 = lastJson(v2.stdout) as { result: string; stages: { result: string; lostWritesWindowMs?: number }[] };
+    expect(s2.result).toBe('rolled-back');
+    expect(s2.stages.map((s) => s.result)).toEqual(['promoted', 'rolled-back', 'skipped']);
+    expect(typeof s2.stages[1]!.lostWritesWindowMs).toBe('number');
+    expect(await ledger('dev')).toEqual(['0001_users.sql', '0002_notes.sql', '0003_tags.sql']);
+    expect(await ledger('staging')).toEqual(['0001_users.sql', '0002_notes.sql']);
+    expect(await fake.database(uuids.staging!).query("SELECT name FROM sqlite_master WHERE name = 'tags'")).toEqual([]);
+    expect(await ledger('production')).toEqual(['0001_users.sql', '0002_notes.sql']);
+    expect(fake.activeVersion('app-staging')).toBe(v1Versions.staging);
+    expect(fake.activeVersion('app-production')).toBe(v1Versions.production);
+
+    // 3. staging fixed; a migration that cascades into notes: only production has notes, so only production fails
+    await writeFiles(root, {
+      'environments/production.yaml': envFile('production', '  - url: ${HEALTH_BASE}/production/notes/1\n    retries: 1\n    expect:\n      status: 200\n'),
+      'wrangler.jsonc': wranglerConfig(),
+      'migrations/0004_users_rebuild.sql': [
+        'CREATE TABLE users_new (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT);',
+        'INSERT INTO users_new (id, email) SELECT id, email FROM users;',
+        'DROP TABLE users;',
+        'ALTER TABLE users_new RENAME TO users;',
+        '',
+      ].join('\n'),
+      'src/index.js': 'export default { async fetch(req, env) { return Response.json({ ok: true, env: env.ENVIRONMENT, v: 3 }); } };\n',
+    });
+    const v3 = await promote(root, ['--to', 'production', '--json']);
+    expect(v3.code, v3.stderr + v3.stdout.slice(-2000)).toBe(1);
+    const s3 = lastJson(v3.stdout) as { stages: { result: string; lostWritesWindowMs?: number; bookmark?: string }[] };
+    expect(s3.stages.map((s) => s.result)).toEqual(['promoted', 'promoted', 'rolled-back']);
+    expect(typeof s3.stages[2]!.lostWritesWindowMs).toBe('number');
+    // production restored to its bookmark: schema and rows
+    expect(await ledger('production')).toEqual(['0001_users.sql', '0002_notes.sql']);
+    expect(await fake.database(uuids.production!).query('SELECT id, body FROM notes')).toEqual([{ id: 1, body: 'only in production' }]);
+    const cols = (await fake.database(uuids.production!).query('PRAGMA table_info(users)')) as { name: string }[];
+    expect(cols.map((c) => c.name)).toEqual(['id', 'email']);
+    // the Worker went back through a deployment of the previous version
+    expect(fake.activeVersion('app-production')).toBe(v1Versions.production);
+    const deployments = fake.scripts.get('app-production')!.deployments;
+    expect(deployments.length).toBeGreaterThanOrEqual(3);
+    // staging keeps the change
+    expect(await ledger('staging')).toEqual(['0001_users.sql', '0002_notes.sql', '0003_tags.sql', '0004_users_rebuild.sql']);
+
+    assertNoCanary(root, [v1, v2, v3]);
+  }, 300_000);
+
+  it('refuses bad credentials before anything runs (exit 2, nothing touched)', async () => {
+    const root = await project();
+    const before = fake.requests.length;
+    const res = await new Promise<CliResult>((resolve) => {
+      const child = spawn(process.execPath, [BIN, '--to', 'production', '--cwd', root], {
+        env: { ...process.env, ...fake.env, CLOUDFLARE_API_TOKEN: 'wrong-token-value', HEALTH_BASE: healthBase, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('E_CLOUDFLARE_TOKEN');
+    expect(res.stderr).toContain('CLOUDFLARE_API_TOKEN');
+    expect(res.stderr).not.toContain('wrong-token-value');
+    const after = fake.requests.slice(before);
+    expect(after.map((r) => r.path)).toEqual(['/user/tokens/verify']);
+  });
+});
