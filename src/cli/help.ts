@@ -9,7 +9,7 @@ Usage
   promote serve --env <env> [--port <n>]      serve an environment's current Worker (like wrangler dev)
   promote graph [--to <env>]                  the promotion machine as a Mermaid diagram
   promote validate                            check pipeline/, environments/ and migrations/; touches nothing
-  promote plan [--to <env>]                   pending migrations and lint warnings per environment
+  promote plan [--to <env>] [--comment]       pending migrations and lint warnings per environment
   promote status [--env <env>] [--json]       applied / pending / drift per environment and database
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
@@ -33,10 +33,13 @@ Reads pipeline/pipeline.yaml, environments/*.yaml and every migrations folder, a
 reports every problem at once (file:line, what to do). Touches no environment.
 Exit 0 when valid (warnings are printed), 2 otherwise.
 `,
-  plan: `promote plan [--to <env>] [--json]
+  plan: `promote plan [--to <env>] [--json] [--comment]
 
 For each stage up to <env> (default: the last), the migrations that would be applied,
 drift, and lint warnings. Reads the environments; changes nothing.
+--comment also posts the plan as one sticky comment on the pull request (edited on
+every push, never repeated). It needs a pull_request workflow run and GITHUB_TOKEN
+with pull-requests: write; exit 2 outside a pull request or without a token.
 `,
   status: `promote status [--env <env>] [--json]
 

@@ -29,7 +29,7 @@ const GLOBAL_OPTIONS = {
 
 const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () => Promise<CommandModule> }> = {
   validate: { options: {}, load: () => import('./commands/validate.js') },
-  plan: { options: { to: { type: 'string' } }, load: () => import('./commands/plan.js') },
+  plan: { options: { to: { type: 'string' }, comment: { type: 'boolean' } }, load: () => import('./commands/plan.js') },
   status: { options: { env: { type: 'string' } }, load: () => import('./commands/status.js') },
   migrate: {
     options: { env: { type: 'string' }, 'dry-run': { type: 'boolean' } },

@@ -5,6 +5,7 @@
  * otherwise, and the loader turns it into a "did you mean" error.
  */
 import { z } from 'zod';
+import { createSlackNotifySchema } from '../notify/slack/config.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
@@ -52,6 +53,27 @@ export const PipelineSchema = z.strictObject({
       allowGaps: z.boolean().default(false),
     })
     .default({ allowGaps: false }),
+  /** Where a promotion reports besides the terminal and the run journal. */
+  notify: z
+    .strictObject({
+      slack: createSlackNotifySchema(Duration).optional(),
+      /**
+       * GitHub Deployments, one per stage, when GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_SHA are set
+       * (the step summary, outputs and annotations need nothing and are always written in Actions).
+       */
+      github: z
+        .strictObject({
+          /** false: no Deployments (for a token without deployments: write). */
+          deployments: z.boolean().default(true),
+          /**
+           * Prepended to the stage name for the GitHub environment. A job with `environment: production`
+           * makes GitHub create a deployment of its own there; the prefix keeps the two apart. '' to share it.
+           */
+          environmentPrefix: z.string().default('promote/'),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export const HealthCheckSchema = z.strictObject({
@@ -151,6 +173,7 @@ export const EnvironmentSchema = z.discriminatedUnion('target', [
 ]);
 
 export type Pipeline = z.output<typeof PipelineSchema>;
+export type GitHubNotifyConfig = NonNullable<NonNullable<Pipeline['notify']>['github']>;
 export type Stage = z.output<typeof StageSchema>;
 export type HealthCheck = z.output<typeof HealthCheckSchema>;
 export type Environment = z.output<typeof EnvironmentSchema>;

@@ -55,7 +55,8 @@ export async function acquireLease(conn: D1Connection, runId: string, owner: str
       params: [runId, owner, ttlMs],
     },
     { sql: `SELECT run_id, owner, acquired_at, expires_at, expires_at - ${NOW_MS} AS remaining FROM ${LOCK_TABLE} WHERE id = 1` },
-  ]);
+    // Taking a lease we already hold is a no-op, so the transport may repeat this after no answer.
+  ], { idempotent: true });
   const row = results[2]?.results[0];
   if (row && row.run_id === runId) return { acquired: true };
   return {
@@ -74,19 +75,19 @@ export async function acquireLease(conn: D1Connection, runId: string, owner: str
 export async function renewLease(conn: D1Connection, runId: string, ttlMs: number): Promise<boolean> {
   const [res] = await conn.batch([
     { sql: `UPDATE ${LOCK_TABLE} SET expires_at = ${NOW_MS} + ? WHERE id = 1 AND run_id = ?`, params: [ttlMs, runId] },
-  ]);
+  ], { idempotent: true });
   return (res?.meta.changes ?? 0) > 0;
 }
 
 export async function releaseLease(conn: D1Connection, runId: string): Promise<void> {
-  await conn.batch([{ sql: CREATE_LOCK_SQL }, { sql: `DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND run_id = ?`, params: [runId] }]);
+  await conn.batch([{ sql: CREATE_LOCK_SQL }, { sql: `DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND run_id = ?`, params: [runId] }], { idempotent: true });
 }
 
 export async function readLease(conn: D1Connection): Promise<LeaseHolder | undefined> {
   const [, res] = await conn.batch([
     { sql: CREATE_LOCK_SQL },
     { sql: `SELECT run_id, owner, acquired_at, expires_at, expires_at - ${NOW_MS} AS remaining FROM ${LOCK_TABLE} WHERE id = 1` },
-  ]);
+  ], { idempotent: true });
   const row = res?.results[0];
   return row
     ? { runId: String(row.run_id), owner: String(row.owner), acquiredAt: String(row.acquired_at), expiresAt: Number(row.expires_at), remainingMs: Number(row.remaining) }

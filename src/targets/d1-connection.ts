@@ -24,8 +24,11 @@ export interface StatementResult {
 export interface D1Connection {
   /** Human label for messages, e.g. "staging/DB". */
   readonly label: string;
-  /** Runs every statement in one transaction. Throws D1QueryError on SQL errors; nothing commits then. */
-  batch(statements: readonly SqlStatement[], options?: { signal?: AbortSignal }): Promise<StatementResult[]>;
+  /**
+   * Runs every statement in one transaction. Throws D1QueryError on SQL errors; nothing commits then.
+   * `idempotent`: sending it twice leaves the same state, so a transport may repeat it after no answer.
+   */
+  batch(statements: readonly SqlStatement[], options?: { signal?: AbortSignal; idempotent?: boolean }): Promise<StatementResult[]>;
 }
 
 /**

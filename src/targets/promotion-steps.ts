@@ -4,7 +4,7 @@
  * bookmark already taken), so a resumed run that repeats a step does no harm.
  */
 import type { LoadedEnvironment } from '../config/schema.js';
-import { InvalidInputError, LockedError, RollbackFailedError, RunError } from '../errors.js';
+import { InvalidInputError, LockedError, OutcomeUnknownError, RollbackFailedError, RunError } from '../errors.js';
 import { applyChunks, type ApplyContext } from '../ledger/apply.js';
 import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrations.js';
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
@@ -56,6 +56,24 @@ export function applyContextFor(d: ObservedDatabase, runId: string): ApplyContex
     runId,
     adopt: d.plan.adoptable.map((m) => ({ migration: m, ledger: d.state.ledger.find((r: LedgerRow) => r.name === m.name) })),
   };
+}
+
+/**
+ * Down migrations travel as one transaction. When no answer comes back, the
+ * ledger tells whether it committed (their rows are gone) before anything is
+ * sent again.
+ */
+async function runDownMigrations(a: { conn: EnvironmentHandle['databases'][number]['conn']; ledgerTable: string; migrations: Migration[] }): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
+      return;
+    } catch (e) {
+      if (!(e instanceof OutcomeUnknownError) || attempt >= 3) throw e;
+      const ledger = new Set((await readDatabaseState(a.conn, a.ledgerTable)).ledger.map((r) => r.name));
+      if (a.migrations.every((m) => !ledger.has(m.name))) return;
+    }
+  }
 }
 
 export class PromotionSteps {
@@ -214,7 +232,7 @@ export class PromotionSteps {
     }
     const useDown = input.rollbackPolicy === 'down-migrations' || (input.rollbackPolicy === 'auto' && missingRollbacks(all).length === 0);
     if (useDown) {
-      for (const a of applied) await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
+      for (const a of applied) await runDownMigrations(a);
       return { database: 'down-migrations', migrations: all.map((m) => m.name) };
     }
     const bookmark = input.stage.bookmark;

@@ -7,14 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
+import { CF_ENVS as ENVS, cloudflareEnvFile as envFile, cloudflareProjectFiles, promoteCloudflare, startHealthServer, wranglerConfig as wranglerFor } from '../helpers/cloudflare-project.js';
 import { BIN, cleanupProjects, makeProject, writeFiles, type CliResult } from '../helpers/project.js';
 import { lastJson } from '../helpers/promotion-project.js';
 
-const ENVS = ['dev', 'staging', 'production'] as const;
 const CANARY = 'cf-canary-token-7f3a9c1e5b2d4068';
 
 let fake: FakeCloudflare;
@@ -22,43 +22,10 @@ let health: Server;
 let healthBase: string;
 const uuids: Record<string, string> = {};
 
-function activeVars(script: string): Record<string, string> {
-  const s = fake.scripts.get(script);
-  const id = s ? fake.activeVersion(script) : undefined;
-  const version = s?.versions.find((v) => v.id === id);
-  const vars: Record<string, string> = {};
-  for (const b of (version?.bindings ?? []) as { type: string; name: string; text?: string }[]) if (b.type === 'plain_text' && b.text !== undefined) vars[b.name] = b.text;
-  return vars;
-}
-
 beforeAll(async () => {
   fake = await startFakeCloudflare({ token: CANARY });
   for (const env of ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
-  health = createServer(async (req, res) => {
-    const [, env, path] = /^\/(dev|staging|production)(\/.*)$/.exec(req.url ?? '') ?? [];
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (!env) return reply(404, { ok: false });
-    try {
-      if (activeVars(`app-${env}`).BROKEN === 'yes') return reply(503, { ok: false, error: 'broken build' });
-      const db = fake.database(uuids[env]!);
-      if (path === '/health') {
-        const rows = (await db.query('SELECT count(*) AS n FROM d1_migrations')) as { n: number }[];
-        return reply(200, { ok: true, migrations: rows[0]?.n });
-      }
-      if (path === '/notes/1') {
-        const rows = (await db.query('SELECT id FROM notes WHERE id = 1')) as unknown[];
-        return rows.length ? reply(200, rows[0]) : reply(404, { error: 'not found' });
-      }
-      return reply(404, {});
-    } catch (e) {
-      return reply(503, { ok: false, error: String((e as Error).message) });
-    }
-  });
-  await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
-  healthBase = `http://127.0.0.1:${(health.address() as { port: number }).port}`;
+  ({ server: health, base: healthBase } = await startHealthServer(fake, uuids));
 }, 60_000);
 
 afterAll(async () => {
@@ -67,42 +34,7 @@ afterAll(async () => {
   await cleanupProjects();
 });
 
-function wranglerConfig(vars: Partial<Record<(typeof ENVS)[number], Record<string, string>>> = {}): string {
-  const env = Object.fromEntries(
-    ENVS.map((e) => [
-      e,
-      {
-        vars: { ENVIRONMENT: e, ...(vars[e] ?? {}) },
-        d1_databases: [{ binding: 'DB', database_name: `app-${e}`, database_id: uuids[e], migrations_dir: 'migrations' }],
-      },
-    ]),
-  );
-  return `// wrangler config: ids live here only\n${JSON.stringify({ name: 'app', main: 'src/index.js', compatibility_date: '2026-04-01', account_id: fake.accountId, env }, null, 2)}\n`;
-}
-
-const envFile = (e: string, extra = '') => `target: cloudflare
-wrangler:
-  env: ${e}
-health:
-  - url: \${HEALTH_BASE}/${e}/health
-    timeout: 2s
-    retries: 1
-    expect:
-      status: 200
-      json:
-        ok: true
-${extra}`;
-
-const PIPELINE = `name: cloud
-stages:
-  - environment: dev
-  - environment: staging
-    bookmark: true
-  - environment: production
-    bookmark: true
-rollback:
-  database: time-travel
-`;
+const wranglerConfig = (vars: Parameters<typeof wranglerFor>[1] = {}) => wranglerFor({ fake, uuids }, vars);
 
 const MIGRATIONS = {
   'migrations/0001_users.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE);\n',
@@ -110,31 +42,10 @@ const MIGRATIONS = {
 };
 
 async function project(): Promise<string> {
-  return makeProject({
-    'wrangler.jsonc': wranglerConfig(),
-    'pipeline/pipeline.yaml': PIPELINE,
-    'environments/dev.yaml': envFile('dev'),
-    'environments/staging.yaml': envFile('staging'),
-    'environments/production.yaml': envFile('production'),
-    'src/index.js': 'export default { async fetch(req, env) { return Response.json({ ok: true, env: env.ENVIRONMENT }); } };\n',
-    ...MIGRATIONS,
-  });
+  return makeProject(cloudflareProjectFiles({ fake, uuids }, MIGRATIONS));
 }
 
-function promote(root: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--cwd', root], {
-      env: { ...process.env, ...fake.env, HEALTH_BASE: healthBase, HOME: join(root, '.home'), CI: 'true', NO_COLOR: '1', WRANGLER_SEND_METRICS: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const promote = (root: string, args: string[]) => promoteCloudflare({ fake, healthBase }, root, args);
 
 async function ledger(env: string): Promise<string[]> {
   try {

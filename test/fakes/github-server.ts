@@ -1,6 +1,7 @@
 /**
  * A fake GitHub REST API with state: deployments and their statuses, issue
- * comments (paginated). Answers can be scripted per request.
+ * comments (paginated with Link headers, as GitHub does). Answers can be scripted
+ * per request. Like GitHub, it takes the token as `Bearer <t>` or `token <t>`.
  */
 import { startRecordingServer, type RecordedRequest, type Reply } from './http-recorder.js';
 
@@ -31,7 +32,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const server = await startRecordingServer((req) => {
     const next = scripted.shift();
     if (next) return next;
-    if (req.headers.authorization !== `Bearer ${FAKE_GITHUB_TOKEN}`) return { status: 401, body: { message: 'Bad credentials' } };
+    if (!/^(bearer|token) /i.test(req.headers.authorization ?? '') || req.headers.authorization!.replace(/^\S+ /, '') !== FAKE_GITHUB_TOKEN) return { status: 401, body: { message: 'Bad credentials' } };
     const body = (req.body ?? {}) as Record<string, unknown>;
     let m: RegExpMatchArray | null;
     if (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(req.path)) {
@@ -52,7 +53,10 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       if (req.method === 'GET') {
         const perPage = Number(req.query.get('per_page') ?? 30);
         const page = Number(req.query.get('page') ?? 1);
-        return { status: 200, body: list.slice((page - 1) * perPage, page * perPage) };
+        const link = (p: number, rel: string) => `<http://${req.headers.host}${req.path}?per_page=${perPage}&page=${p}>; rel="${rel}"`;
+        const last = Math.max(1, Math.ceil(list.length / perPage));
+        const links = [...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []), ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : [])];
+        return { status: 200, body: list.slice((page - 1) * perPage, page * perPage), ...(links.length > 0 ? { headers: { link: links.join(', ') } } : {}) };
       }
       if (req.method === 'POST') {
         const c = { id: ++nextId, body: String(body.body) };

@@ -1,3 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { ExitCode, PromoteError, RunError } from '../../errors.js';
+import { parseRepository, type RepoRef } from '../../notify/github/github-api.js';
+import { createGitHubOctokit } from '../../notify/github/github-octokit.js';
+import { postPlanComment, type PlanForComment } from '../../notify/github/plan-comment.js';
+import { secretsFrom } from '../../notify/secrets.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { observeAndClose } from '../../project/observe.js';
 import { migrationRefusals } from '../../project/refusals.js';
@@ -5,7 +11,12 @@ import { stagesUpTo } from '../../project/select-environment.js';
 import type { CommandContext } from '../main.js';
 import { paint, printProblems } from '../output.js';
 
+/** Time for the whole comment (find, then create or update). */
+const COMMENT_TIMEOUT_MS = 30_000;
+
 export async function run({ root, output, env, values }: CommandContext): Promise<number> {
+  // Before reading any environment: a --comment that cannot be posted is a usage error.
+  const pullRequest = values.comment ? pullRequestFromEnv(env) : undefined;
   const ws = await loadWorkspace(root, env);
   const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
   const observed = await Promise.all(
@@ -41,5 +52,85 @@ export async function run({ root, output, env, values }: CommandContext): Promis
     }
     printProblems(output, [...ws.warnings, ...refusals]);
   }
+  if (pullRequest) {
+    // Several databases in one environment: name the binding beside each file.
+    const named = (binding: string, name: string, many: boolean): string => (many ? `${binding}: ${name}` : name);
+    const forComment: PlanForComment = {
+      stages: plan.stages.map((s) => {
+        const many = s.databases.length > 1;
+        return {
+          environment: s.environment,
+          pending: s.databases.flatMap((d) => d.pending.map((n) => named(d.binding, n, many))),
+          drift: s.databases.flatMap((d) => d.drift.map((x) => ({ ...x, name: named(d.binding, x.name, many) }))),
+        };
+      }),
+      warnings: ws.warnings,
+      ...(pullRequest.commit ? { commit: pullRequest.commit } : {}),
+    };
+    let result;
+    try {
+      result = await postPlanComment({
+        api: createGitHubOctokit({ token: pullRequest.token, ...(pullRequest.apiUrl ? { baseUrl: pullRequest.apiUrl } : {}) }),
+        repository: pullRequest.repository,
+        issueNumber: pullRequest.number,
+        plan: forComment,
+        redact: secretsFrom(env),
+        signal: AbortSignal.timeout(COMMENT_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const message = secretsFrom(env)((error as Error)?.message ?? String(error));
+      throw new RunError(
+        `the plan comment on pull request #${pullRequest.number} was not posted: ${message}`,
+        'the workflow needs `permissions: pull-requests: write` and GITHUB_TOKEN: ${{ github.token }} in the step env',
+      );
+    }
+    output.err(`promote: plan comment ${result.action} on pull request #${pullRequest.number}`);
+  }
   return refusals.length > 0 ? 2 : 0;
+}
+
+interface PullRequestContext {
+  token: string;
+  repository: RepoRef;
+  number: number;
+  apiUrl?: string;
+  /** The pull request's head commit. */
+  commit?: string;
+}
+
+/** Where `--comment` posts: GitHub's variables of a pull_request workflow run. Exit 2 when they are not there. */
+function pullRequestFromEnv(env: NodeJS.ProcessEnv): PullRequestContext {
+  const usage = (message: string, hint: string): PromoteError => new PromoteError(`plan --comment: ${message}`, ExitCode.invalidInput, hint);
+  const event = readEvent(env.GITHUB_EVENT_PATH);
+  const fromEvent = event?.pull_request?.number;
+  const fromRef = /^refs\/pull\/(\d+)\/(?:merge|head)$/.exec(env.GITHUB_REF ?? '')?.[1];
+  const number = typeof fromEvent === 'number' ? fromEvent : fromRef !== undefined ? Number(fromRef) : undefined;
+  if (number === undefined) {
+    throw usage('not in a pull request (no pull_request in GITHUB_EVENT_PATH, GITHUB_REF is not refs/pull/<n>/merge)', 'run it in a workflow triggered by pull_request, or drop --comment');
+  }
+  const token = env.GITHUB_TOKEN?.trim();
+  if (!token) throw usage('GITHUB_TOKEN is not set', 'add `env: GITHUB_TOKEN: ${{ github.token }}` to the step and `permissions: pull-requests: write` to the job');
+  let repository: RepoRef;
+  try {
+    repository = parseRepository(env.GITHUB_REPOSITORY?.trim() ?? '');
+  } catch {
+    throw usage('GITHUB_REPOSITORY is not set to owner/name', 'GitHub Actions sets it; elsewhere set GITHUB_REPOSITORY=owner/name');
+  }
+  const commit = typeof event?.pull_request?.head?.sha === 'string' ? event.pull_request.head.sha : env.GITHUB_SHA?.trim() || undefined;
+  const apiUrl = env.GITHUB_API_URL?.trim() || undefined;
+  return { token, repository, number, ...(apiUrl ? { apiUrl } : {}), ...(commit ? { commit } : {}) };
+}
+
+interface PullRequestEvent {
+  pull_request?: { number?: unknown; head?: { sha?: unknown } };
+}
+
+function readEvent(path: string | undefined): PullRequestEvent | undefined {
+  if (!path) return undefined;
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return typeof value === 'object' && value !== null ? (value as PullRequestEvent) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -61,7 +61,7 @@ export async function startPromotion(
       );
     }
   }
-  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact);
+  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env });
   const actors = Object.fromEntries(
     (['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const).map((name) => [
       name,

@@ -1,7 +1,7 @@
 /**
  * The slice of GitHub's REST API promote uses, shaped like octokit's
- * `octokit.rest.repos.*` / `octokit.rest.issues.*` parameters (snake_case), so
- * either github-rest.ts or an octokit wrapper can stand behind it.
+ * `octokit.rest.repos.*` / `octokit.rest.issues.*` parameters (snake_case).
+ * github-octokit.ts implements it; a test can stand a fake behind it.
  */
 
 export interface RepoRef {
@@ -47,8 +47,8 @@ export interface CallOptions {
 export interface GitHubApi {
   createDeployment(params: CreateDeploymentParams, options?: CallOptions): Promise<{ id: number }>;
   createDeploymentStatus(params: CreateDeploymentStatusParams, options?: CallOptions): Promise<{ id: number }>;
-  /** One page of an issue's or pull request's comments, oldest first. */
-  listComments(params: RepoRef & { issue_number: number; per_page?: number; page?: number }, options?: CallOptions): Promise<IssueComment[]>;
+  /** An issue's or pull request's comments, oldest first, a page at a time: stop iterating to stop fetching. */
+  commentPages(params: RepoRef & { issue_number: number }, options?: CallOptions): AsyncIterable<IssueComment[]>;
   createComment(params: RepoRef & { issue_number: number; body: string }, options?: CallOptions): Promise<IssueComment>;
   updateComment(params: RepoRef & { comment_id: number; body: string }, options?: CallOptions): Promise<IssueComment>;
 }

@@ -67,15 +67,13 @@ export async function postPlanComment(options: PostPlanOptions): Promise<PlanCom
   return { action: 'created', commentId: created.id };
 }
 
-/** The oldest comment with the marker, reading every page. */
+/** The oldest comment with the marker, reading pages until it is found. */
 export async function findPlanComment(api: GitHubApi, repository: RepoRef, issueNumber: number, signal?: AbortSignal): Promise<IssueComment | undefined> {
-  const perPage = 100;
-  for (let page = 1; ; page++) {
-    const comments = await api.listComments({ ...repository, issue_number: issueNumber, per_page: perPage, page }, signal ? { signal } : {});
+  for await (const comments of api.commentPages({ ...repository, issue_number: issueNumber }, signal ? { signal } : {})) {
     const found = comments.find((c) => c.body?.includes(PLAN_MARKER));
     if (found) return found;
-    if (comments.length < perPage) return undefined;
   }
+  return undefined;
 }
 
 function escape(text: string): string {

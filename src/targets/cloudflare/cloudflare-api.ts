@@ -38,6 +38,18 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv, file: string): Cloudf
   return { token: token!, accountId: accountId!, baseUrl };
 }
 
+/**
+ * PROMOTE_API_TIMEOUT (a duration: "10s") bounds each request; Cloudflare's own
+ * limit is 30 s per D1 request, so the default leaves a margin above it.
+ */
+export function apiOptionsFromEnv(env: NodeJS.ProcessEnv): ApiOptions {
+  const text = env.PROMOTE_API_TIMEOUT;
+  if (!text) return {};
+  const m = /^(\d+)(ms|s)?$/.exec(text.trim());
+  if (!m) throw new InvalidInputError([], `PROMOTE_API_TIMEOUT=${text}: expected a duration like 10s or 500ms`);
+  return { timeoutMs: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) };
+}
+
 export interface CloudflareErrorItem {
   code: number;
   message: string;

@@ -15,7 +15,7 @@ import type { EnvironmentHandle, HandleDatabase } from '../environment-handle.js
 import { LocalEnvironmentRuntime } from '../local/local-environment.js';
 import { buildWorker, canonicalJson, type WorkerBuild } from '../local/worker-build.js';
 import type { StepOptions } from '../promotion-steps.js';
-import { CloudflareApi, credentialsFromEnv } from './cloudflare-api.js';
+import { CloudflareApi, apiOptionsFromEnv, credentialsFromEnv } from './cloudflare-api.js';
 import { D1RestConnection } from './d1-rest.js';
 import { WranglerCli } from './wrangler-cli.js';
 import { WorkersApi, buildHashOf, promoteMessage } from './workers-api.js';
@@ -34,7 +34,7 @@ function cf(env: LoadedEnvironment): CloudflareEnvironment {
 
 /** Credentials are checked before anything runs: exit 2 with what to set. */
 export async function prepareCloudflare(ws: Workspace, first: LoadedEnvironment, processEnv: NodeJS.ProcessEnv): Promise<CloudflareContext> {
-  const api = new CloudflareApi(credentialsFromEnv(processEnv, first.file));
+  const api = new CloudflareApi(credentialsFromEnv(processEnv, first.file), apiOptionsFromEnv(processEnv));
   await api.verifyToken(first.file);
   const wranglerConfig = (env: LoadedEnvironment): WranglerConfig => {
     const config = readWranglerConfig(ws.project.root, cf(env).wrangler.config);

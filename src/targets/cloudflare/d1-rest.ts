@@ -35,12 +35,12 @@ export class D1RestConnection implements D1Connection {
     return `${this.api.accountPath}/d1/database/${encodeURIComponent(this.databaseId)}`;
   }
 
-  async batch(statements: readonly SqlStatement[], options?: { signal?: AbortSignal }): Promise<StatementResult[]> {
+  async batch(statements: readonly SqlStatement[], options?: { signal?: AbortSignal; idempotent?: boolean }): Promise<StatementResult[]> {
     if (statements.length === 0) return [];
     try {
       const result = await this.api.call<RestResult[]>('POST', `${this.path}/query`, {
         body: { batch: statements.map((s) => ({ sql: s.sql, params: s.params ?? [] })) },
-        safe: isReadOnly(statements),
+        safe: options?.idempotent === true || isReadOnly(statements),
         ...(options?.signal ? { signal: options.signal } : {}),
       });
       return (result ?? []).map((r) => ({ results: r.results ?? [], meta: r.meta ?? { duration: 0, changes: 0 } }));

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeploymentsSink, type DeploymentsSinkOptions } from '../../../src/notify/github/deployments-sink.js';
-import { createGitHubRest } from '../../../src/notify/github/github-rest.js';
+import { createGitHubOctokit } from '../../../src/notify/github/github-octokit.js';
 import { FAKE_GITHUB_TOKEN, startFakeGitHub, type FakeGitHub } from '../../fakes/github-server.js';
 import { rollbackRun, successRun } from '../notify/runs.js';
 import { SHA } from '../slack/slack-fixtures.js';
@@ -15,7 +15,7 @@ afterEach(() => github.close());
 
 function sink(options: Partial<DeploymentsSinkOptions> = {}) {
   return createDeploymentsSink({
-    api: createGitHubRest({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }),
+    api: createGitHubOctokit({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }),
     repository: { owner: 'acme', repo: 'shop' },
     ref: SHA,
     logUrl: 'https://github.com/acme/shop/actions/runs/42',
@@ -59,7 +59,7 @@ describe('GitHub deployments sink', () => {
     expect(first.path).toBe('/repos/acme/shop/deployments');
     expect(first.headers).toMatchObject({
       accept: 'application/vnd.github+json',
-      authorization: `Bearer ${FAKE_GITHUB_TOKEN}`,
+      authorization: `token ${FAKE_GITHUB_TOKEN}`,
       'x-github-api-version': '2022-11-28',
     });
   });

@@ -11,7 +11,7 @@ import { secretsFrom } from '../../../src/cli/run-sinks.js';
 import type { RunEvent } from '../../../src/machine/events.js';
 import { createActionsSink } from '../../../src/notify/github/actions-sink.js';
 import { createDeploymentsSink } from '../../../src/notify/github/deployments-sink.js';
-import { createGitHubRest } from '../../../src/notify/github/github-rest.js';
+import { createGitHubOctokit } from '../../../src/notify/github/github-octokit.js';
 import { postPlanComment } from '../../../src/notify/github/plan-comment.js';
 import { createSlackBotSink } from '../../../src/notify/slack/bot-sink.js';
 import { runContextFromEnv } from '../../../src/notify/slack/run-context.js';
@@ -79,7 +79,7 @@ describe('no secret leaves the process', () => {
       createSlackWebhookSink({ url: env.SLACK_WEBHOOK_URL, context, redact, onWarning, retryDelayMs: 20 }),
       createSlackBotSink({ token: 'xoxb-test-token', channel: 'C1', apiUrl: slack.apiUrl, context, redact, onWarning, retryDelayMs: 20 }),
       createDeploymentsSink({
-        api: createGitHubRest({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }),
+        api: createGitHubOctokit({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }),
         repository: { owner: 'acme', repo: 'shop' },
         ref: env.GITHUB_SHA,
         environmentUrl: () => `https://prod.example.com/?k=${SECRET}`,
@@ -94,7 +94,7 @@ describe('no secret leaves the process', () => {
     }
     await Promise.all(sinks.map((s) => s.close()));
     await postPlanComment({
-      api: createGitHubRest({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }),
+      api: createGitHubOctokit({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }),
       repository: { owner: 'acme', repo: 'shop' },
       issueNumber: 1,
       plan: { stages: [{ environment: 'production', pending: [`0002_${SECRET}.sql`], drift: [] }], warnings: [{ severity: 'warning', code: 'W', message: SECRET, file: 'm.sql' }] },

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGitHubRest } from '../../../src/notify/github/github-rest.js';
+import { createGitHubOctokit } from '../../../src/notify/github/github-octokit.js';
 import { buildPlanComment, PLAN_MARKER, postPlanComment, type PlanForComment } from '../../../src/notify/github/plan-comment.js';
 import { GitHubApiError } from '../../../src/notify/github/github-api.js';
 import { FAKE_GITHUB_TOKEN, startFakeGitHub, type FakeGitHub } from '../../fakes/github-server.js';
@@ -20,7 +20,7 @@ const plan: PlanForComment = {
 };
 
 const post = (p: PlanForComment) =>
-  postPlanComment({ api: createGitHubRest({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }), repository: { owner: 'acme', repo: 'shop' }, issueNumber: 7, plan: p, redact: (t) => t });
+  postPlanComment({ api: createGitHubOctokit({ token: FAKE_GITHUB_TOKEN, baseUrl: github.url }), repository: { owner: 'acme', repo: 'shop' }, issueNumber: 7, plan: p, redact: (t) => t });
 
 describe('sticky plan comment', () => {
   it('renders the plan per environment and the lint warnings under a hidden marker', () => {

@@ -1,0 +1,122 @@
+/**
+ * A project whose environments are all `target: cloudflare`, against the fake
+ * Cloudflare API. The deployed Worker's health is played by a loopback
+ * server that answers from what the fake holds: the environment's D1 and the
+ * vars of the version serving now (a BROKEN var makes it unhealthy).
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { FakeCloudflare } from '../fake-cloudflare/server.js';
+import { BIN, type CliResult } from './project.js';
+
+export const CF_ENVS = ['dev', 'staging', 'production'] as const;
+export type CfEnv = (typeof CF_ENVS)[number];
+
+export interface CloudflareWorld {
+  fake: FakeCloudflare;
+  uuids: Record<string, string>;
+  healthBase: string;
+  close(): Promise<void>;
+}
+
+export function activeVars(fake: FakeCloudflare, script: string): Record<string, string> {
+  const id = fake.activeVersion(script);
+  const version = fake.scripts.get(script)?.versions.find((v) => v.id === id);
+  const vars: Record<string, string> = {};
+  for (const b of (version?.bindings ?? []) as { type: string; name: string; text?: string }[]) if (b.type === 'plain_text' && b.text !== undefined) vars[b.name] = b.text;
+  return vars;
+}
+
+export async function startHealthServer(fake: FakeCloudflare, uuids: Record<string, string>): Promise<{ server: Server; base: string }> {
+  const server = createServer(async (req, res) => {
+    const [, env, path] = /^\/(dev|staging|production)(\/.*)$/.exec(req.url ?? '') ?? [];
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (!env) return reply(404, { ok: false });
+    try {
+      if (activeVars(fake, `app-${env}`).BROKEN === 'yes') return reply(503, { ok: false, error: 'broken build' });
+      const db = fake.database(uuids[env]!);
+      if (path === '/health') {
+        const rows = (await db.query('SELECT count(*) AS n FROM d1_migrations')) as { n: number }[];
+        return reply(200, { ok: true, migrations: rows[0]?.n });
+      }
+      if (path === '/notes/1') {
+        const rows = (await db.query('SELECT id FROM notes WHERE id = 1')) as unknown[];
+        return rows.length ? reply(200, rows[0]) : reply(404, { error: 'not found' });
+      }
+      return reply(404, {});
+    } catch (e) {
+      return reply(503, { ok: false, error: String((e as Error).message) });
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+export function wranglerConfig(world: Pick<CloudflareWorld, 'fake' | 'uuids'>, vars: Partial<Record<CfEnv, Record<string, string>>> = {}): string {
+  const env = Object.fromEntries(
+    CF_ENVS.map((e) => [
+      e,
+      {
+        vars: { ENVIRONMENT: e, ...(vars[e] ?? {}) },
+        d1_databases: [{ binding: 'DB', database_name: `app-${e}`, database_id: world.uuids[e], migrations_dir: 'migrations' }],
+      },
+    ]),
+  );
+  return `// wrangler config: ids live here only\n${JSON.stringify({ name: 'app', main: 'src/index.js', compatibility_date: '2026-04-01', account_id: world.fake.accountId, env }, null, 2)}\n`;
+}
+
+export const cloudflareEnvFile = (e: string, extra = '') => `target: cloudflare
+wrangler:
+  env: ${e}
+health:
+  - url: \${HEALTH_BASE}/${e}/health
+    timeout: 2s
+    retries: 1
+    expect:
+      status: 200
+      json:
+        ok: true
+${extra}`;
+
+export const CLOUDFLARE_PIPELINE = `name: cloud
+stages:
+  - environment: dev
+  - environment: staging
+    bookmark: true
+  - environment: production
+    bookmark: true
+rollback:
+  database: time-travel
+`;
+
+export function cloudflareProjectFiles(world: Pick<CloudflareWorld, 'fake' | 'uuids'>, migrations: Record<string, string>): Record<string, string> {
+  return {
+    'wrangler.jsonc': wranglerConfig(world),
+    'pipeline/pipeline.yaml': CLOUDFLARE_PIPELINE,
+    'environments/dev.yaml': cloudflareEnvFile('dev'),
+    'environments/staging.yaml': cloudflareEnvFile('staging'),
+    'environments/production.yaml': cloudflareEnvFile('production'),
+    'src/index.js': 'export default { async fetch(req, env) { return Response.json({ ok: true, env: env.ENVIRONMENT }); } };\n',
+    ...migrations,
+  };
+}
+
+/** The real CLI with the fake's credentials and the health server's base URL. */
+export function promoteCloudflare(world: Pick<CloudflareWorld, 'fake' | 'healthBase'>, root: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--cwd', root], {
+      env: { ...process.env, ...world.fake.env, HEALTH_BASE: world.healthBase, HOME: join(root, '.home'), CI: 'true', NO_COLOR: '1', WRANGLER_SEND_METRICS: 'false', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
