@@ -164,6 +164,8 @@ export const CloudflareEnvironmentSchema = z.strictObject({
       url: z.url().optional(),
     })
     .optional(),
+  /** Export each database (D1 export API) to .promote/backups/ before migrating it. */
+  backup: z.boolean().default(false),
   health: z.array(HealthCheckSchema).default([]),
 });
 

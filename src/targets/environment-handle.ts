@@ -34,6 +34,8 @@ export interface EnvironmentHandle {
   databases: HandleDatabase[];
   timeTravel: TimeTravel;
   worker?: WorkerDeployer;
+  /** Saves a copy of every database before migrating (files written), when the environment asks for it. */
+  backup?(runId: string): Promise<string[]>;
   /** Where relative health check URLs resolve. */
   baseUrl(): string | undefined;
   dispose(): Promise<void>;

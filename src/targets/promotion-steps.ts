@@ -179,6 +179,7 @@ export class PromotionSteps {
     const h = await this.handle(input.environment);
     // Re-read the ledger: a resumed run applies only what is still pending.
     const observed = await observeHandle(this.ws, h);
+    if (h.backup && observed.some((d) => d.plan.pending.length > 0)) await h.backup(this.opts.runId);
     for (const [i, d] of observed.entries()) {
       await applyChunks(h.databases[i]!.conn, chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
     }

@@ -104,7 +104,7 @@ describe('promote --to production on target: cloudflare (fake API, real wrangler
 
     // 3. staging fixed; a migration that cascades into notes: only production has notes, so only production fails
     await writeFiles(root, {
-      'environments/production.yaml': envFile('production', '  - url: ${HEALTH_BASE}/production/notes/1\n    retries: 1\n    expect:\n      status: 200\n'),
+      'environments/production.yaml': envFile('production', '  - url: ${HEALTH_BASE}/production/notes/1\n    retries: 1\n    expect:\n      status: 200\nbackup: true\n'),
       'wrangler.jsonc': wranglerConfig(),
       'migrations/0004_users_rebuild.sql': [
         'CREATE TABLE users_new (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT);',
@@ -129,6 +129,10 @@ describe('promote --to production on target: cloudflare (fake API, real wrangler
     expect(fake.activeVersion('app-production')).toBe(v1Versions.production);
     const deployments = fake.scripts.get('app-production')!.deployments;
     expect(deployments.length).toBeGreaterThanOrEqual(3);
+    // the optional backup taken before production migrated holds production's rows
+    const backups = readdirSync(join(root, '.promote', 'backups', 'production'));
+    expect(backups).toEqual([`${(lastJson(v3.stdout) as { runId: string }).runId}-DB.sql`]);
+    expect(readFileSync(join(root, '.promote', 'backups', 'production', backups[0]!), 'utf8')).toContain('only in production');
     // staging keeps the change
     expect(await ledger('staging')).toEqual(['0001_users.sql', '0002_notes.sql', '0003_tags.sql', '0004_users_rebuild.sql']);
 
@@ -155,5 +159,31 @@ describe('promote --to production on target: cloudflare (fake API, real wrangler
     expect(res.stderr).not.toContain('wrong-token-value');
     const after = fake.requests.slice(before);
     expect(after.map((r) => r.path)).toEqual(['/user/tokens/verify']);
+  });
+});
+
+describe('cloudflare environments in the other commands', () => {
+  it('status reads the remote ledgers, and missing credentials are exit 2 naming what to set', async () => {
+    const root = await project();
+    const status = await promote(root, ['status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const envs = JSON.parse(status.stdout).environments as { name: string; target: string; databases: { pending: string[] }[] }[];
+    expect(envs.map((e) => e.target)).toEqual(['cloudflare', 'cloudflare', 'cloudflare']);
+    for (const e of envs) expect(e.databases[0]!.pending.length + (e.databases[0] as unknown as { applied: string[] }).applied.length).toBeGreaterThan(0);
+
+    const missing = await new Promise<CliResult>((resolve) => {
+      const env = { ...process.env, HEALTH_BASE: healthBase, CI: 'true' } as NodeJS.ProcessEnv;
+      delete env.CLOUDFLARE_API_TOKEN;
+      delete env.CLOUDFLARE_ACCOUNT_ID;
+      const child = spawn(process.execPath, [BIN, '--to', 'production', '--cwd', root], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('environments/dev.yaml');
+    expect(missing.stderr).toContain('CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID');
   });
 });

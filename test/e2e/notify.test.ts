@@ -200,11 +200,11 @@ describe('a promotion reports to Slack and GitHub', () => {
   });
 
   it('rolled back: Slack tells the lost-writes window, GitHub marks production failure then inactive, no secret anywhere', async () => {
-    const root = await project();
-    // v1 everywhere, quietly: a rollback needs a previous Worker version to go back to.
+    // v1 everywhere, quietly: a rollback needs a previous Worker version to go back to (one whose /leak answers 200).
+    const root = await makeProject({ ...promotionFiles(2), 'pipeline/pipeline.yaml': PIPELINE + NOTIFY });
     const v1 = await runCli(['--to', 'production', '--cwd', root], { env: QUIET });
     expect(v1.code, v1.stderr + v1.stdout).toBe(0);
-    // v2: a new migration and Worker build; production gets a check that fails with the canary in its body.
+    // v2: a new migration and a Worker whose /leak fails with the canary in its body; production checks /leak.
     await writeFiles(root, {
       'migrations/0003_t3.sql': 'CREATE TABLE t3 (id INTEGER PRIMARY KEY, name TEXT);\n',
       'app/worker.js': LEAKY_WORKER.replace("'v1'", "'v2'"),

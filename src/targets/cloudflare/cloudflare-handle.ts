@@ -5,6 +5,9 @@
  * wrangler config (env.<name>), never from our files.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { request } from 'undici';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
 import { InvalidInputError, RunError } from '../../errors.js';
@@ -154,6 +157,9 @@ export async function openCloudflareHandle(
           },
         }
       : {}),
+    ...(cf(env).backup
+      ? { backup: (runId: string) => exportDatabases(ctx.api, databases, join(ws.project.root, '.promote', 'backups', env.name), runId) }
+      : {}),
     baseUrl: () => cf(env).worker?.url,
     dispose: async () => {
       if (scratchRuntime) await (await scratchRuntime).dispose();
@@ -169,4 +175,46 @@ async function timeTravelBookmark(api: CloudflareApi, conn: D1RestConnection): P
 /** Restoring to the same bookmark twice ends in the same state, so it is safe to repeat. */
 async function restoreBookmark(api: CloudflareApi, conn: D1RestConnection, bookmark: string): Promise<void> {
   await api.call('POST', `${conn.path}/time_travel/restore`, { query: { bookmark }, safe: true });
+}
+
+interface ExportPoll {
+  status?: 'active' | 'complete' | 'error';
+  at_bookmark?: string;
+  error?: string;
+  result?: { filename?: string; signed_url?: string };
+}
+
+/**
+ * D1's export API (polling protocol) into .promote/backups/<env>/<run>-<binding>.sql.
+ * A backup already on disk for this run is not taken again (resume).
+ */
+async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], dir: string, runId: string): Promise<string[]> {
+  const files: string[] = [];
+  await mkdir(dir, { recursive: true });
+  for (const d of databases) {
+    const file = join(dir, `${runId}-${d.binding}.sql`);
+    files.push(file);
+    if (existsSync(file)) continue;
+    const path = `${(d.conn as D1RestConnection).path}/export`;
+    let bookmark: string | undefined;
+    for (let poll = 0; ; poll++) {
+      const r = await api.call<ExportPoll>('POST', path, {
+        body: { output_format: 'polling', dump_options: { no_data: false, no_schema: false, tables: [] }, ...(bookmark ? { current_bookmark: bookmark } : {}) },
+        safe: true,
+      });
+      if (r.status === 'error') throw new RunError(`backup of ${d.conn.label} failed: ${r.error ?? 'export error'}`, 'run again, or set backup: false to migrate without a backup');
+      if (r.status === 'complete' && r.result?.signed_url) {
+        const res = await request(r.result.signed_url, { method: 'GET' });
+        if (res.statusCode !== 200) throw new RunError(`backup of ${d.conn.label}: download answered HTTP ${res.statusCode}`, 'run again');
+        const tmp = `${file}.tmp`;
+        await writeFile(tmp, await res.body.text());
+        await rename(tmp, file);
+        break;
+      }
+      if (poll > 120) throw new RunError(`backup of ${d.conn.label} did not finish in time`, 'run again, or set backup: false');
+      bookmark = r.at_bookmark ?? bookmark;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+  return files;
 }
