@@ -5,14 +5,13 @@
  * server that answers from what the fake holds: the environment's D1 and the
  * vars of the version serving now (a BROKEN var makes it unhealthy).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
 import { CF_ENVS as ENVS, cloudflareEnvFile as envFile, cloudflareProjectFiles, promoteCloudflare, startHealthServer, wranglerConfig as wranglerFor } from '../helpers/cloudflare-project.js';
-import { BIN, cleanupProjects, makeProject, writeFiles, type CliResult } from '../helpers/project.js';
+import { cleanupProjects, makeProject, writeFiles, type CliResult } from '../helpers/project.js';
 import { lastJson } from '../helpers/promotion-project.js';
 
 const CANARY = 'cf-canary-token-7f3a9c1e5b2d4068';
@@ -45,7 +44,7 @@ async function project(): Promise<string> {
   return makeProject(cloudflareProjectFiles({ fake, uuids }, MIGRATIONS));
 }
 
-const promote = (root: string, args: string[]) => promoteCloudflare({ fake, healthBase }, root, args);
+const promote = (root: string, args: string[], env: NodeJS.ProcessEnv = {}) => promoteCloudflare({ fake, healthBase }, root, args, env);
 
 async function ledger(env: string): Promise<string[]> {
   try {
@@ -142,17 +141,7 @@ describe('promote --to production on target: cloudflare (fake API, real wrangler
   it('refuses bad credentials before anything runs (exit 2, nothing touched)', async () => {
     const root = await project();
     const before = fake.requests.length;
-    const res = await new Promise<CliResult>((resolve) => {
-      const child = spawn(process.execPath, [BIN, '--to', 'production', '--cwd', root], {
-        env: { ...process.env, ...fake.env, CLOUDFLARE_API_TOKEN: 'wrong-token-value', HEALTH_BASE: healthBase, CI: 'true' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    const res = await promote(root, ['--to', 'production'], { CLOUDFLARE_API_TOKEN: 'wrong-token-value' });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('E_CLOUDFLARE_TOKEN');
     expect(res.stderr).toContain('CLOUDFLARE_API_TOKEN');
@@ -171,17 +160,7 @@ describe('cloudflare environments in the other commands', () => {
     expect(envs.map((e) => e.target)).toEqual(['cloudflare', 'cloudflare', 'cloudflare']);
     for (const e of envs) expect(e.databases[0]!.pending.length + (e.databases[0] as unknown as { applied: string[] }).applied.length).toBeGreaterThan(0);
 
-    const missing = await new Promise<CliResult>((resolve) => {
-      const env = { ...process.env, HEALTH_BASE: healthBase, CI: 'true' } as NodeJS.ProcessEnv;
-      delete env.CLOUDFLARE_API_TOKEN;
-      delete env.CLOUDFLARE_ACCOUNT_ID;
-      const child = spawn(process.execPath, [BIN, '--to', 'production', '--cwd', root], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    const missing = await promote(root, ['--to', 'production'], { CLOUDFLARE_API_TOKEN: undefined, CLOUDFLARE_ACCOUNT_ID: undefined });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('environments/dev.yaml');
     expect(missing.stderr).toContain('CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID');

@@ -4,11 +4,10 @@
  * server that answers from what the fake holds: the environment's D1 and the
  * vars of the version serving now (a BROKEN var makes it unhealthy).
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { FakeCloudflare } from '../fake-cloudflare/server.js';
-import { BIN, type CliResult } from './project.js';
+import { runCli, type CliResult } from './project.js';
 
 export const CF_ENVS = ['dev', 'staging', 'production'] as const;
 export type CfEnv = (typeof CF_ENVS)[number];
@@ -107,16 +106,5 @@ export function cloudflareProjectFiles(world: Pick<CloudflareWorld, 'fake' | 'uu
 
 /** The real CLI with the fake's credentials and the health server's base URL. */
 export function promoteCloudflare(world: Pick<CloudflareWorld, 'fake' | 'healthBase'>, root: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--cwd', root], {
-      env: { ...process.env, ...world.fake.env, HEALTH_BASE: world.healthBase, HOME: join(root, '.home'), CI: 'true', NO_COLOR: '1', WRANGLER_SEND_METRICS: 'false', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCli([...args, '--cwd', root], { env: { ...world.fake.env, HEALTH_BASE: world.healthBase, HOME: join(root, '.home'), ...env } });
 }

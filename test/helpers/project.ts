@@ -70,11 +70,11 @@ export interface CliResult {
 
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? REPO,
-      env: { ...process.env, NO_COLOR: '1', CI: 'true', WRANGLER_SEND_METRICS: 'false', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // A variable set to undefined in opts.env is removed from the child's environment.
+    const env = Object.fromEntries(
+      Object.entries({ ...process.env, NO_COLOR: '1', CI: 'true', WRANGLER_SEND_METRICS: 'false', ...opts.env }).filter(([, v]) => v !== undefined),
+    );
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
