@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildError, runChild } from './lib/child.js';
 import { BREAKING_MIGRATION, resetState, writePromotionProject, writeProject } from './lib/project.js';
+import { benchRemote } from './lib/remote.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -47,7 +48,7 @@ if (opts.help) {
       '  --growth-runs N    runs per size in "how it grows" (default 2)\n' +
       '  --fast-runs N      runs of --help / --version (default 7)\n' +
       '  --skip-wrangler    leave wrangler out (its apply takes 1-3 min per run on a shared 2-core machine)\n' +
-      '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback;\n' +
+      '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -64,9 +65,9 @@ const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opt
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
 const SECTIONS = new Set(
-  (opts.only ?? '1,2,3,4,5').split(',').map((x) => {
+  (opts.only ?? '1,2,3,4,5,6').split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
-    if (!(n >= 1 && n <= 5)) throw new Error(`--only: expected section numbers 1-5, got ${x}`);
+    if (!(n >= 1 && n <= 6)) throw new Error(`--only: expected section numbers 1-6, got ${x}`);
     return n;
   }),
 );
@@ -554,6 +555,23 @@ async function promotionAndRollback() {
   }
 }
 
+// ---------------------------------------------------------------- 6. remote
+async function remote() {
+  const runs = opts.quick ? 1 : Math.min(3, RUNS);
+  section(`6. remote: migrate 50 files into a cloudflare environment, 100 ms latency per API request (fake API; ${runs} runs each)`);
+  try {
+    const r = await benchRemote({ repo: REPO, runs, log });
+    const p = addFigure('promote migrate --env (50, remote)', r.promote.samples, { key: 'remotePromote' });
+    const w = addFigure('wrangler d1 migrations apply --remote (50)', r.wrangler.samples, { key: 'remoteWrangler' });
+    addNote('  D1 requests: promote / wrangler', `${Math.min(...r.promote.d1Requests)} / ${Math.min(...r.wrangler.d1Requests)}`, `${r.promote.d1Requests.join(',')} / ${r.wrangler.d1Requests.join(',')}`, 'promote <= 2 + ceil(KB/100)', Math.max(...r.promote.d1Requests) <= 3 ? 'PASS' : 'MISS');
+    addNote('  all API requests: promote / wrangler', `${Math.min(...r.promote.requests)} / ${Math.min(...r.wrangler.requests)}`, `${r.promote.requests.join(',')} / ${r.wrangler.requests.join(',')}`);
+    figures.remoteRequests = { promoteD1: r.promote.d1Requests, wranglerD1: r.wrangler.d1Requests, promoteAll: r.promote.requests, wranglerAll: r.wrangler.requests };
+    addRatio('ratio wrangler / promote (remote)', w, p, { atLeast: 1, key: 'remoteRatio' });
+  } catch (e) {
+    fail('remote', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -605,6 +623,7 @@ async function main() {
       log(`\n== 4 + 5. full local promotion and rollback (interleaved; ${RUNS} runs)`);
       await promotionAndRollback();
     }
+    if (SECTIONS.has(6)) await remote();
   } catch (e) {
     fail('harness', e);
   } finally {
