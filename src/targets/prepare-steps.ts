@@ -18,10 +18,21 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
   const problems: Problem[] = [];
   let cloudflare: CloudflareContext | undefined;
   let credentialsRefused = false;
+  // Local builds run side by side (esbuild is quick, but three in a row add up).
+  const localBuilds = await Promise.allSettled(
+    stages.map(async (e) => (e.config.target === 'local' && e.config.worker ? ([e.name, await buildWorker(ws.project.root, e.config.worker)] as const) : undefined)),
+  );
+  for (const r of localBuilds) {
+    if (r.status === 'fulfilled' && r.value) builds.set(r.value[0], r.value[1]);
+    else if (r.status === 'rejected') {
+      if (r.reason instanceof InvalidInputError) problems.push(...r.reason.problems);
+      else throw r.reason;
+    }
+  }
   for (const e of stages) {
     try {
       if (e.config.target === 'local') {
-        if (e.config.worker) builds.set(e.name, await buildWorker(ws.project.root, e.config.worker));
+        continue;
       } else {
         // Credentials are checked once: a refused token is one problem, not one per environment.
         if (credentialsRefused) continue;

@@ -61,6 +61,10 @@ export async function startPromotion(
       );
     }
   }
+  // Start every stage's environment now, in the background: each stage then finds
+  // its Miniflare (or API client) ready instead of starting it on its turn.
+  // Opening reads nothing and changes nothing; the steps still run in order.
+  for (const e of stages) target.handle(e.name).catch(() => undefined);
   const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env });
   const actors = Object.fromEntries(
     (['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const).map((name) => [
