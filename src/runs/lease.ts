@@ -82,14 +82,3 @@ export async function renewLease(conn: D1Connection, runId: string, ttlMs: numbe
 export async function releaseLease(conn: D1Connection, runId: string): Promise<void> {
   await conn.batch([{ sql: CREATE_LOCK_SQL }, { sql: `DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND run_id = ?`, params: [runId] }], { idempotent: true });
 }
-
-export async function readLease(conn: D1Connection): Promise<LeaseHolder | undefined> {
-  const [, res] = await conn.batch([
-    { sql: CREATE_LOCK_SQL },
-    { sql: `SELECT run_id, owner, acquired_at, expires_at, expires_at - ${NOW_MS} AS remaining FROM ${LOCK_TABLE} WHERE id = 1` },
-  ], { idempotent: true });
-  const row = res?.results[0];
-  return row
-    ? { runId: String(row.run_id), owner: String(row.owner), acquiredAt: String(row.acquired_at), expiresAt: Number(row.expires_at), remainingMs: Number(row.remaining) }
-    : undefined;
-}

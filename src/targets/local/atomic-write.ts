@@ -11,10 +11,6 @@ import { basename, dirname, join } from 'node:path';
 
 const TEMP_SUFFIX = '.tmp';
 
-export function isTempFile(name: string): boolean {
-  return name.startsWith('.') && name.endsWith(TEMP_SUFFIX);
-}
-
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
