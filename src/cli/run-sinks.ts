@@ -92,9 +92,14 @@ export function createRunSinks(output: Output, journal: string, redact: (s: stri
   return {
     write: (event) => inner.write(redactEvent(event, redactAll)),
     close: async () => {
+      // Not unref'd: were the loop to empty while a sink is stuck, the process would exit with
+      // the wrong code instead of returning the run's. Cleared as soon as the sinks are done.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const capped = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), closeCapMs)));
       const closed = Promise.resolve(inner.close?.()).then(() => true);
-      const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), closeCapMs).unref());
-      if (!(await Promise.race([closed, timer]))) warn(`notifications still pending after ${Math.round(closeCapMs / 1000)} s were abandoned`);
+      const inTime = await Promise.race([closed, capped]);
+      clearTimeout(timer);
+      if (!inTime) warn(`notifications still pending after ${Math.round(closeCapMs / 1000)} s were abandoned`);
     },
   };
 }

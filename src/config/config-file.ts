@@ -3,7 +3,7 @@
  * validate. Every step's problems are kept; later steps run only on what the
  * earlier ones could make sense of.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Problem } from '../problems.js';
 import { interpolate, type EnvVars } from './interpolate.js';
 import type { KeyPath } from './key-path.js';
@@ -21,6 +21,13 @@ export interface ConfigFile<T> {
   lineOf?: (path: KeyPath) => number | undefined;
 }
 
+/** Config files are small; anything bigger is refused before it is read or parsed. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+export function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} bytes`;
+}
+
 type Validator<T> = (doc: unknown, file: string, ctx: ValidationContext) => Validation<T>;
 
 export async function readConfigFile<T>(
@@ -31,6 +38,22 @@ export async function readConfigFile<T>(
 ): Promise<ConfigFile<T>> {
   let bytes: Uint8Array;
   try {
+    // Sized before it is read: a config file is a few KB, and parsing a huge one would hang the run.
+    const { size } = await stat(absolutePath);
+    if (size > MAX_CONFIG_FILE_BYTES) {
+      return {
+        file,
+        problems: [
+          {
+            severity: 'error',
+            code: 'E_CONFIG_TOO_LARGE',
+            file,
+            message: `file is ${formatBytes(size)}; a config file may be at most ${formatBytes(MAX_CONFIG_FILE_BYTES)}`,
+            hint: `${file} should hold a few lines of YAML: was something else saved or generated under this name?`,
+          },
+        ],
+      };
+    }
     bytes = await readFile(absolutePath);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));

@@ -158,12 +158,16 @@ function renameYml(file: string): Problem {
   };
 }
 
-/** Plain files in a folder, sorted; a missing folder is simply empty (reported by the rules that need it). */
+/**
+ * Plain files in a folder, sorted; a missing folder is simply empty (reported by the rules that need it).
+ * A folder named like a config file (environments/dev.yaml/) is listed too, so reading it reports
+ * "is a folder" instead of the file seeming not to exist.
+ */
 async function listFiles(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
     return entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
+      .filter((e) => (e.isFile() || e.isSymbolicLink() || (e.isDirectory() && /\.ya?ml$/.test(e.name))) && !e.name.startsWith('.'))
       .map((e) => e.name)
       .sort();
   } catch {

@@ -14,6 +14,15 @@ import type { Problem } from '../problems.js';
 import { isSqlFileName } from './migration-names.js';
 import type { RawFile } from './types.js';
 
+/**
+ * Larger files are refused before they are read: linting and preflight take about a second per MB,
+ * and D1 takes a migration as one request (its statements at most 100 KB each).
+ */
+export const MAX_MIGRATION_FILE_BYTES = 5 * 1024 * 1024;
+
+/** A name that would be taken for a forward migration: a folder so named is reported, not skipped. */
+const MIGRATION_LIKE = /^\d+_.*\.sql$/i;
+
 export interface MigrationDirContents {
   /** Sorted by name. */
   files: RawFile[];
@@ -54,12 +63,33 @@ export async function readMigrationDir(root: string, dir: string): Promise<Migra
   const files: RawFile[] = [];
   const problems: Problem[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (!isSqlFileName(entry.name) || entry.isDirectory()) continue;
+    if (!isSqlFileName(entry.name)) continue;
     const path = join(absolute, entry.name);
     try {
       // stat follows a symlink once; a link to a directory (or a FIFO, socket...) is not a migration.
-      if (entry.isSymbolicLink() || !entry.isFile()) {
-        if (!(await stat(path)).isFile()) continue;
+      const info = await stat(path);
+      if (!info.isFile()) {
+        // ...but a folder named like one (0003_x.sql/) is a mistake that would silently drop a migration.
+        if (info.isDirectory() && MIGRATION_LIKE.test(entry.name)) {
+          problems.push({
+            severity: 'error',
+            code: 'E_UNREADABLE_FILE',
+            message: `cannot read ${shown(entry.name)}: it is a directory, not a migration file`,
+            file: shown(entry.name),
+            hint: `replace the folder ${shown(entry.name)} with the SQL file, or rename it so it does not look like a migration`,
+          });
+        }
+        continue;
+      }
+      if (info.size > MAX_MIGRATION_FILE_BYTES) {
+        problems.push({
+          severity: 'error',
+          code: 'E_FILE_TOO_LARGE',
+          message: `${shown(entry.name)} is ${(info.size / (1024 * 1024)).toFixed(1)} MB; a migration file may be at most ${MAX_MIGRATION_FILE_BYTES / (1024 * 1024)} MB`,
+          file: shown(entry.name),
+          hint: 'split it into several migrations, or load bulk data separately (wrangler d1 execute --file, or D1 import)',
+        });
+        continue;
       }
       files.push({ name: entry.name, bytes: new Uint8Array(await readFile(path)) });
     } catch (error) {

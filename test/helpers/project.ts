@@ -68,11 +68,27 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * When the suite itself runs in GitHub Actions (or with Slack configured), the
+ * CLI under test must not write to that job's summary or post anywhere: tests
+ * that want these set them explicitly.
+ */
+const NOT_INHERITED: NodeJS.ProcessEnv = {
+  GITHUB_ACTIONS: undefined,
+  GITHUB_STEP_SUMMARY: undefined,
+  GITHUB_OUTPUT: undefined,
+  GITHUB_TOKEN: undefined,
+  GITHUB_EVENT_PATH: undefined,
+  SLACK_WEBHOOK_URL: undefined,
+  CLOUDFLARE_API_TOKEN: undefined,
+  CLOUDFLARE_ACCOUNT_ID: undefined,
+};
+
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     // A variable set to undefined in opts.env is removed from the child's environment.
     const env = Object.fromEntries(
-      Object.entries({ ...process.env, NO_COLOR: '1', CI: 'true', WRANGLER_SEND_METRICS: 'false', ...opts.env }).filter(([, v]) => v !== undefined),
+      Object.entries({ ...process.env, ...NOT_INHERITED, NO_COLOR: '1', CI: 'true', WRANGLER_SEND_METRICS: 'false', ...opts.env }).filter(([, v]) => v !== undefined),
     );
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
