@@ -149,6 +149,22 @@ function toSqlFile(raw: RawFile, path: string, problems: Problem[]): SqlFile | u
     return undefined;
   }
   const sql = decoded.text;
+  const nul = raw.bytes.indexOf(0);
+  if (nul >= 0) {
+    // Valid UTF-8 but not text: SQLite stops reading a statement at a NUL, so what runs would not be what the file says.
+    let line = 1;
+    for (let i = 0; i < nul; i++) if (raw.bytes[i] === 0x0a) line++;
+    problems.push({
+      severity: 'error',
+      code: 'E_BINARY_FILE',
+      message: `${raw.name} contains NUL bytes (first on line ${line}): it looks binary, not SQL text`,
+      file: path,
+      line,
+      files: [path],
+      hint: 'replace it with the SQL text file, saved as UTF-8 (was a binary file copied here by mistake?)',
+    });
+    return undefined;
+  }
   if (!hasExecutableSql(sql)) {
     problems.push({
       severity: 'error',
