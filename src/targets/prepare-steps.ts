@@ -52,7 +52,9 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
   const open = (e: LoadedEnvironment): Promise<EnvironmentHandle> =>
-    e.config.target === 'local' ? openLocalHandle(ws, e, builds.get(e.name)) : openCloudflareHandle(ws, e, cloudflare!, builds.get(e.name), opts);
+    e.config.target === 'local'
+      ? openLocalHandle(ws, e, builds.get(e.name), { lockWaitMs: opts.waitMs, runId: opts.runId })
+      : openCloudflareHandle(ws, e, cloudflare!, builds.get(e.name), opts);
   const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts);
   return { steps, expected: stages.map((e) => steps.expectedChange(e)), close: () => cloudflare?.close() };
 }

@@ -13,6 +13,7 @@ import { D1QueryError } from '../../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { D1Connection, ScratchDatabase, SqlStatement, StatementResult } from '../d1-connection.js';
 import { ADMIN_WORKER_SOURCE } from './admin-worker.js';
+import { lockEnvironment } from './environment-lock.js';
 
 const ADMIN_URL = 'http://promote.admin';
 /** The admin worker needs nothing recent; pinned so workerd never warns about the date. */
@@ -23,6 +24,9 @@ export interface LocalEnvironmentPaths {
   state: string;
   d1Persist: string;
 }
+
+/** Commands that only read wait this long for a running promotion to let go of an environment. */
+const DEFAULT_LOCK_WAIT_MS = 15_000;
 
 export function localEnvironmentPaths(root: string, name: string, env: LocalEnvironment): LocalEnvironmentPaths {
   const state = resolve(root, env.state ?? join('.promote', 'envs', name));
@@ -76,6 +80,7 @@ export class LocalEnvironmentRuntime {
     private served: ServedWorker | undefined,
     private currentUrl: URL,
     private readonly scratchFiles: string[],
+    private readonly unlock: () => void,
   ) {}
 
   /**
@@ -86,10 +91,31 @@ export class LocalEnvironmentRuntime {
     root: string,
     name: string,
     env: LocalEnvironment,
-    opts: { worker?: ServedWorker | 'nothing-deployed' } = {},
+    opts: { worker?: ServedWorker | 'nothing-deployed'; lockWaitMs?: number; runId?: string } = {},
+  ): Promise<LocalEnvironmentRuntime> {
+    const paths = localEnvironmentPaths(root, name, env);
+    const unlock = await lockEnvironment(join(paths.state, 'promote.lock'), {
+      environment: name,
+      waitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+      ...(opts.runId ? { runId: opts.runId } : {}),
+    });
+    try {
+      return await LocalEnvironmentRuntime.launch(root, name, env, paths, opts.worker, unlock);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+
+  private static async launch(
+    root: string,
+    name: string,
+    env: LocalEnvironment,
+    paths: LocalEnvironmentPaths,
+    worker: ServedWorker | 'nothing-deployed' | undefined,
+    unlock: () => void,
   ): Promise<LocalEnvironmentRuntime> {
     const { Miniflare, Log, LogLevel } = await import('miniflare');
-    const paths = localEnvironmentPaths(root, name, env);
     const admin: Record<string, string> = {};
     const app: Record<string, string> = {};
     for (const db of env.databases) {
@@ -132,12 +158,12 @@ export class LocalEnvironmentRuntime {
         },
       ],
     });
-    const served = opts.worker === 'nothing-deployed' ? NOTHING_DEPLOYED : opts.worker;
+    const served = worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker;
     const mf = new Miniflare(buildOptions(served));
     yieldSignalsToPromote();
     const url = await mf.ready;
     const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
-    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles);
+    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock);
   }
 
   /** Where the served Worker answers, e.g. http://127.0.0.1:41234/ */
@@ -175,7 +201,11 @@ export class LocalEnvironmentRuntime {
   }
 
   async dispose(): Promise<void> {
-    await this.mf.dispose();
+    try {
+      await this.mf.dispose();
+    } finally {
+      this.unlock();
+    }
     // Preflight scratch databases are throwaway: leave only the environment's own files behind.
     for (const file of this.scratchFiles) {
       for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true }).catch(() => undefined);

@@ -28,13 +28,22 @@ export async function servedWorkerOf(store: WorkerVersionStore, version: WorkerV
 }
 
 /** `serve: false` opens the databases only (status, plan): no Worker is started. */
-export async function openLocalHandle(ws: Workspace, env: LoadedEnvironment, build: WorkerBuild | undefined, opts: { serve?: boolean } = {}): Promise<EnvironmentHandle> {
+export async function openLocalHandle(
+  ws: Workspace,
+  env: LoadedEnvironment,
+  build: WorkerBuild | undefined,
+  opts: { serve?: boolean; lockWaitMs?: number; runId?: string } = {},
+): Promise<EnvironmentHandle> {
   const config = env.config as LocalEnvironment;
   const dir = environmentDir(ws.project.root, env.name);
   const versions = new WorkerVersionStore(join(dir, 'workers'));
   const bookmarks = new BookmarkStore(join(dir, 'bookmarks'), env.name);
   const serving = config.worker && opts.serve !== false ? await servedWorkerOf(versions, await versions.current()) : undefined;
-  const runtime = await LocalEnvironmentRuntime.start(ws.project.root, env.name, config, serving ? { worker: serving } : {});
+  const runtime = await LocalEnvironmentRuntime.start(ws.project.root, env.name, config, {
+    ...(serving ? { worker: serving } : {}),
+    ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
+    ...(opts.runId ? { runId: opts.runId } : {}),
+  });
   const serve = async (version: WorkerVersion | undefined) => {
     const worker = await servedWorkerOf(versions, version);
     await runtime.serve(worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker);
