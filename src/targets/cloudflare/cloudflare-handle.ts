@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
@@ -88,13 +88,15 @@ export async function openCloudflareHandle(
   const wranglerEnv = cf(env).wrangler.env;
   const byBinding = new Map(d1DatabasesOf(config, wranglerEnv).map((d) => [d.binding, d]));
   let scratchRuntime: Promise<LocalEnvironmentRuntime> | undefined;
+  // The scratch engine belongs to this process alone: its own folder, removed when done.
+  const scratchState = join('.promote', 'scratch', `${env.name}-${process.pid}`);
   const scratch = () =>
-    (scratchRuntime ??= LocalEnvironmentRuntime.start(ws.project.root, `${env.name}-preflight`, {
+    (scratchRuntime ??= removeDeadScratch(join(ws.project.root, '.promote', 'scratch'), env.name).then(() => LocalEnvironmentRuntime.start(ws.project.root, `${env.name}-preflight`, {
       target: 'local',
-      state: join('.promote', 'scratch', env.name),
+      state: scratchState,
       databases: ws.databasesOf(env).map((d) => ({ binding: d.binding, migrations: d.migrationsDir, migrations_table: d.ledgerTable })),
       health: [],
-    }));
+    })));
   const databases: HandleDatabase[] = ws.databasesOf(env).map((d) => {
     const id = byBinding.get(d.binding)?.database_id;
     if (!id) {
@@ -163,6 +165,7 @@ export async function openCloudflareHandle(
     baseUrl: () => cf(env).worker?.url,
     dispose: async () => {
       if (scratchRuntime) await (await scratchRuntime).dispose();
+      await rm(join(ws.project.root, scratchState), { recursive: true, force: true });
     },
   };
 }
@@ -217,4 +220,18 @@ async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], 
     }
   }
   return files;
+}
+
+/** Scratch folders of processes that died (SIGKILL) are removed the next time one is made. */
+async function removeDeadScratch(dir: string, envName: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const name of await readdir(dir)) {
+    const pid = Number(new RegExp(`^${envName}-(\\d+)$`).exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') await rm(join(dir, name), { recursive: true, force: true });
+    }
+  }
 }
