@@ -90,7 +90,7 @@ describe('SIGKILL at a random point, then resume', () => {
       const status = JSON.parse((await runCli(['status', '--json', '--cwd', root])).stdout);
       for (const e of status.environments) expect(e.databases[0].pending, context).toEqual([]);
     }
-  });
+  }, TRIALS * 60_000);
 });
 
 describe('SIGINT: stop at a safe point, release the lock, resume', () => {
