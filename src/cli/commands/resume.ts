@@ -13,7 +13,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       [],
       ctx.values.run
         ? `no run ${String(ctx.values.run)} under .promote/runs${known.length ? ` (recent: ${known.join(', ')})` : ''}`
-        : 'no unfinished run to resume: every recorded run finished',
+        : 'no unfinished run to resume: every recorded run already finished (start a new one with promote --to <env>)',
     );
   }
   if (record.status === 'finished') {
