@@ -25,7 +25,7 @@ const { LocalEnvironmentRuntime } = await imp('targets/local/local-environment.j
 mark('import promote modules');
 await import('miniflare');
 mark('import miniflare');
-const ws = await loadWorkspace(root);
+const ws = await loadWorkspace(root, process.env);
 const env = selectEnvironment(ws.project, envName, '--env');
 mark('load workspace (config, read + lint migrations)');
 const rt = await LocalEnvironmentRuntime.start(ws.project.root, env.name, env.config);

@@ -8,14 +8,9 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createOutput, type Output, type OutputStreams } from './output.js';
 import { HELP, COMMAND_HELP } from './help.js';
+import type { CommandContext } from './command-context.js';
 
-export interface CommandContext {
-  root: string;
-  output: Output;
-  env: NodeJS.ProcessEnv;
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
+export type { CommandContext } from './command-context.js';
 
 type CommandModule = { run(ctx: CommandContext): Promise<number> };
 
@@ -104,7 +99,8 @@ export async function main(
   const root = resolve(String(values.cwd ?? '.'));
   const mod = await command.load();
   const { runCommand } = await import('./run-command.js');
-  return runCommand(() => mod.run({ root, output, env, values, positionals: rest }), output);
+  const { readSettings } = await import('./settings.js');
+  return runCommand(() => mod.run({ root, output, env, settings: readSettings(env), values, positionals: rest }), output);
 }
 
 const ALL_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.assign(

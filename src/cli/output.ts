@@ -3,14 +3,9 @@
  * nothing reads process.stdout.isTTY deep in the code.
  */
 import { formatProblem, type Problem } from '../problems.js';
+import { paint, type Output } from '../notify/terminal-output.js';
 
-export interface Output {
-  json: boolean;
-  color: boolean;
-  interactive: boolean;
-  out(text: string): void;
-  err(text: string): void;
-}
+export { paint, type Output, type Style } from '../notify/terminal-output.js';
 
 export interface OutputStreams {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -29,12 +24,6 @@ export function createOutput(opts: { json: boolean; noColor: boolean }, streams:
   };
 }
 
-const CODES = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1 } as const;
-export type Style = keyof typeof CODES;
-
-export function paint(o: Pick<Output, 'color'>, style: Style, text: string): string {
-  return o.color ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text;
-}
 
 export function printProblems(o: Output, problems: readonly Problem[]): void {
   for (const p of problems) {

@@ -12,7 +12,7 @@
  * that fails or hangs is a `promote: warning:` line, never a different result.
  */
 import type { GitHubNotifyConfig, Project } from '../config/schema.js';
-import type { RunSink } from '../machine/events.js';
+import type { RunSink } from '../events/run-events.js';
 import { fanOut } from '../notify/fan-out.js';
 import { createActionsSinkFromEnv } from '../notify/github/actions-sink.js';
 import { createDeploymentsSink } from '../notify/github/deployments-sink.js';
@@ -24,8 +24,8 @@ import { createLiveSink } from '../notify/live-sink.js';
 import { createPlainSink } from '../notify/plain-sink.js';
 import { createRedactor, redactEvent } from '../notify/redact.js';
 import { secretValues } from '../notify/secrets.js';
-import type { SlackNotifyConfig } from '../notify/slack/config.js';
-import { runContextFromEnv, type RunContext } from '../notify/slack/run-context.js';
+import type { SlackNotifyConfig } from '../config/slack-config.js';
+import { runContextFromEnv, type RunContext } from '../notify/run-context.js';
 import { createSlackSink } from '../notify/slack/slack-sink.js';
 import type { NotifierSink } from '../notify/slack/webhook-sink.js';
 import type { Output } from './output.js';

@@ -24,8 +24,8 @@ const ENVIRONMENT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 export const environmentFile = (name: string): string => `${ENVIRONMENTS_DIR}/${name}.yaml`;
 
 export interface LoadOptions {
-  /** Variables for ${VAR} expansion; default process.env. */
-  env?: NodeJS.ProcessEnv | EnvVars;
+  /** Variables for ${VAR} expansion (the CLI passes the process environment). */
+  env: NodeJS.ProcessEnv | EnvVars;
 }
 
 /** What reading the config found, whether or not it is valid. */
@@ -43,7 +43,7 @@ export interface ProjectRead {
 }
 
 /** Reads and validates the config and throws InvalidInputError with every problem when any is an error. */
-export async function loadProject(root: string, opts: LoadOptions = {}): Promise<{ project: Project; warnings: Problem[] }> {
+export async function loadProject(root: string, opts: LoadOptions): Promise<{ project: Project; warnings: Problem[] }> {
   const read = await readProject(root, opts);
   if (!read.project) throw new InvalidInputError(read.problems);
   return { project: read.project, warnings: read.problems };
@@ -53,9 +53,9 @@ export async function loadProject(root: string, opts: LoadOptions = {}): Promise
  * Like loadProject, but never throws for the user's mistakes: callers that check more
  * than the config (load-workspace.ts lints migrations too) can report everything in one run.
  */
-export async function readProject(root: string, opts: LoadOptions = {}): Promise<ProjectRead> {
+export async function readProject(root: string, opts: LoadOptions): Promise<ProjectRead> {
   const absRoot = path.resolve(root);
-  const env = opts.env ?? process.env;
+  const env = opts.env;
   const problems: Problem[] = [];
 
   const [pipelineEntries, envEntries] = await Promise.all([

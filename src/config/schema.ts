@@ -5,7 +5,7 @@
  * otherwise, and the loader turns it into a "did you mean" error.
  */
 import { z } from 'zod';
-import { createSlackNotifySchema } from '../notify/slack/config.js';
+import { createSlackNotifySchema } from './slack-config.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;

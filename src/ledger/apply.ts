@@ -6,7 +6,7 @@
  */
 import { D1QueryError, OutcomeUnknownError, RunError } from '../errors.js';
 import type { Migration } from '../migrations/types.js';
-import type { D1Connection, SqlStatement } from '../targets/d1-connection.js';
+import type { D1Connection, SqlStatement } from '../d1/connection.js';
 import { CREATE_META_SQL, META_TABLE, createLedgerSql, quoteIdent, readDatabaseState, type LedgerRow } from './ledger.js';
 
 export interface ApplyContext {

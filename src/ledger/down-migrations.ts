@@ -4,7 +4,7 @@
  * database ends exactly where it was before them, or nothing changes.
  */
 import type { Migration } from '../migrations/types.js';
-import type { SqlStatement } from '../targets/d1-connection.js';
+import type { SqlStatement } from '../d1/connection.js';
 import { META_TABLE, quoteIdent } from './ledger.js';
 
 export function missingRollbacks(migrations: readonly Migration[]): Migration[] {

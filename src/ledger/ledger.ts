@@ -3,7 +3,7 @@
  * wrangler creates it so both tools read each other's history, plus our
  * metadata beside it in `promote_migrations` (checksum, duration, run id).
  */
-import type { D1Connection, SqlStatement } from '../targets/d1-connection.js';
+import type { D1Connection, SqlStatement } from '../d1/connection.js';
 
 export const META_TABLE = 'promote_migrations';
 
@@ -30,35 +30,8 @@ export const CREATE_META_SQL = `CREATE TABLE IF NOT EXISTS ${META_TABLE}(
   adopted     INTEGER NOT NULL DEFAULT 0
 )`;
 
-export interface LedgerRow {
-  id: number;
-  name: string;
-  applied_at: string;
-}
-
-export interface MetaRow {
-  name: string;
-  checksum: string;
-  run_id: string;
-  applied_at: string;
-  duration_ms: number | null;
-  /** 1 when the migration was applied by another tool (wrangler) and we only recorded its checksum later. */
-  adopted: number;
-}
-
-export interface SchemaObject {
-  type: 'table' | 'index' | 'view' | 'trigger';
-  name: string;
-  tbl_name: string;
-  sql: string;
-}
-
-export interface DatabaseState {
-  ledger: LedgerRow[];
-  meta: Map<string, MetaRow>;
-  /** User objects, shadow tables of virtual tables and internal tables left out. */
-  schema: SchemaObject[];
-}
+export type { DatabaseState, LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
+import type { DatabaseState, LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
 
 export function isInternalName(name: string): boolean {
   return name.startsWith('sqlite_') || name.startsWith('_cf_');

@@ -7,7 +7,7 @@
 import { D1QueryError } from '../errors.js';
 import type { Migration } from '../migrations/types.js';
 import type { Problem } from '../problems.js';
-import type { ScratchDatabase } from '../targets/d1-connection.js';
+import type { ScratchDatabase } from '../d1/connection.js';
 import { bootstrapStatements, chunkStatements, ledgerStatements, migrationBody, type ApplyContext } from './apply.js';
 
 export type PreflightResult = { ok: true } | { ok: false; problem: Problem };

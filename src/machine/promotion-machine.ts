@@ -10,7 +10,7 @@
  * simulated clock. Context stays JSON-serializable so snapshots persist.
  */
 import { assign, emit, fromPromise, setup, type AnyStateMachine } from 'xstate';
-import type { StepDetail, StepName } from './events.js';
+import type { StepDetail, StepName } from '../events/run-events.js';
 
 /** Bumped whenever states or context change shape: a persisted snapshot of another version is not resumed. */
 export const MACHINE_VERSION = 1;

@@ -2,7 +2,7 @@
  * Pure planning: files on disk + what a database's ledger says -> what is
  * applied, pending, drifted. No I/O, so every rule is tested without a database.
  */
-import type { LedgerRow, MetaRow } from '../ledger/ledger.js';
+import type { LedgerRow, MetaRow } from './applied-state.js';
 import type { Migration } from './types.js';
 
 export interface AppliedMigration {

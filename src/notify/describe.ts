@@ -3,7 +3,7 @@
  * terminal say the same thing. Pure: strings in, strings out, no color — the sinks
  * decide how to paint them.
  */
-import type { CheckResult, RunEvent, StageResult, StageSummary, StepDetail, StepName } from '../machine/events.js';
+import type { CheckResult, RunEvent, StageResult, StageSummary, StepDetail, StepName } from '../events/run-events.js';
 
 type SummaryEvent = Extract<RunEvent, { type: 'summary' }>;
 

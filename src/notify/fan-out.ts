@@ -3,7 +3,7 @@
  * timing out or a full disk under the journal must never change what the promotion
  * does, so every failure goes to `onSinkError` and the other sinks still get the event.
  */
-import type { RunEvent, RunSink } from '../machine/events.js';
+import type { RunEvent, RunSink } from '../events/run-events.js';
 
 /**
  * Synchronous sinks are called synchronously, in order, so the journal line is on disk

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RunEvent, RunSink } from '../machine/events.js';
+import type { RunEvent, RunSink } from '../events/run-events.js';
 
 export function createJournalSink(path: string): RunSink {
   mkdirSync(dirname(path), { recursive: true });

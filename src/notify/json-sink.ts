@@ -4,7 +4,7 @@
  * the key order is fixed (type, result, runId, stages, then the rest) so the summary
  * line starts with what a human skimming the log, or a `head -c`, wants to see.
  */
-import type { RunEvent, RunSink } from '../machine/events.js';
+import type { RunEvent, RunSink } from '../events/run-events.js';
 
 const LEADING_KEYS = ['type', 'result', 'runId', 'stages'] as const;
 

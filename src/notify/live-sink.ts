@@ -6,8 +6,8 @@
  * reached again). The state is built from whatever events arrive, in any order: a
  * resumed run may start mid-pipeline, without the earlier steps' events.
  */
-import { paint, type Output, type Style } from '../cli/output.js';
-import type { RunEvent, RunSink, StageResult, StepName } from '../machine/events.js';
+import { paint, type Output, type Style } from './terminal-output.js';
+import type { RunEvent, RunSink, StageResult, StepName } from '../events/run-events.js';
 import { describeDetail, describeFailure, describeRunResult, describeStageLosses, describeStages, formatDuration, oneLine } from './describe.js';
 
 export interface LiveStream {

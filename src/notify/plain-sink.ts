@@ -4,8 +4,8 @@
  * since the run started (taken from the events, so a replayed journal prints the
  * same log) and the stage/step columns, so `grep production` finds a stage's story.
  */
-import { paint, type Output } from '../cli/output.js';
-import type { RunEvent, RunSink } from '../machine/events.js';
+import { paint, type Output } from './terminal-output.js';
+import type { RunEvent, RunSink } from '../events/run-events.js';
 import {
   describeDetail,
   describeFailure,

@@ -3,7 +3,7 @@
  * check body. Every event is redacted before any sink sees it, so the terminal, the
  * journal, --json and Slack can never disagree about what leaked.
  */
-import type { RunEvent } from '../machine/events.js';
+import type { RunEvent } from '../events/run-events.js';
 
 /** Shorter secrets would blank out ordinary words and numbers all over the log. */
 const MIN_SECRET_LENGTH = 4;

@@ -5,9 +5,19 @@
  * steps (promotion-steps.ts) are written once against it.
  */
 import type { LoadedEnvironment } from '../config/schema.js';
-import type { StepDetail } from '../machine/events.js';
-import type { EnvironmentDatabase } from '../project/environment-databases.js';
-import type { D1Connection, ScratchDatabase } from './d1-connection.js';
+import type { StepDetail } from '../events/run-events.js';
+import type { EnvironmentDatabase } from '../config/environment-databases.js';
+import type { D1Connection, ScratchDatabase } from '../d1/connection.js';
+
+/**
+ * What an adapter is given to open one environment: the project root, that
+ * environment's databases and the run's redactor; never the whole workspace.
+ */
+export interface TargetContext {
+  root: string;
+  databases: readonly EnvironmentDatabase[];
+  redact: (text: string) => string;
+}
 
 export interface HandleDatabase extends EnvironmentDatabase {
   conn: D1Connection;

@@ -11,7 +11,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { HealthCheck } from '../config/schema.js';
-import type { CheckEvidence, CheckResult } from '../machine/events.js';
+import type { CheckEvidence, CheckResult } from '../events/run-events.js';
 import { backoffDelay, sleep as defaultSleep, soakInterval, streakSpacing } from './backoff.js';
 import { defaultDispatcher, probe } from './http-probe.js';
 

@@ -5,7 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { HealthCheck } from '../config/schema.js';
-import type { CheckEvidence } from '../machine/events.js';
+import type { CheckEvidence } from '../events/run-events.js';
 import { findJsonMismatch } from './json-subset.js';
 
 /** Read at most this much of a body: enough for any health payload, bounded for a misbehaving one. */

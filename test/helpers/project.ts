@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentSchema } from '../../src/config/schema.js';
 import { LocalEnvironmentRuntime } from '../../src/targets/local/local-environment.js';
-import type { StatementResult } from '../../src/targets/d1-connection.js';
+import type { StatementResult } from '../../src/d1/connection.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'bin', 'promote.js');

@@ -1,8 +1,8 @@
 import { createPromotionMachine } from '../../machine/promotion-machine.js';
 import { toMermaid } from '../../machine/graph.js';
-import { loadWorkspace } from '../../project/load-workspace.js';
-import { stagesUpTo } from '../../project/select-environment.js';
-import type { CommandContext } from '../main.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
+import { stagesUpTo } from '../../engine/select-environment.js';
+import type { CommandContext } from '../command-context.js';
 
 export async function run({ root, env, values, output }: CommandContext): Promise<number> {
   const ws = await loadWorkspace(root, env);

@@ -4,23 +4,23 @@ import { readDatabaseState, schemaSql } from '../../ledger/ledger.js';
 import { locateFailure, preflight } from '../../ledger/preflight.js';
 import { chunkMigrations } from '../../migrations/plan.js';
 import type { Migration } from '../../migrations/types.js';
-import { loadWorkspace } from '../../project/load-workspace.js';
-import { observeEnvironment } from '../../project/observe.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
+import { observeEnvironment } from '../../engine/observe.js';
 import type { HandleDatabase } from '../../targets/environment-handle.js';
-import { applyContextFor } from '../../targets/promotion-steps.js';
-import { migrationRefusals } from '../../project/refusals.js';
-import { selectEnvironment } from '../../project/select-environment.js';
+import { applyContextFor } from '../../engine/observe.js';
+import { migrationRefusals } from '../../engine/refusals.js';
+import { selectEnvironment } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
 
-export async function run({ root, output, env, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings, values }: CommandContext): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'migrate needs --env <environment>');
   const started = performance.now();
   const ws = await loadWorkspace(root, env);
   printProblems(output, ws.warnings);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
-  const observed = await observeEnvironment(ws, target, { start: true, processEnv: env });
+  const observed = await observeEnvironment(ws, target, { start: true, settings });
   const handle = observed.handle!;
   const runId = newRunId();
   try {

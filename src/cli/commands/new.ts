@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 
 /** Pure: the next file names for a slug, given the names already in the folder. */
 export function nextMigrationNames(existing: readonly string[], slugInput: string): { id: string; sql: string; rollback: string } {

@@ -3,25 +3,24 @@ import { ExitCode, PromoteError, RunError } from '../../errors.js';
 import { parseRepository, type RepoRef } from '../../notify/github/github-api.js';
 import { createGitHubOctokit } from '../../notify/github/github-octokit.js';
 import { postPlanComment, type PlanForComment } from '../../notify/github/plan-comment.js';
-import { secretsFrom } from '../../notify/secrets.js';
-import { loadWorkspace } from '../../project/load-workspace.js';
-import { observeAndClose } from '../../project/observe.js';
-import { migrationRefusals } from '../../project/refusals.js';
-import { stagesUpTo } from '../../project/select-environment.js';
-import type { CommandContext } from '../main.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
+import { observeAndClose } from '../../engine/observe.js';
+import { migrationRefusals } from '../../engine/refusals.js';
+import { stagesUpTo } from '../../engine/select-environment.js';
+import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
 
 /** Time for the whole comment (find, then create or update). */
 const COMMENT_TIMEOUT_MS = 30_000;
 
-export async function run({ root, output, env, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings, values }: CommandContext): Promise<number> {
   // Before reading any environment: a --comment that cannot be posted is a usage error.
   const pullRequest = values.comment ? pullRequestFromEnv(env) : undefined;
   const ws = await loadWorkspace(root, env);
   const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
   const observed = await Promise.all(
     stages.map(async (e) => {
-      return observeAndClose(ws, e, env);
+      return observeAndClose(ws, e, settings);
     }),
   );
   const refusals = observed.flatMap(migrationRefusals);
@@ -74,11 +73,11 @@ export async function run({ root, output, env, values }: CommandContext): Promis
         repository: pullRequest.repository,
         issueNumber: pullRequest.number,
         plan: forComment,
-        redact: secretsFrom(env),
+        redact: settings.redact,
         signal: AbortSignal.timeout(COMMENT_TIMEOUT_MS),
       });
     } catch (error) {
-      const message = secretsFrom(env)((error as Error)?.message ?? String(error));
+      const message = settings.redact((error as Error)?.message ?? String(error));
       throw new RunError(
         `the plan comment on pull request #${pullRequest.number} was not posted: ${message}`,
         'the workflow needs `permissions: pull-requests: write` and GITHUB_TOKEN: ${{ github.token }} in the step env',

@@ -3,17 +3,17 @@
  * from the environments without touching them.
  */
 import type { LoadedEnvironment } from '../../config/schema.js';
-import type { Workspace } from '../../project/load-workspace.js';
-import { observeAndClose } from '../../project/observe.js';
-import { migrationRefusals } from '../../project/refusals.js';
-import type { CommandContext } from '../main.js';
+import type { Workspace } from '../../engine/load-workspace.js';
+import { observeAndClose } from '../../engine/observe.js';
+import { migrationRefusals } from '../../engine/refusals.js';
+import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
 
 export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: LoadedEnvironment[]): Promise<number> {
   const policy = ws.project.pipeline.rollback.database;
   const plan = [];
   for (const env of stages) {
-    const observed = await observeAndClose(ws, env, ctx.env);
+    const observed = await observeAndClose(ws, env, ctx.settings);
     const bookmark = ws.project.pipeline.stages.find((s) => s.environment === env.name)?.bookmark ?? false;
     plan.push({
       environment: env.name,

@@ -1,16 +1,16 @@
 import { InvalidInputError } from '../../errors.js';
-import type { RunSink } from '../../machine/events.js';
+import type { RunSink } from '../../events/run-events.js';
 import { MACHINE_VERSION, type PromotionInput, type StepInput } from '../../machine/promotion-machine.js';
-import { runChangeId } from '../../project/change.js';
-import { loadWorkspace, type Workspace } from '../../project/load-workspace.js';
-import { stagesUpTo } from '../../project/select-environment.js';
+import { runChangeId } from '../../engine/change.js';
+import { loadWorkspace, type Workspace } from '../../engine/load-workspace.js';
+import { stagesUpTo } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
-import { runPromotion, type StepActors } from '../../runs/run-promotion.js';
+import { runPromotion, type StepActors } from '../../engine/run-promotion.js';
 import { journalPath, type RunRecord } from '../../runs/run-store.js';
-import { prepareSteps } from '../../targets/prepare-steps.js';
+import { prepareSteps } from '../../engine/prepare-steps.js';
 import { parseDuration } from '../durations.js';
-import type { CommandContext } from '../main.js';
-import { createRunSinks, secretsFrom } from '../run-sinks.js';
+import type { CommandContext } from '../command-context.js';
+import { createRunSinks } from '../run-sinks.js';
 import { printDryRun } from './promote-dry-run.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
@@ -30,7 +30,7 @@ export async function startPromotion(
   run: { to: string; runId: string; resume?: RunRecord },
 ): Promise<number> {
   const stages = stagesUpTo(ws.project, run.to);
-  const redact = createRedactorFor(ctx.env);
+  const redact = ctx.settings.redact;
   const { steps: target, expected, close } = await prepareSteps(
     ws,
     stages,
@@ -39,8 +39,9 @@ export async function startPromotion(
       lockTtlMs: ctx.values['lock-ttl'] ? parseDuration(String(ctx.values['lock-ttl']), '--lock-ttl') : DEFAULT_LOCK_TTL_MS,
       waitMs: ctx.values.wait ? parseDuration(String(ctx.values.wait), '--wait') : 0,
       redact,
+      owner: ctx.settings.owner,
     },
-    ctx.env,
+    ctx.settings,
   );
   const input: PromotionInput = {
     runId: run.runId,
@@ -93,6 +94,3 @@ export async function startPromotion(
   }
 }
 
-function createRedactorFor(env: NodeJS.ProcessEnv) {
-  return secretsFrom(env);
-}

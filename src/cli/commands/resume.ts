@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../errors.js';
-import { loadWorkspace } from '../../project/load-workspace.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
 import { latestUnfinished, listRuns, loadRun } from '../../runs/run-store.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { startPromotion } from './promote.js';
 
 export async function run(ctx: CommandContext): Promise<number> {

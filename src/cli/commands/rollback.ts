@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { InvalidInputError, LockedError, RollbackFailedError } from '../../errors.js';
-import { loadWorkspace } from '../../project/load-workspace.js';
-import { selectEnvironment } from '../../project/select-environment.js';
-import { acquireLease, describeOwner, releaseLease } from '../../runs/lease.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
+import { selectEnvironment } from '../../engine/select-environment.js';
+import { acquireLease, releaseLease } from '../../ledger/lease.js';
 import { newRunId } from '../../runs/run-id.js';
 import { BookmarkStore } from '../../targets/local/bookmarks.js';
 import { LocalEnvironmentRuntime, type ServedWorker } from '../../targets/local/local-environment.js';
@@ -15,10 +15,10 @@ import { environmentDir, servedWorkerOf } from '../../targets/local/local-handle
 import { WorkerVersionStore } from '../../targets/local/worker-versions.js';
 import { runHealthChecks } from '../../verify/health-check.js';
 import { parseDuration } from '../durations.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 import { paint } from '../output.js';
 
-export async function run({ root, env, values, output }: CommandContext): Promise<number> {
+export async function run({ root, env, settings, values, output }: CommandContext): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'rollback needs --env <environment>');
   const ws = await loadWorkspace(root, env);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
@@ -38,7 +38,7 @@ export async function run({ root, env, values, output }: CommandContext): Promis
   try {
     if (lockDb) {
       const ttl = values['lock-ttl'] ? parseDuration(String(values['lock-ttl']), '--lock-ttl') : 60_000;
-      const lease = await acquireLease(lockDb, runId, describeOwner(), ttl);
+      const lease = await acquireLease(lockDb, runId, settings.owner, ttl);
       if (!lease.acquired) throw new LockedError(`${target.name} is locked by run ${lease.holder.runId} (${lease.holder.owner})`, 'wait for it to finish, then roll back');
     }
     const report: Record<string, unknown> = { type: 'rollback', environment: target.name, runId };

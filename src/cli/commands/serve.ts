@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
-import { loadWorkspace } from '../../project/load-workspace.js';
-import { selectEnvironment } from '../../project/select-environment.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
+import { selectEnvironment } from '../../engine/select-environment.js';
 import { LocalEnvironmentRuntime } from '../../targets/local/local-environment.js';
 import { environmentDir, servedWorkerOf } from '../../targets/local/local-handle.js';
 import { WorkerVersionStore } from '../../targets/local/worker-versions.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../command-context.js';
 
 /** Keeps an environment's current Worker version running for a person to poke at, like `wrangler dev`. */
 export async function run({ root, env, values, output }: CommandContext): Promise<number> {

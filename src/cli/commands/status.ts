@@ -1,18 +1,18 @@
 import type { LoadedEnvironment } from '../../config/schema.js';
-import { loadWorkspace } from '../../project/load-workspace.js';
-import { observeAndClose, type ObservedEnvironment } from '../../project/observe.js';
-import { selectEnvironment } from '../../project/select-environment.js';
-import type { CommandContext } from '../main.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
+import { observeAndClose, type ObservedEnvironment } from '../../engine/observe.js';
+import { selectEnvironment } from '../../engine/select-environment.js';
+import type { CommandContext } from '../command-context.js';
 import { paint, type Output } from '../output.js';
 
-export async function run({ root, output, env, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings, values }: CommandContext): Promise<number> {
   const ws = await loadWorkspace(root, env);
   const envs: LoadedEnvironment[] = values.env
     ? [selectEnvironment(ws.project, String(values.env), '--env')]
     : orderedEnvironments(ws.project.pipeline.stages.map((s) => s.environment), [...ws.project.environments.values()]);
   const observed = await Promise.all(
     envs.map(async (e) => {
-      return observeAndClose(ws, e, env);
+      return observeAndClose(ws, e, settings);
     }),
   );
   if (output.json) output.out(JSON.stringify(statusJson(observed)));

@@ -1,5 +1,5 @@
-import { loadWorkspace } from '../../project/load-workspace.js';
-import type { CommandContext } from '../main.js';
+import { loadWorkspace } from '../../engine/load-workspace.js';
+import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
 
 export async function run({ root, output, env }: CommandContext): Promise<number> {

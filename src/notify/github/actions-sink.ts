@@ -8,12 +8,12 @@
  * (or the summary) arrives, so each stage's lines, its "finished" line included,
  * fall inside its group.
  */
-import type { RunEvent, RunSink } from '../../machine/events.js';
+import type { RunEvent, RunSink } from '../../events/run-events.js';
 import type { Problem } from '../../problems.js';
 import { describeFailure, describeLostWrites, oneLine } from '../describe.js';
 import { redactEvent } from '../redact.js';
-import { redactPayload } from '../slack/redact-payload.js';
-import type { RunContext } from '../slack/run-context.js';
+import { redactPayload } from '../redact-payload.js';
+import type { RunContext } from '../run-context.js';
 import { appendOutputs, buildOutputs } from './outputs.js';
 import { appendStepSummary, buildStepSummary } from './step-summary.js';
 import { addMaskCommands, endGroupCommand, errorCommand, groupCommand, warningCommand } from './workflow-commands.js';

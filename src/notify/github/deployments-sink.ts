@@ -5,10 +5,10 @@
  * `environment:` makes GitHub create its own deployment for that name, so ours
  * carry a prefix (default "promote/") unless told otherwise.
  */
-import type { RunEvent } from '../../machine/events.js';
+import type { RunEvent } from '../../events/run-events.js';
 import { describeFailure, describeStageResult, oneLine } from '../describe.js';
 import { redactEvent } from '../redact.js';
-import { createSendQueue, DeliveryError } from '../slack/send-queue.js';
+import { createSendQueue, DeliveryError } from '../send-queue.js';
 import type { NotifierSink } from '../slack/webhook-sink.js';
 import { GitHubApiError, type DeploymentState, type GitHubApi, type RepoRef } from './github-api.js';
 

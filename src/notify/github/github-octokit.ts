@@ -8,7 +8,7 @@
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { restEndpointMethods } from '@octokit/plugin-rest-endpoint-methods';
-import { parseRetryAfter } from '../slack/send-queue.js';
+import { parseRetryAfter } from '../send-queue.js';
 import { GitHubApiError, type CallOptions, type GitHubApi } from './github-api.js';
 
 const PromoteOctokit = Octokit.plugin(restEndpointMethods, paginateRest);

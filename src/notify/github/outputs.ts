@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import type { RunEvent } from '../../machine/events.js';
-import { recallRun } from '../slack/run-memory.js';
+import type { RunEvent } from '../../events/run-events.js';
+import { recallRun } from '../run-memory.js';
 
 /** Pure: the outputs of a run from its events. */
 export function buildOutputs(events: readonly RunEvent[]): Record<string, string> {

@@ -4,7 +4,7 @@
  * rollback story. `buildStepSummary` is pure; `appendStepSummary` is the writer.
  */
 import { appendFileSync, statSync } from 'node:fs';
-import type { RunEvent } from '../../machine/events.js';
+import type { RunEvent } from '../../events/run-events.js';
 import {
   describeCheckFailure,
   describeDetail,
@@ -14,8 +14,8 @@ import {
   formatDuration,
   oneLine,
 } from '../describe.js';
-import { describeTrigger, shortCommit, type RunContext } from '../slack/run-context.js';
-import { recallRun, type RunMemory, type StageMemory } from '../slack/run-memory.js';
+import { describeTrigger, shortCommit, type RunContext } from '../run-context.js';
+import { recallRun, type RunMemory, type StageMemory } from '../run-memory.js';
 
 /** GitHub's limit per step summary file. */
 export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;

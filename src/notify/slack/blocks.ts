@@ -4,7 +4,7 @@
  * every Slack limit enforced by `clampMessage`. Wording comes from describe.ts so
  * Slack says what the CI log says.
  */
-import type { CheckResult, RunEvent } from '../../machine/events.js';
+import type { CheckResult, RunEvent } from '../../events/run-events.js';
 import {
   describeCheckFailure,
   describeDetail,
@@ -19,13 +19,13 @@ import {
   oneLine,
 } from '../describe.js';
 import { clampMessage, codeBlock, context, escapeMrkdwn, fields, header, link, section, type Block, type SlackMessage } from './block-kit.js';
-import { describeTrigger, shortCommit, type RunContext } from './run-context.js';
-import { findStage, type RunMemory, type SummaryEvent } from './run-memory.js';
+import { describeTrigger, shortCommit, type RunContext } from '../run-context.js';
+import { findStage, type RunMemory, type SummaryEvent } from '../run-memory.js';
 
-export { runContextFromEnv, type RunContext } from './run-context.js';
+export { runContextFromEnv, type RunContext } from '../run-context.js';
 
-export const NOTABLE_KINDS = ['run.started', 'stage.promoted', 'verify.failed', 'rollback.done', 'rollback.failed', 'run.finished'] as const;
-export type NotableKind = (typeof NOTABLE_KINDS)[number];
+import { NOTABLE_KINDS, type NotableKind } from '../../config/slack-config.js';
+export { NOTABLE_KINDS, type NotableKind };
 
 type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 

@@ -5,9 +5,9 @@
  */
 import { redactEvent } from '../redact.js';
 import { clampMessage, type SlackMessage } from './block-kit.js';
-import { redactPayload } from './redact-payload.js';
-import { emptyMemory, rememberEvent, type RunMemory } from './run-memory.js';
-import { createSendQueue, DeliveryError } from './send-queue.js';
+import { redactPayload } from '../redact-payload.js';
+import { emptyMemory, rememberEvent, type RunMemory } from '../run-memory.js';
+import { createSendQueue, DeliveryError } from '../send-queue.js';
 import { callWebApi } from './slack-http.js';
 import { buildRootMessage, buildThreadReply } from './thread-blocks.js';
 import { DEFAULT_TIMEOUT_MS, type NotifierSink, type SlackSinkCommonOptions } from './webhook-sink.js';

@@ -4,7 +4,7 @@
  * the Web API answers 200 with `{ ok: false, error }` for its own errors.
  */
 import { request, type Dispatcher } from 'undici';
-import { DeliveryError, parseRetryAfter } from './send-queue.js';
+import { DeliveryError, parseRetryAfter } from '../send-queue.js';
 
 export interface PostOptions {
   signal: AbortSignal;

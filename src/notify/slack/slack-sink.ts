@@ -3,7 +3,7 @@
  * webhook is, nothing when neither is (an empty ${VAR:-} switches Slack off).
  */
 import { createSlackBotSink } from './bot-sink.js';
-import type { SlackNotifyConfig } from './config.js';
+import type { SlackNotifyConfig } from '../../config/slack-config.js';
 import { createSlackWebhookSink, type NotifierSink, type SlackSinkCommonOptions } from './webhook-sink.js';
 
 export type SlackSinkOptions = Omit<SlackSinkCommonOptions, 'on' | 'timeoutMs'>;

@@ -3,12 +3,12 @@
  * moves (the channel shows where a promotion is now), and the replies in its
  * thread, one per finished step (the story). Pure.
  */
-import type { RunEvent } from '../../machine/events.js';
+import type { RunEvent } from '../../events/run-events.js';
 import { describeDetail, describeFailure, describeStageResult, formatDuration, oneLine } from '../describe.js';
 import { escapeMrkdwn, fields, section, type SlackMessage } from './block-kit.js';
 import { buildNotableMessage, commonFields, composeMessage, STAGE_EMOJI } from './blocks.js';
-import type { RunContext } from './run-context.js';
-import type { RunMemory, StageMemory } from './run-memory.js';
+import type { RunContext } from '../run-context.js';
+import type { RunMemory, StageMemory } from '../run-memory.js';
 
 export function describeRunState(memory: RunMemory): string {
   if (memory.summary) return memory.summary.result === 'rolled-back' ? 'rolled back' : memory.summary.result;

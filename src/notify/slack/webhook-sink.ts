@@ -4,14 +4,14 @@
  * write() only queues; the queue sends in order with retries inside a time budget.
  */
 import type { Dispatcher } from 'undici';
-import type { RunEvent, RunSink } from '../../machine/events.js';
+import type { RunEvent, RunSink } from '../../events/run-events.js';
 import { redactEvent } from '../redact.js';
 import { clampMessage } from './block-kit.js';
 import { buildNotableMessage, NOTABLE_KINDS, notableKind, type NotableKind } from './blocks.js';
-import { redactPayload } from './redact-payload.js';
-import type { RunContext } from './run-context.js';
-import { emptyMemory, rememberEvent, type RunMemory } from './run-memory.js';
-import { createSendQueue } from './send-queue.js';
+import { redactPayload } from '../redact-payload.js';
+import type { RunContext } from '../run-context.js';
+import { emptyMemory, rememberEvent, type RunMemory } from '../run-memory.js';
+import { createSendQueue } from '../send-queue.js';
 import { postWebhook } from './slack-http.js';
 
 export interface SlackSinkCommonOptions {

@@ -18,10 +18,37 @@ export interface CloudflareCredentials {
   baseUrl: string;
 }
 
-/** Credentials as wrangler reads them, so one environment serves both tools. */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv, file: string): CloudflareCredentials {
+/**
+ * What the cloudflare target reads from the process environment, read once by
+ * the CLI (src/cli/settings.ts) and passed down typed: wrangler's own variable
+ * names, so one environment serves both tools.
+ */
+export interface CloudflareSettings {
+  token?: string;
+  accountId?: string;
+  baseUrl: string;
+  /** PROMOTE_API_TIMEOUT as written (parsed when a cloudflare environment is opened). */
+  timeout?: string;
+  /** The variables a wrangler child process inherits (PATH, HOME, proxies...). */
+  childEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export function cloudflareSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CloudflareSettings {
   const token = env.CLOUDFLARE_API_TOKEN ?? env.CF_API_TOKEN;
   const accountId = env.CLOUDFLARE_ACCOUNT_ID ?? env.CF_ACCOUNT_ID;
+  const timeout = env.PROMOTE_API_TIMEOUT;
+  return {
+    ...(token ? { token } : {}),
+    ...(accountId ? { accountId } : {}),
+    baseUrl: (env.CLOUDFLARE_API_BASE_URL ?? env.CF_API_BASE_URL ?? DEFAULT_API_BASE).replace(/\/+$/, ''),
+    ...(timeout ? { timeout } : {}),
+    childEnv: env,
+  };
+}
+
+/** Missing credentials are invalid input of the environment file that asked for cloudflare. */
+export function requireCredentials(settings: CloudflareSettings, file: string): CloudflareCredentials {
+  const { token, accountId } = settings;
   const missing = [!token && 'CLOUDFLARE_API_TOKEN', !accountId && 'CLOUDFLARE_ACCOUNT_ID'].filter(Boolean) as string[];
   if (missing.length > 0) {
     throw new InvalidInputError([
@@ -34,16 +61,15 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv, file: string): Cloudf
       },
     ]);
   }
-  const baseUrl = (env.CLOUDFLARE_API_BASE_URL ?? env.CF_API_BASE_URL ?? DEFAULT_API_BASE).replace(/\/+$/, '');
-  return { token: token!, accountId: accountId!, baseUrl };
+  return { token: token!, accountId: accountId!, baseUrl: settings.baseUrl };
 }
 
 /**
  * PROMOTE_API_TIMEOUT (a duration: "10s") bounds each request; Cloudflare's own
  * limit is 30 s per D1 request, so the default leaves a margin above it.
  */
-export function apiOptionsFromEnv(env: NodeJS.ProcessEnv): ApiOptions {
-  const text = env.PROMOTE_API_TIMEOUT;
+export function apiOptionsOf(settings: CloudflareSettings): ApiOptions {
+  const text = settings.timeout;
   if (!text) return {};
   const m = /^(\d+)(ms|s)?$/.exec(text.trim());
   if (!m) throw new InvalidInputError([], `PROMOTE_API_TIMEOUT=${text}: expected a duration like 10s or 500ms`);

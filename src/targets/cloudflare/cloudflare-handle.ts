@@ -11,14 +11,12 @@ import { request } from 'undici';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
 import { InvalidInputError, RunError } from '../../errors.js';
-import type { StepDetail } from '../../machine/events.js';
-import type { Workspace } from '../../project/load-workspace.js';
+import type { StepDetail } from '../../events/run-events.js';
 import { d1DatabasesOf, readWranglerConfig, type WranglerConfig } from '../../wrangler/wrangler-config.js';
-import type { EnvironmentHandle, HandleDatabase } from '../environment-handle.js';
+import type { EnvironmentHandle, HandleDatabase, TargetContext } from '../environment-handle.js';
 import { LocalEnvironmentRuntime } from '../local/local-environment.js';
 import { buildWorker, canonicalJson, type WorkerBuild } from '../local/worker-build.js';
-import type { StepOptions } from '../promotion-steps.js';
-import { CloudflareApi, apiOptionsFromEnv, credentialsFromEnv } from './cloudflare-api.js';
+import { CloudflareApi, apiOptionsOf, requireCredentials, type CloudflareSettings } from './cloudflare-api.js';
 import { D1RestConnection } from './d1-rest.js';
 import { WranglerCli } from './wrangler-cli.js';
 import { WorkersApi, buildHashOf, promoteMessage } from './workers-api.js';
@@ -28,6 +26,8 @@ export interface CloudflareContext {
   wranglerConfig(env: LoadedEnvironment): WranglerConfig;
   /** Our esbuild of the Worker's main: the identity of the code, for the staging-first gate. */
   build(env: LoadedEnvironment): Promise<WorkerBuild | undefined>;
+  /** What a wrangler child inherits besides the credentials. */
+  childEnv: Readonly<Record<string, string | undefined>>;
   close(): Promise<void>;
 }
 
@@ -36,11 +36,11 @@ function cf(env: LoadedEnvironment): CloudflareEnvironment {
 }
 
 /** Credentials are checked before anything runs: exit 2 with what to set. */
-export async function prepareCloudflare(ws: Workspace, first: LoadedEnvironment, processEnv: NodeJS.ProcessEnv): Promise<CloudflareContext> {
-  const api = new CloudflareApi(credentialsFromEnv(processEnv, first.file), apiOptionsFromEnv(processEnv));
+export async function prepareCloudflare(root: string, first: LoadedEnvironment, settings: CloudflareSettings): Promise<CloudflareContext> {
+  const api = new CloudflareApi(requireCredentials(settings, first.file), apiOptionsOf(settings));
   await api.verifyToken(first.file);
   const wranglerConfig = (env: LoadedEnvironment): WranglerConfig => {
-    const config = readWranglerConfig(ws.project.root, cf(env).wrangler.config);
+    const config = readWranglerConfig(root, cf(env).wrangler.config);
     if (!config) {
       throw new InvalidInputError([{ severity: 'error', code: 'E_WRANGLER_CONFIG_MISSING', file: env.file, message: 'no wrangler config found', hint: 'create wrangler.jsonc or set wrangler.config' }]);
     }
@@ -66,23 +66,23 @@ export async function prepareCloudflare(ws: Workspace, first: LoadedEnvironment,
       const block = config.env?.[cf(env).wrangler.env] ?? {};
       const main = (block.main as string | undefined) ?? config.main;
       if (!main) return undefined;
-      const build = await buildWorker(ws.project.root, { main });
+      const build = await buildWorker(root, { main });
       // What wrangler deploys is the code and the environment's config (vars, bindings):
       // a change to either is a new build for the staging-first gate and for idempotency.
       const { env: _envs, file: _file, ...top } = config;
       const identity = createHash('sha256').update(build.codeHash).update(canonicalJson({ top, block })).digest('hex');
       return { ...build, codeHash: `sha256:${identity}` };
     },
+    childEnv: settings.childEnv,
     close: () => api.close(),
   };
 }
 
 export async function openCloudflareHandle(
-  ws: Workspace,
+  target: TargetContext,
   env: LoadedEnvironment,
   ctx: CloudflareContext,
   build: WorkerBuild | undefined,
-  opts: StepOptions,
 ): Promise<EnvironmentHandle> {
   const config = ctx.wranglerConfig(env);
   const wranglerEnv = cf(env).wrangler.env;
@@ -91,13 +91,13 @@ export async function openCloudflareHandle(
   // The scratch engine belongs to this process alone: its own folder, removed when done.
   const scratchState = join('.promote', 'scratch', `${env.name}-${process.pid}`);
   const scratch = () =>
-    (scratchRuntime ??= removeDeadScratch(join(ws.project.root, '.promote', 'scratch'), env.name).then(() => LocalEnvironmentRuntime.start(ws.project.root, `${env.name}-preflight`, {
+    (scratchRuntime ??= removeDeadScratch(join(target.root, '.promote', 'scratch'), env.name).then(() => LocalEnvironmentRuntime.start(target.root, `${env.name}-preflight`, {
       target: 'local',
       state: scratchState,
-      databases: ws.databasesOf(env).map((d) => ({ binding: d.binding, migrations: d.migrationsDir, migrations_table: d.ledgerTable })),
+      databases: target.databases.map((d) => ({ binding: d.binding, migrations: d.migrationsDir, migrations_table: d.ledgerTable })),
       health: [],
     })));
-  const databases: HandleDatabase[] = ws.databasesOf(env).map((d) => {
+  const databases: HandleDatabase[] = target.databases.map((d) => {
     const id = byBinding.get(d.binding)?.database_id;
     if (!id) {
       throw new InvalidInputError([
@@ -108,7 +108,7 @@ export async function openCloudflareHandle(
   });
   const scriptName = (config.env?.[wranglerEnv]?.name as string | undefined) ?? `${config.name}-${wranglerEnv}`;
   const workers = new WorkersApi(ctx.api, scriptName);
-  const wrangler = new WranglerCli(ws.project.root, ctx.api.credentials, cf(env).wrangler.config, opts.redact);
+  const wrangler = new WranglerCli(target.root, ctx.api.credentials, cf(env).wrangler.config, target.redact, ctx.childEnv);
 
   return {
     env,
@@ -160,12 +160,12 @@ export async function openCloudflareHandle(
         }
       : {}),
     ...(cf(env).backup
-      ? { backup: (runId: string) => exportDatabases(ctx.api, databases, join(ws.project.root, '.promote', 'backups', env.name), runId) }
+      ? { backup: (runId: string) => exportDatabases(ctx.api, databases, join(target.root, '.promote', 'backups', env.name), runId) }
       : {}),
     baseUrl: () => cf(env).worker?.url,
     dispose: async () => {
       if (scratchRuntime) await (await scratchRuntime).dispose();
-      await rm(join(ws.project.root, scratchState), { recursive: true, force: true });
+      await rm(join(target.root, scratchState), { recursive: true, force: true });
     },
   };
 }

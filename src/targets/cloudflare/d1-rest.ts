@@ -5,7 +5,7 @@
  */
 import { D1QueryError } from '../../errors.js';
 import { leadingKeywords } from '../../migrations/sql-tokens.js';
-import type { D1Connection, SqlStatement, StatementResult } from '../d1-connection.js';
+import type { D1Connection, SqlStatement, StatementResult } from '../../d1/connection.js';
 import { CloudflareApiError, type CloudflareApi } from './cloudflare-api.js';
 
 const READ_ONLY = new Set(['SELECT', 'PRAGMA', 'EXPLAIN', 'WITH', 'VALUES']);

@@ -33,11 +33,13 @@ export class WranglerCli {
     private readonly credentials: CloudflareCredentials,
     private readonly config: string | undefined,
     private readonly redact: (s: string) => string = (s) => s,
+    /** The user's environment (PATH, HOME, proxies) that a wrangler child inherits. */
+    private readonly childEnv: Readonly<Record<string, string | undefined>> = {},
   ) {}
 
   private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
-      ...process.env,
+      ...this.childEnv,
       CLOUDFLARE_API_TOKEN: this.credentials.token,
       CLOUDFLARE_ACCOUNT_ID: this.credentials.accountId,
       CLOUDFLARE_API_BASE_URL: this.credentials.baseUrl,

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LockedError } from '../../errors.js';
-import { describeOwner } from '../../runs/lease.js';
+import { describeOwner } from '../../events/run-owner.js';
 
 interface LockRecord {
   pid: number;
@@ -54,6 +54,8 @@ export interface EnvironmentLockOptions {
   /** How long to wait for another process to let go (0: exit 3 at once). */
   waitMs: number;
   runId?: string;
+  /** Who holds it, for the message another process prints (default: user@host pid N). */
+  owner?: string;
   command?: string;
 }
 
@@ -63,7 +65,7 @@ export async function lockEnvironment(file: string, opts: EnvironmentLockOptions
   const record: LockRecord = {
     pid: process.pid,
     host: hostname(),
-    owner: describeOwner(),
+    owner: opts.owner ?? describeOwner({}),
     ...(opts.runId ? { runId: opts.runId } : {}),
     command: opts.command ?? process.argv.slice(2).join(' '),
     since: new Date().toISOString(),

@@ -11,7 +11,7 @@ import type { Miniflare, MiniflareOptions } from 'miniflare';
 import type { LocalEnvironment, LocalDatabase } from '../../config/schema.js';
 import { D1QueryError } from '../../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../../wrangler/wrangler-config.js';
-import type { D1Connection, ScratchDatabase, SqlStatement, StatementResult } from '../d1-connection.js';
+import type { D1Connection, ScratchDatabase, SqlStatement, StatementResult } from '../../d1/connection.js';
 import { ADMIN_WORKER_SOURCE } from './admin-worker.js';
 import { lockEnvironment } from './environment-lock.js';
 
@@ -91,13 +91,14 @@ export class LocalEnvironmentRuntime {
     root: string,
     name: string,
     env: LocalEnvironment,
-    opts: { worker?: ServedWorker | 'nothing-deployed'; lockWaitMs?: number; runId?: string } = {},
+    opts: { worker?: ServedWorker | 'nothing-deployed'; lockWaitMs?: number; runId?: string; owner?: string } = {},
   ): Promise<LocalEnvironmentRuntime> {
     const paths = localEnvironmentPaths(root, name, env);
     const unlock = await lockEnvironment(join(paths.state, 'promote.lock'), {
       environment: name,
       waitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
       ...(opts.runId ? { runId: opts.runId } : {}),
+      ...(opts.owner ? { owner: opts.owner } : {}),
     });
     try {
       return await LocalEnvironmentRuntime.launch(root, name, env, paths, opts.worker, unlock);

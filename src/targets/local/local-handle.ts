@@ -5,9 +5,8 @@
  */
 import { join } from 'node:path';
 import type { LoadedEnvironment, LocalEnvironment } from '../../config/schema.js';
-import type { StepDetail } from '../../machine/events.js';
-import type { Workspace } from '../../project/load-workspace.js';
-import type { EnvironmentHandle } from '../environment-handle.js';
+import type { StepDetail } from '../../events/run-events.js';
+import type { EnvironmentHandle, TargetContext } from '../environment-handle.js';
 import { BookmarkStore } from './bookmarks.js';
 import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, type ServedWorker } from './local-environment.js';
 import type { WorkerBuild } from './worker-build.js';
@@ -29,20 +28,21 @@ export async function servedWorkerOf(store: WorkerVersionStore, version: WorkerV
 
 /** `serve: false` opens the databases only (status, plan): no Worker is started. */
 export async function openLocalHandle(
-  ws: Workspace,
+  target: TargetContext,
   env: LoadedEnvironment,
   build: WorkerBuild | undefined,
-  opts: { serve?: boolean; lockWaitMs?: number; runId?: string } = {},
+  opts: { serve?: boolean; lockWaitMs?: number; runId?: string; owner?: string } = {},
 ): Promise<EnvironmentHandle> {
   const config = env.config as LocalEnvironment;
-  const dir = environmentDir(ws.project.root, env.name);
+  const dir = environmentDir(target.root, env.name);
   const versions = new WorkerVersionStore(join(dir, 'workers'));
   const bookmarks = new BookmarkStore(join(dir, 'bookmarks'), env.name);
   const serving = config.worker && opts.serve !== false ? await servedWorkerOf(versions, await versions.current()) : undefined;
-  const runtime = await LocalEnvironmentRuntime.start(ws.project.root, env.name, config, {
+  const runtime = await LocalEnvironmentRuntime.start(target.root, env.name, config, {
     ...(serving ? { worker: serving } : {}),
     ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
     ...(opts.runId ? { runId: opts.runId } : {}),
+    ...(opts.owner ? { owner: opts.owner } : {}),
   });
   const serve = async (version: WorkerVersion | undefined) => {
     const worker = await servedWorkerOf(versions, version);
@@ -50,7 +50,7 @@ export async function openLocalHandle(
   };
   return {
     env,
-    databases: ws.databasesOf(env).map((d) => ({ ...d, conn: runtime.database(d.binding), scratch: async () => runtime.scratch(d.binding) })),
+    databases: target.databases.map((d) => ({ ...d, conn: runtime.database(d.binding), scratch: async () => runtime.scratch(d.binding) })),
     timeTravel: {
       bookmark: async (runId) => {
         const meta = await bookmarks.take(runtime, config.databases.map((d) => d.binding), runId);

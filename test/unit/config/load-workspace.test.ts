@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/errors.js';
-import { loadWorkspace } from '../../../src/project/load-workspace.js';
+import { loadWorkspace } from '../../../src/engine/load-workspace.js';
 import type { Problem } from '../../../src/problems.js';
 import { makeProject } from './project-fixture.js';
 

@@ -25,7 +25,7 @@ export async function makeProject(files: Record<string, string | Uint8Array>): P
 }
 
 /** Runs loadProject expecting it to fail, and returns what it reported. */
-export async function loadProblems(root: string, opts?: LoadOptions): Promise<Problem[]> {
+export async function loadProblems(root: string, opts: LoadOptions = { env: {} }): Promise<Problem[]> {
   const err = await loadProject(root, opts).then(
     () => undefined,
     (e: unknown) => e,

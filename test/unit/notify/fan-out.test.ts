@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent, RunSink } from '../../../src/machine/events.js';
+import type { RunEvent, RunSink } from '../../../src/events/run-events.js';
 import { fanOut } from '../../../src/notify/fan-out.js';
 import { successRun } from './runs.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RunEvent } from '../../../src/machine/events.js';
+import type { RunEvent } from '../../../src/events/run-events.js';
 import { createLiveSink } from '../../../src/notify/live-sink.js';
 import { recordingOutput, rollbackRun, successRun } from './runs.js';
 

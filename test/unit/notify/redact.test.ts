@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../../src/machine/events.js';
+import type { RunEvent } from '../../../src/events/run-events.js';
 import { createRedactor, redactEvent } from '../../../src/notify/redact.js';
 import { failingHealth } from './runs.js';
 

@@ -1,5 +1,5 @@
 /** Scripted event streams for the sink tests: a clean promotion and one that rolls production back. */
-import type { CheckResult, RunEvent, StepName } from '../../../src/machine/events.js';
+import type { CheckResult, RunEvent, StepName } from '../../../src/events/run-events.js';
 import type { Output } from '../../../src/cli/output.js';
 
 const T0 = Date.parse('2026-05-01T12:00:00.000Z');

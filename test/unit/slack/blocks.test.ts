@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckResult, RunEvent } from '../../../src/machine/events.js';
+import type { CheckResult, RunEvent } from '../../../src/events/run-events.js';
 import { clampMessage, header, section, truncate } from '../../../src/notify/slack/block-kit.js';
 import { buildNotableMessage, notableKind, runContextFromEnv } from '../../../src/notify/slack/blocks.js';
-import { emptyMemory, recallRun, rememberEvent } from '../../../src/notify/slack/run-memory.js';
+import { emptyMemory, recallRun, rememberEvent } from '../../../src/notify/run-memory.js';
 import { failingHealth, rollbackRun, successRun } from '../notify/runs.js';
 import { commitField, contextBlock, ctx, expectWithinSlackLimits, field, triggerField } from './slack-fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Duration } from '../../../src/config/schema.js';
-import { createSlackNotifySchema } from '../../../src/notify/slack/config.js';
+import { createSlackNotifySchema } from '../../../src/config/slack-config.js';
 import { createSlackSink } from '../../../src/notify/slack/slack-sink.js';
 
 const schema = createSlackNotifySchema(Duration);

@@ -1,7 +1,7 @@
 /** The run context and Block Kit limit checks the Slack tests share. */
 import { expect } from 'vitest';
 import type { Block, SlackMessage } from '../../../src/notify/slack/block-kit.js';
-import type { RunContext } from '../../../src/notify/slack/run-context.js';
+import type { RunContext } from '../../../src/notify/run-context.js';
 
 export const SHA = '0123456789abcdef0123456789abcdef01234567';
 

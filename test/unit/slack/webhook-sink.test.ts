@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../../src/machine/events.js';
+import type { RunEvent } from '../../../src/events/run-events.js';
 import { buildNotableMessage } from '../../../src/notify/slack/blocks.js';
-import { emptyMemory, rememberEvent } from '../../../src/notify/slack/run-memory.js';
+import { emptyMemory, rememberEvent } from '../../../src/notify/run-memory.js';
 import { createSlackWebhookSink, type WebhookSinkOptions } from '../../../src/notify/slack/webhook-sink.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack-server.js';
 import { rollbackRun, successRun } from '../notify/runs.js';

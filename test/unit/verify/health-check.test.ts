@@ -1,6 +1,6 @@
 /** The verify step against a real node:http server on 127.0.0.1 (undici is not mocked). */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CheckEvidence } from '../../../src/machine/events.js';
+import type { CheckEvidence } from '../../../src/events/run-events.js';
 import { runHealthChecks } from '../../../src/verify/health-check.js';
 import { closedPortUrl, healthCheck, json, startHealthServer, type Handler, type HealthServer } from './health-server.js';
 

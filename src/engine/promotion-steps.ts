@@ -9,17 +9,17 @@ import { applyChunks, type ApplyContext } from '../ledger/apply.js';
 import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrations.js';
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
-import type { StepDetail } from '../machine/events.js';
+import type { StepDetail } from '../events/run-events.js';
 import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
 import type { Migration } from '../migrations/types.js';
-import { changeFingerprint } from '../project/change.js';
-import type { Workspace } from '../project/load-workspace.js';
-import type { ObservedDatabase } from '../project/observe.js';
-import { migrationRefusals } from '../project/refusals.js';
-import { acquireLease, describeOwner, releaseLease, renewLease } from '../runs/lease.js';
+import { changeFingerprint } from './change.js';
+import type { Workspace } from './load-workspace.js';
+import { applyContextFor, observeHandle } from './observe.js';
+import { migrationRefusals } from './refusals.js';
+import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { runHealthChecks } from '../verify/health-check.js';
-import type { EnvironmentHandle } from './environment-handle.js';
+import type { EnvironmentHandle } from '../targets/environment-handle.js';
 
 export interface StepOptions {
   runId: string;
@@ -27,6 +27,8 @@ export interface StepOptions {
   /** How long to wait for another run's lock before exiting 3 (0: not at all). */
   waitMs: number;
   redact?: (s: string) => string;
+  /** Who holds the lease (user@host pid N), from the CLI's settings. */
+  owner: string;
   soakIntervalMs?: number;
 }
 
@@ -37,25 +39,6 @@ export class VerificationFailed extends RunError {
   ) {
     super(message, 'see the failing checks above; the stage was rolled back');
   }
-}
-
-/** Reads ledger and schema of every database of an opened environment and plans it. */
-export async function observeHandle(ws: Workspace, handle: EnvironmentHandle): Promise<ObservedDatabase[]> {
-  const out: ObservedDatabase[] = [];
-  for (const d of handle.databases) {
-    const migrations = ws.migrations.get(d.migrationsDir) ?? [];
-    const state = await readDatabaseState(d.conn, d.ledgerTable);
-    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, migrations, state, plan: planDatabase(migrations, state) });
-  }
-  return out;
-}
-
-export function applyContextFor(d: ObservedDatabase, runId: string): ApplyContext {
-  return {
-    ledgerTable: d.ledgerTable,
-    runId,
-    adopt: d.plan.adoptable.map((m) => ({ migration: m, ledger: d.state.ledger.find((r: LedgerRow) => r.name === m.name) })),
-  };
 }
 
 /**
@@ -140,7 +123,7 @@ export class PromotionSteps {
     if (!conn) return;
     const deadline = Date.now() + this.opts.waitMs;
     for (;;) {
-      const result = await acquireLease(conn, this.opts.runId, describeOwner(), this.opts.lockTtlMs);
+      const result = await acquireLease(conn, this.opts.runId, this.opts.owner, this.opts.lockTtlMs);
       if (result.acquired) break;
       if (Date.now() >= deadline) {
         const l = result.holder;

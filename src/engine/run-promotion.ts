@@ -4,7 +4,7 @@
  * and Ctrl-C handled at a safe point (between steps).
  */
 import { createActor, fromPromise, toPromise } from 'xstate';
-import type { RunEvent, RunSink, StageSummary, StepName } from '../machine/events.js';
+import type { RunEvent, RunSink, StageSummary, StepName } from '../events/run-events.js';
 import {
   ACTOR_NAMES,
   MACHINE_VERSION,
@@ -15,7 +15,7 @@ import {
   type StepEmitted,
   type StepInput,
 } from '../machine/promotion-machine.js';
-import { saveRun } from './run-store.js';
+import { saveRun } from '../runs/run-store.js';
 
 export type StepActors = Record<(typeof ACTOR_NAMES)[number], (input: StepInput, signal: AbortSignal) => Promise<unknown>>;
 

@@ -6,14 +6,16 @@
 import type { LoadedEnvironment } from '../config/schema.js';
 import { InvalidInputError } from '../errors.js';
 import type { Problem } from '../problems.js';
-import type { Workspace } from '../project/load-workspace.js';
-import { openCloudflareHandle, prepareCloudflare, type CloudflareContext } from './cloudflare/cloudflare-handle.js';
-import type { EnvironmentHandle } from './environment-handle.js';
-import { openLocalHandle } from './local/local-handle.js';
-import { buildWorker, type WorkerBuild } from './local/worker-build.js';
+import type { Workspace } from './load-workspace.js';
+import { openCloudflareHandle, prepareCloudflare, type CloudflareContext } from '../targets/cloudflare/cloudflare-handle.js';
+import type { EnvironmentHandle } from '../targets/environment-handle.js';
+import { openLocalHandle } from '../targets/local/local-handle.js';
+import { buildWorker, type WorkerBuild } from '../targets/local/worker-build.js';
+import type { EngineSettings } from './engine-settings.js';
+import { targetContext } from './open-environment.js';
 import { PromotionSteps, type StepOptions } from './promotion-steps.js';
 
-export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnvironment[], opts: StepOptions, env: NodeJS.ProcessEnv) {
+export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnvironment[], opts: StepOptions, settings: EngineSettings) {
   const builds = new Map<string, WorkerBuild>();
   const problems: Problem[] = [];
   let cloudflare: CloudflareContext | undefined;
@@ -37,7 +39,7 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
         // Credentials are checked once: a refused token is one problem, not one per environment.
         if (credentialsRefused) continue;
         try {
-          cloudflare ??= await prepareCloudflare(ws, e, env);
+          cloudflare ??= await prepareCloudflare(ws.project.root, e, settings.cloudflare);
         } catch (err) {
           credentialsRefused = true;
           throw err;
@@ -53,8 +55,8 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
   if (problems.length > 0) throw new InvalidInputError(problems);
   const open = (e: LoadedEnvironment): Promise<EnvironmentHandle> =>
     e.config.target === 'local'
-      ? openLocalHandle(ws, e, builds.get(e.name), { lockWaitMs: opts.waitMs, runId: opts.runId })
-      : openCloudflareHandle(ws, e, cloudflare!, builds.get(e.name), opts);
+      ? openLocalHandle(targetContext(ws, e, settings), e, builds.get(e.name), { lockWaitMs: opts.waitMs, runId: opts.runId, owner: settings.owner })
+      : openCloudflareHandle(targetContext(ws, e, settings), e, cloudflare!, builds.get(e.name));
   const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts);
   return { steps, expected: stages.map((e) => steps.expectedChange(e)), close: () => cloudflare?.close() };
 }

@@ -4,7 +4,7 @@
  * summaries need this because a `stage.finished` event does not repeat what its
  * steps reported. Pure: `rememberEvent` returns a new memory.
  */
-import type { CheckResult, RunEvent, StageResult, StepDetail, StepName } from '../../machine/events.js';
+import type { CheckResult, RunEvent, StageResult, StepDetail, StepName } from '../events/run-events.js';
 
 export type SummaryEvent = Extract<RunEvent, { type: 'summary' }>;
 

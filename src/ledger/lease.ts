@@ -4,8 +4,7 @@
  * database's clock, not ours, so clock skew between CI runners does not matter.
  * A crashed holder's lease simply expires.
  */
-import { hostname, userInfo } from 'node:os';
-import type { D1Connection } from '../targets/d1-connection.js';
+import type { D1Connection } from '../d1/connection.js';
 
 export const LOCK_TABLE = 'promote_lock';
 const NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
@@ -29,18 +28,6 @@ export interface LeaseHolder {
 }
 
 export type LeaseResult = { acquired: true } | { acquired: false; holder: LeaseHolder };
-
-/** Who holds a lease, for messages: user@host pid N (and the CI run when there is one). */
-export function describeOwner(env: NodeJS.ProcessEnv = process.env): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // containers without a passwd entry
-  }
-  const ci = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? ` (GitHub Actions ${env.GITHUB_REPOSITORY} run ${env.GITHUB_RUN_ID})` : '';
-  return `${user}@${hostname()} pid ${process.pid}${ci}`;
-}
 
 /** Takes the lease if it is free, expired, or already ours (a resumed run). One round trip. */
 export async function acquireLease(conn: D1Connection, runId: string, owner: string, ttlMs: number): Promise<LeaseResult> {

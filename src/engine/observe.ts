@@ -4,14 +4,15 @@
  * reported as all-pending without starting anything.
  */
 import type { LoadedEnvironment } from '../config/schema.js';
-import type { DatabaseState } from '../ledger/ledger.js';
+import type { ApplyContext } from '../ledger/apply.js';
+import { readDatabaseState, type DatabaseState, type LedgerRow } from '../ledger/ledger.js';
 import { planDatabase, type DatabasePlan } from '../migrations/plan.js';
 import type { Migration } from '../migrations/types.js';
 import type { EnvironmentHandle } from '../targets/environment-handle.js';
 import { localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
-import { openEnvironment } from '../targets/open-environment.js';
-import { observeHandle } from '../targets/promotion-steps.js';
-import type { EnvironmentDatabase } from './environment-databases.js';
+import { openEnvironment } from './open-environment.js';
+import type { EnvironmentDatabase } from '../config/environment-databases.js';
+import type { EngineSettings } from './engine-settings.js';
 import type { Workspace } from './load-workspace.js';
 
 export interface ObservedDatabase extends EnvironmentDatabase {
@@ -32,7 +33,7 @@ const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [] };
 export async function observeEnvironment(
   ws: Workspace,
   env: LoadedEnvironment,
-  opts: { start: boolean; processEnv?: NodeJS.ProcessEnv },
+  opts: { start: boolean; settings: EngineSettings },
 ): Promise<ObservedEnvironment> {
   const config = env.config;
   if (config.target === 'local' && !opts.start && !localStateExists(localEnvironmentPaths(ws.project.root, env.name, config))) {
@@ -44,7 +45,7 @@ export async function observeEnvironment(
       }),
     };
   }
-  const { handle } = await openEnvironment(ws, env, opts.processEnv ?? process.env);
+  const { handle } = await openEnvironment(ws, env, opts.settings);
   try {
     return { env, databases: await observeHandle(ws, handle), handle };
   } catch (e) {
@@ -54,9 +55,28 @@ export async function observeEnvironment(
 }
 
 /** Observes and closes: for read-only commands. */
-export async function observeAndClose(ws: Workspace, env: LoadedEnvironment, processEnv?: NodeJS.ProcessEnv): Promise<ObservedEnvironment> {
-  const o = await observeEnvironment(ws, env, { start: false, ...(processEnv ? { processEnv } : {}) });
+export async function observeAndClose(ws: Workspace, env: LoadedEnvironment, settings: EngineSettings): Promise<ObservedEnvironment> {
+  const o = await observeEnvironment(ws, env, { start: false, settings });
   await o.handle?.dispose();
   const { handle: _closed, ...rest } = o;
   return rest;
+}
+
+/** Reads ledger and schema of every database of an opened environment and plans it. */
+export async function observeHandle(ws: Workspace, handle: EnvironmentHandle): Promise<ObservedDatabase[]> {
+  const out: ObservedDatabase[] = [];
+  for (const d of handle.databases) {
+    const migrations = ws.migrations.get(d.migrationsDir) ?? [];
+    const state = await readDatabaseState(d.conn, d.ledgerTable);
+    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, migrations, state, plan: planDatabase(migrations, state) });
+  }
+  return out;
+}
+
+export function applyContextFor(d: ObservedDatabase, runId: string): ApplyContext {
+  return {
+    ledgerTable: d.ledgerTable,
+    runId,
+    adopt: d.plan.adoptable.map((m) => ({ migration: m, ledger: d.state.ledger.find((r: LedgerRow) => r.name === m.name) })),
+  };
 }

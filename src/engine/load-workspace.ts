@@ -19,7 +19,7 @@ import { InvalidInputError } from '../errors.js';
 import { loadMigrations } from '../migrations/index.js';
 import type { Migration } from '../migrations/types.js';
 import { isError, sortProblems, type Problem } from '../problems.js';
-import { environmentDatabases, type EnvironmentDatabase } from './environment-databases.js';
+import { environmentDatabases, type EnvironmentDatabase } from '../config/environment-databases.js';
 
 /** The folder a database's migrations live in when nothing says otherwise. */
 export const DEFAULT_MIGRATIONS_DIR = 'migrations';
@@ -33,8 +33,9 @@ export interface Workspace {
   databasesOf(env: LoadedEnvironment): EnvironmentDatabase[];
 }
 
-export async function loadWorkspace(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Workspace> {
-  const read = await readProject(root, { env });
+/** `vars`: the variables `${VAR}` in the config files expands (the CLI passes the process environment). */
+export async function loadWorkspace(root: string, vars: Readonly<Record<string, string | undefined>>): Promise<Workspace> {
+  const read = await readProject(root, { env: vars });
   const { project } = read;
   const problems: Problem[] = [...read.problems];
 

@@ -4,7 +4,7 @@
  * environment file; for cloudflare ones the user's wrangler config
  * (env.<name>.d1_databases), never copied into our files.
  */
-import type { LoadedEnvironment } from '../config/schema.js';
+import type { LoadedEnvironment } from './schema.js';
 import { InvalidInputError } from '../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../wrangler/wrangler-config.js';
 

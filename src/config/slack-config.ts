@@ -16,7 +16,9 @@
  *   notify: z.strictObject({ slack: createSlackNotifySchema(Duration).optional() }).optional()
  */
 import { z } from 'zod';
-import { NOTABLE_KINDS } from './blocks.js';
+/** The transitions a Slack message can be posted for (the notify.slack.on values). */
+export const NOTABLE_KINDS = ['run.started', 'stage.promoted', 'verify.failed', 'rollback.done', 'rollback.failed', 'run.finished'] as const;
+export type NotableKind = (typeof NOTABLE_KINDS)[number];
 
 const Url = z.url({ protocol: /^https?$/, error: 'expected an https:// URL' });
 

@@ -1,0 +1,69 @@
+/**
+ * The layers of src/, each importing only the ones below it:
+ *
+ *   cli            argv -> typed options, rendering           src/cli, src/ui
+ *   engine         orchestration: workspace, observe, plan,   src/engine
+ *                  steps, prepare, manual rollback
+ *   services       machine, ledger, verify, notify, runs      src/{machine,ledger,verify,notify,runs}
+ *   targets        adapters only: local (Miniflare), cloudflare (undici + zx)
+ *   base           pure: migrations, config, shared types     src/{migrations,config,wrangler,d1,events}, errors, problems
+ *
+ * Checked by `npm run lint:deps` in CI; test/unit/layering.test.ts proves a
+ * deliberately added cycle or upward import fails it.
+ */
+const LAYERS = [
+  ['base', '^src/(migrations|config|wrangler|d1|events)/|^src/(errors|problems)\\.ts$'],
+  ['targets', '^src/targets/'],
+  ['services', '^src/(machine|ledger|verify|notify|runs)/'],
+  ['engine', '^src/engine/'],
+  ['cli', '^src/(cli|ui)/'],
+];
+
+const upward = [];
+LAYERS.forEach(([name, path], i) => {
+  const higher = LAYERS.slice(i + 1).map(([, p]) => `(${p})`);
+  if (higher.length === 0) return;
+  upward.push({
+    name: `no-upward-from-${name}`,
+    comment: `${name} must not import a higher layer (${LAYERS.slice(i + 1).map(([n]) => n).join(', ')})`,
+    severity: 'error',
+    from: { path },
+    to: { path: higher.join('|') },
+  });
+});
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'import cycles make layers meaningless', from: { path: '^src/' }, to: { circular: true } },
+    ...upward,
+    {
+      name: 'runtimes-only-in-targets',
+      severity: 'error',
+      comment: 'Miniflare and zx are the local and cloudflare adapters: only src/targets/ may import them',
+      from: { path: '^src/', pathNot: '^src/targets/' },
+      to: { path: 'node_modules/(miniflare|zx)/' },
+    },
+    {
+      name: 'http-only-in-adapters',
+      severity: 'error',
+      comment:
+        'undici is the HTTP adapter of each outside system: the targets, the health-check probe and the Slack client; everything else goes through them',
+      from: { path: '^src/', pathNot: '^src/targets/|^src/verify/http-probe\\.ts$|^src/notify/slack/slack-http\\.ts$' },
+      to: { path: 'node_modules/undici/' },
+    },
+    {
+      name: 'octokit-only-in-github-adapter',
+      severity: 'error',
+      comment: 'GitHub is reached through one adapter module',
+      from: { path: '^src/', pathNot: '^src/notify/github/github-octokit\\.ts$' },
+      to: { path: 'node_modules/@octokit/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
