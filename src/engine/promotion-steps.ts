@@ -10,13 +10,14 @@ import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrat
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
 import type { StepDetail } from '../events/run-events.js';
-import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
+import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
+import type { Problem } from '../problems.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
 import type { Migration } from '../migrations/types.js';
 import { changeFingerprint } from './change.js';
 import type { Workspace } from './load-workspace.js';
-import { applyContextFor, observeHandle } from './observe.js';
-import { migrationRefusals } from './refusals.js';
+import { applyContextFor, observeHandle, type ObservedEnvironment } from './observe.js';
+import { planPromotion, type PlannedStage, type PromotionPlan } from './promotion-plan.js';
 import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { runHealthChecks } from '../verify/health-check.js';
 import type { EnvironmentHandle } from '../targets/environment-handle.js';
@@ -62,6 +63,8 @@ async function runDownMigrations(a: { conn: EnvironmentHandle['databases'][numbe
 export class PromotionSteps {
   private readonly handles = new Map<string, Promise<EnvironmentHandle>>();
   private readonly renewals = new Map<string, NodeJS.Timeout>();
+  /** Per stage, the pending set that passed preflight (binding:name:checksum lines). */
+  private readonly preflighted = new Map<string, string>();
 
   constructor(
     private readonly ws: Workspace,
@@ -89,32 +92,58 @@ export class PromotionSteps {
     return h;
   }
 
-  async preflight(input: StepInput): Promise<{ migrations: string[] }> {
-    const h = await this.handle(input.environment);
-    const observed = await observeHandle(this.ws, h);
-    const refusals = migrationRefusals({ env: h.env, databases: observed });
-    if (refusals.length > 0) throw new InvalidInputError(refusals);
-    const pending = observed.flatMap((d) => d.plan.pending);
-    if (input.rollbackPolicy === 'down-migrations') {
-      const missing = missingRollbacks(pending);
-      if (missing.length > 0) {
-        throw new InvalidInputError(
-          missing.map((m) => ({
-            severity: 'error' as const,
-            code: 'E_ROLLBACK_FILE_MISSING',
-            file: m.path,
-            message: `rollback.database is down-migrations but ${m.name} has no rollback file`,
-            hint: `write ${m.path.replace(/[^/]+$/, '')}rollback/${m.name.replace(/\.sql$/, '.rollback.sql')}, or use rollback.database: auto or time-travel`,
-          })),
-        );
-      }
+  /** Opens (once) and reads a stage's environment: ledger, metadata, schema, and the plan against the files. */
+  async observe(name: string): Promise<ObservedEnvironment> {
+    const h = await this.handle(name);
+    return { env: h.env, databases: await observeHandle(this.ws, h), handle: h };
+  }
+
+  /**
+   * Before the first lock of the run: every stage's problems (drift, order,
+   * missing rollback files) and every stage's pending set tried on a scratch
+   * copy of that stage's current schema, side by side. Any problem anywhere
+   * stops the run with every problem named, before any environment changes.
+   */
+  async preflightAll(names: readonly string[], rollback: RollbackPolicy): Promise<PromotionPlan> {
+    const observed = await Promise.all(names.map((n) => this.observe(n)));
+    const plan = planPromotion(this.ws, observed, { rollback });
+    if (plan.problems.some((p) => p.severity === 'error')) {
+      throw new InvalidInputError(plan.problems, 'the run was refused before any environment was touched; nothing was changed');
     }
-    for (const [i, d] of observed.entries()) {
+    const failed = (await Promise.all(plan.stages.map((s) => this.tryPending(s)))).filter((p): p is Problem => p !== undefined);
+    if (failed.length > 0) {
+      const where = [...new Set(failed.map((p) => p.message.split(':')[0]))].join(', ');
+      throw new InvalidInputError(failed, `preflight failed on ${where}; no environment was changed`);
+    }
+    return plan;
+  }
+
+  /** Runs a stage's pending set on scratch; the problem (file:line) when SQL fails there. Remembers what passed. */
+  private async tryPending(stage: PlannedStage): Promise<Problem | undefined> {
+    const h = await this.handle(stage.environment);
+    for (const [i, d] of stage.databases.entries()) {
+      if (d.pending.length === 0) continue;
       const scratch = await h.databases[i]!.scratch();
-      const result = await preflight(scratch, schemaSql(d.state.schema), chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
-      if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${input.environment}/${d.binding}; it was not changed`);
+      const result = await preflight(scratch, schemaSql(d.observed.state.schema), chunkMigrations(d.pending), applyContextFor(d.observed, this.opts.runId));
+      if (!result.ok) return { ...result.problem, message: `${stage.environment}/${d.binding}: ${result.problem.message}` };
     }
-    return { migrations: pending.map((m) => m.name) };
+    this.preflighted.set(stage.environment, pendingKey(stage));
+    return undefined;
+  }
+
+  /**
+   * The machine's preflight step. The run already tried every stage's pending
+   * set before its first lock; this re-reads the stage (another run may have
+   * changed it since) and tries again only when what is pending differs.
+   */
+  async preflight(input: StepInput): Promise<{ migrations: string[] }> {
+    const stage = planPromotion(this.ws, [await this.observe(input.environment)], { rollback: input.rollbackPolicy }).stages[0]!;
+    if (stage.problems.some((p) => p.severity === 'error')) throw new InvalidInputError(stage.problems, `${input.environment} was not changed`);
+    if (this.preflighted.get(input.environment) !== pendingKey(stage)) {
+      const problem = await this.tryPending(stage);
+      if (problem) throw new InvalidInputError([problem], `preflight failed on ${input.environment}; it was not changed`);
+    }
+    return { migrations: stage.databases.flatMap((d) => d.pending.map((m) => m.name)) };
   }
 
   async lock(input: StepInput): Promise<void> {
@@ -259,4 +288,8 @@ export class PromotionSteps {
     for (const h of handles) if (h.status === 'fulfilled') await h.value.dispose().catch(() => undefined);
     this.handles.clear();
   }
+}
+
+function pendingKey(stage: PlannedStage): string {
+  return stage.databases.flatMap((d) => d.pending.map((m) => `${d.binding}:${m.name}:${m.checksum}`)).join('\n');
 }

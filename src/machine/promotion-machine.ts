@@ -106,6 +106,11 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   };
 }
 
+/** The steps of one stage, in order: the one list the machine, the plan and --dry-run share. */
+export function stageSteps(stage: StagePlan): StepName[] {
+  return ['preflight', 'lock', ...(stage.bookmark ? (['bookmark'] as const) : []), 'migrate', 'deploy', 'verify', 'unlock'];
+}
+
 const notProvided = (name: string) =>
   fromPromise<never, StepInput>(async () => {
     throw new Error(`actor '${name}' was not provided by the target`);

@@ -8,7 +8,7 @@ import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeEnvironment } from '../../engine/observe.js';
 import type { HandleDatabase } from '../../targets/environment-handle.js';
 import { applyContextFor } from '../../engine/observe.js';
-import { migrationRefusals } from '../../engine/refusals.js';
+import { planPromotion } from '../../engine/promotion-plan.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
 import type { CommandContext } from '../command-context.js';
@@ -24,15 +24,16 @@ export async function run({ root, output, env, settings, values }: CommandContex
   const handle = observed.handle!;
   const runId = newRunId();
   try {
-    const refusals = migrationRefusals(observed);
-    if (refusals.length > 0) throw new InvalidInputError(refusals);
+    // migrate never rolls back, so no rollback policy is planned for.
+    const stage = planPromotion(ws, [observed], {}).stages[0]!;
+    if (stage.problems.some((p) => p.severity === 'error')) throw new InvalidInputError(stage.problems);
 
     // Every database passes preflight before any of them is changed.
-    const work = observed.databases.map((d, i) => ({
+    const work = stage.databases.map(({ observed: d, pending }, i) => ({
       d,
       db: handle.databases[i]!,
       ctx: applyContextFor(d, runId),
-      chunks: chunkMigrations(d.plan.pending),
+      chunks: chunkMigrations(pending),
       schema: schemaSql(d.state.schema),
     }));
     for (const w of work) {

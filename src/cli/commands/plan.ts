@@ -5,7 +5,7 @@ import { createGitHubOctokit } from '../../notify/github/github-octokit.js';
 import { postPlanComment, type PlanForComment } from '../../notify/github/plan-comment.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeAndClose } from '../../engine/observe.js';
-import { migrationRefusals } from '../../engine/refusals.js';
+import { planPromotion } from '../../engine/promotion-plan.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
@@ -23,17 +23,18 @@ export async function run({ root, output, env, settings, values }: CommandContex
       return observeAndClose(ws, e, settings);
     }),
   );
-  const refusals = observed.flatMap(migrationRefusals);
+  const planned = planPromotion(ws, observed, { rollback: ws.project.pipeline.rollback.database });
+  const refusals = planned.problems;
   const plan = {
     type: 'plan',
-    pipeline: ws.project.pipeline.name,
-    stages: observed.map((o) => ({
-      environment: o.env.name,
-      bookmark: ws.project.pipeline.stages.find((s) => s.environment === o.env.name)?.bookmark ?? false,
-      databases: o.databases.map((d) => ({
+    pipeline: planned.pipeline,
+    stages: planned.stages.map((s) => ({
+      environment: s.environment,
+      bookmark: s.bookmark,
+      databases: s.databases.map((d) => ({
         binding: d.binding,
-        pending: d.plan.pending.map((m) => m.name),
-        drift: d.plan.drift,
+        pending: d.pending.map((m) => m.name),
+        drift: d.drift,
       })),
     })),
     warnings: ws.warnings,

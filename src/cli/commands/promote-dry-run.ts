@@ -5,29 +5,26 @@
 import type { LoadedEnvironment } from '../../config/schema.js';
 import type { Workspace } from '../../engine/load-workspace.js';
 import { observeAndClose } from '../../engine/observe.js';
-import { migrationRefusals } from '../../engine/refusals.js';
+import { planPromotion } from '../../engine/promotion-plan.js';
 import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
 
 export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: LoadedEnvironment[]): Promise<number> {
-  const policy = ws.project.pipeline.rollback.database;
-  const plan = [];
-  for (const env of stages) {
-    const observed = await observeAndClose(ws, env, ctx.settings);
-    const bookmark = ws.project.pipeline.stages.find((s) => s.environment === env.name)?.bookmark ?? false;
-    plan.push({
-      environment: env.name,
-      steps: ['preflight', 'lock', ...(bookmark ? ['bookmark'] : []), 'migrate', 'deploy', 'verify', 'unlock'],
-      pending: observed.databases.flatMap((d) => d.plan.pending.map((m) => m.name)),
-      checks: env.config.health.map((h) => `${h.method} ${h.url} -> ${h.expect.status}`),
-      problems: migrationRefusals(observed),
-    });
-  }
-  const problems = plan.flatMap((p) => p.problems);
+  const observed = await Promise.all(stages.map((env) => observeAndClose(ws, env, ctx.settings)));
+  const planned = planPromotion(ws, observed, { rollback: ws.project.pipeline.rollback.database });
+  const plan = planned.stages.map((s) => ({
+    environment: s.environment,
+    steps: s.steps,
+    pending: s.databases.flatMap((d) => d.pending.map((m) => m.name)),
+    checks: s.checks,
+    problems: s.problems,
+  }));
+  const policy = planned.rollback;
+  const problems = planned.problems;
   if (ctx.output.json) {
-    ctx.output.out(JSON.stringify({ type: 'plan', dryRun: true, pipeline: ws.project.pipeline.name, rollback: policy, stages: plan }));
+    ctx.output.out(JSON.stringify({ type: 'plan', dryRun: true, pipeline: planned.pipeline, rollback: policy, stages: plan }));
   } else {
-    ctx.output.out(paint(ctx.output, 'bold', `dry run: pipeline '${ws.project.pipeline.name}', nothing will be touched`));
+    ctx.output.out(paint(ctx.output, 'bold', `dry run: pipeline '${planned.pipeline}', nothing will be touched`));
     for (const [i, p] of plan.entries()) {
       ctx.output.out(`${i + 1}. ${p.environment}: ${p.steps.join(' -> ')}`);
       ctx.output.out(`   migrations: ${p.pending.length ? p.pending.join(', ') : 'none pending'}`);
@@ -36,5 +33,5 @@ export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: Lo
     ctx.output.out(`on failure: roll back (database: ${policy}; Worker: previous version), verify again, stop`);
     printProblems(ctx.output, problems);
   }
-  return problems.length > 0 ? 2 : 0;
+  return problems.some((p) => p.severity === 'error') ? 2 : 0;
 }

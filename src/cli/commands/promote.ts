@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../errors.js';
 import type { RunSink } from '../../events/run-events.js';
-import { MACHINE_VERSION, type PromotionInput, type StepInput } from '../../machine/promotion-machine.js';
+import { ACTOR_NAMES, MACHINE_VERSION, type PromotionInput, type StepInput } from '../../machine/promotion-machine.js';
 import { runChangeId } from '../../engine/change.js';
 import { loadWorkspace, type Workspace } from '../../engine/load-workspace.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
@@ -51,24 +51,30 @@ export async function startPromotion(
       .map((s) => ({ environment: s.environment, bookmark: s.bookmark })),
     rollbackPolicy: ws.project.pipeline.rollback.database,
   };
-  if (run.resume) {
-    if (run.resume.machineVersion !== MACHINE_VERSION) {
-      throw new InvalidInputError([], `run ${run.runId} was recorded by another version of promote and cannot be resumed; start a new run with promote --to ${run.to}`);
+  try {
+    if (run.resume) {
+      if (run.resume.machineVersion !== MACHINE_VERSION) {
+        throw new InvalidInputError([], `run ${run.runId} was recorded by another version of promote and cannot be resumed; start a new run with promote --to ${run.to}`);
+      }
+      if (run.resume.input.changeId !== input.changeId) {
+        throw new InvalidInputError(
+          [],
+          `the files changed since run ${run.runId} stopped (change ${run.resume.input.changeId}, now ${input.changeId}); it cannot be resumed: start a new run with promote --to ${run.to}`,
+        );
+      }
     }
-    if (run.resume.input.changeId !== input.changeId) {
-      throw new InvalidInputError(
-        [],
-        `the files changed since run ${run.runId} stopped (change ${run.resume.input.changeId}, now ${input.changeId}); it cannot be resumed: start a new run with promote --to ${run.to}`,
-      );
-    }
+    // Every stage is opened, read and preflighted side by side before the first
+    // lock: a problem that only production's schema shows stops the run (exit 2)
+    // before dev is touched.
+    await target.preflightAll(input.stages.map((s) => s.environment), input.rollbackPolicy);
+  } catch (e) {
+    await target.dispose();
+    await close();
+    throw e;
   }
-  // Start every stage's environment now, in the background: each stage then finds
-  // its Miniflare (or API client) ready instead of starting it on its turn.
-  // Opening reads nothing and changes nothing; the steps still run in order.
-  for (const e of stages) target.handle(e.name).catch(() => undefined);
   const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env });
   const actors = Object.fromEntries(
-    (['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const).map((name) => [
+    ACTOR_NAMES.map((name) => [
       name,
       (i: StepInput, signal: AbortSignal) => (name === 'verify' || name === 'deploy' ? target[name](i, signal) : target[name](i)),
     ]),
