@@ -4,6 +4,7 @@
  * reported as all-pending without starting anything.
  */
 import type { LoadedEnvironment } from '../config/schema.js';
+import { withSignal } from '../d1/with-signal.js';
 import type { ApplyContext } from '../ledger/apply.js';
 import { readDatabaseState, type DatabaseState, type LedgerRow } from '../ledger/ledger.js';
 import { planDatabase, type DatabasePlan } from '../migrations/plan.js';
@@ -63,11 +64,11 @@ export async function observeAndClose(ws: Workspace, env: LoadedEnvironment, set
 }
 
 /** Reads ledger and schema of every database of an opened environment and plans it. */
-export async function observeHandle(ws: Workspace, handle: EnvironmentHandle): Promise<ObservedDatabase[]> {
+export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, signal?: AbortSignal): Promise<ObservedDatabase[]> {
   const out: ObservedDatabase[] = [];
   for (const d of handle.databases) {
     const migrations = ws.migrations.get(d.migrationsDir) ?? [];
-    const state = await readDatabaseState(d.conn, d.ledgerTable);
+    const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
     out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, migrations, state, plan: planDatabase(migrations, state) });
   }
   return out;

@@ -21,6 +21,9 @@ import { planPromotion, type PlannedStage, type PromotionPlan } from './promotio
 import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { runHealthChecks } from '../verify/health-check.js';
 import type { EnvironmentHandle } from '../targets/environment-handle.js';
+import type { D1Connection } from '../d1/connection.js';
+import { withSignal } from '../d1/with-signal.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface StepOptions {
   runId: string;
@@ -47,7 +50,7 @@ export class VerificationFailed extends RunError {
  * ledger tells whether it committed (their rows are gone) before anything is
  * sent again.
  */
-async function runDownMigrations(a: { conn: EnvironmentHandle['databases'][number]['conn']; ledgerTable: string; migrations: Migration[] }): Promise<void> {
+async function runDownMigrations(a: { conn: D1Connection; ledgerTable: string; migrations: Migration[] }): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
@@ -146,9 +149,10 @@ export class PromotionSteps {
     return { migrations: stage.databases.flatMap((d) => d.pending.map((m) => m.name)) };
   }
 
-  async lock(input: StepInput): Promise<void> {
+  async lock(input: StepInput, signal?: AbortSignal): Promise<void> {
     const h = await this.handle(input.environment);
-    const conn = h.databases[0]?.conn;
+    const lockDb = h.databases[0]?.conn;
+    const conn = lockDb ? withSignal(lockDb, signal) : undefined;
     if (!conn) return;
     const deadline = Date.now() + this.opts.waitMs;
     for (;;) {
@@ -161,20 +165,20 @@ export class PromotionSteps {
           "wait for that run to finish, or pass --wait <duration> to queue behind it; a crashed run's lease expires by itself",
         );
       }
-      await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(50, deadline - Date.now()))));
+      await sleep(Math.min(1000, Math.max(50, deadline - Date.now())), undefined, signal ? { signal } : {});
     }
     clearInterval(this.renewals.get(input.environment));
-    // Renewed while the stage runs, so a long soak never loses the lock.
-    const timer = setInterval(() => void renewLease(conn, this.opts.runId, this.opts.lockTtlMs).catch(() => undefined), Math.max(250, this.opts.lockTtlMs / 3));
+    // Renewed while the stage runs, so a long soak never loses the lock (the renewal outlives the step: no signal).
+    const timer = setInterval(() => void renewLease(lockDb!, this.opts.runId, this.opts.lockTtlMs).catch(() => undefined), Math.max(250, this.opts.lockTtlMs / 3));
     timer.unref();
     this.renewals.set(input.environment, timer);
   }
 
-  async unlock(input: StepInput): Promise<void> {
+  async unlock(input: StepInput, signal?: AbortSignal): Promise<void> {
     clearInterval(this.renewals.get(input.environment));
     this.renewals.delete(input.environment);
     const conn = (await this.handle(input.environment)).databases[0]?.conn;
-    if (conn) await releaseLease(conn, this.opts.runId);
+    if (conn) await releaseLease(withSignal(conn, signal), this.opts.runId);
   }
 
   /** Releases every lease this run holds (interrupts). */
@@ -182,20 +186,20 @@ export class PromotionSteps {
     for (const name of this.handles.keys()) await this.unlock({ environment: name } as StepInput).catch(() => undefined);
   }
 
-  async bookmark(input: StepInput): Promise<BookmarkOutput> {
-    const { id, at } = await (await this.handle(input.environment)).timeTravel.bookmark(this.opts.runId);
+  async bookmark(input: StepInput, signal?: AbortSignal): Promise<BookmarkOutput> {
+    const { id, at } = await (await this.handle(input.environment)).timeTravel.bookmark(this.opts.runId, signal);
     return { bookmark: id, at };
   }
 
-  async migrate(input: StepInput): Promise<MigrateOutput> {
+  async migrate(input: StepInput, signal?: AbortSignal): Promise<MigrateOutput> {
     const h = await this.handle(input.environment);
     // Re-read the ledger: a resumed run applies only what is still pending.
-    const observed = await observeHandle(this.ws, h);
+    const observed = await observeHandle(this.ws, h, signal);
     if (h.backup && observed.some((d) => d.plan.pending.length > 0)) await h.backup(this.opts.runId);
     for (const [i, d] of observed.entries()) {
-      await applyChunks(h.databases[i]!.conn, chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
+      await applyChunks(withSignal(h.databases[i]!.conn, signal), chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
     }
-    return { migrations: (await this.appliedByThisRun(h)).flatMap((a) => a.migrations.map((m) => m.name)) };
+    return { migrations: (await this.appliedByThisRun(h, signal)).flatMap((a) => a.migrations.map((m) => m.name)) };
   }
 
   async deploy(input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
@@ -217,15 +221,15 @@ export class PromotionSteps {
       const failing = outcome.results.filter((r) => !r.ok).map((r) => `${r.url}: ${r.reason ?? 'failed'}`);
       throw new VerificationFailed(`verification failed on ${input.environment}: ${failing.join('; ')}`, detail);
     }
-    const observed = await this.observedChange(h);
+    const observed = await this.observedChange(h, signal);
     return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail };
   }
 
-  async rollback(input: StepInput): Promise<RollbackOutput> {
+  async rollback(input: StepInput, signal?: AbortSignal): Promise<RollbackOutput> {
     const h = await this.handle(input.environment);
     try {
-      const database = await this.rollbackDatabase(h, input);
-      const worker = h.worker ? await h.worker.rollbackRun(this.opts.runId) : {};
+      const database = await this.rollbackDatabase(h, input, signal);
+      const worker = h.worker ? await h.worker.rollbackRun(this.opts.runId, signal) : {};
       return { detail: { ...database, ...worker } };
     } catch (e) {
       if (e instanceof RollbackFailedError) throw e;
@@ -236,8 +240,8 @@ export class PromotionSteps {
     }
   }
 
-  private async rollbackDatabase(h: EnvironmentHandle, input: StepInput): Promise<StepDetail> {
-    const applied = await this.appliedByThisRun(h);
+  private async rollbackDatabase(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal): Promise<StepDetail> {
+    const applied = await this.appliedByThisRun(h, signal);
     const all = applied.flatMap((a) => a.migrations);
     if (all.length === 0) return { database: 'none', message: 'no migration was applied by this run: database unchanged' };
     if (input.rollbackPolicy === 'none') {
@@ -255,26 +259,27 @@ export class PromotionSteps {
         `decide by hand: fix forward with a new migration, or undo them with SQL; to have this done automatically, set bookmark: true on the ${input.environment} stage or add rollback files`,
       );
     }
-    const { restoredAt } = await h.timeTravel.restore(bookmark);
+    const { restoredAt } = await h.timeTravel.restore(bookmark, signal);
     return { database: 'time-travel', bookmark, lostWritesWindowMs: Math.max(0, restoredAt - input.stage.bookmarkAt), migrations: all.map((m) => m.name) };
   }
 
   /** What this run applied, from the databases themselves (our metadata carries the run id). */
-  private async appliedByThisRun(h: EnvironmentHandle) {
-    const out: { binding: string; ledgerTable: string; conn: EnvironmentHandle['databases'][number]['conn']; migrations: Migration[] }[] = [];
+  private async appliedByThisRun(h: EnvironmentHandle, signal?: AbortSignal) {
+    const out: { binding: string; ledgerTable: string; conn: D1Connection; migrations: Migration[] }[] = [];
     for (const d of h.databases) {
-      const state = await readDatabaseState(d.conn, d.ledgerTable);
+      const conn = withSignal(d.conn, signal);
+      const state = await readDatabaseState(conn, d.ledgerTable);
       const mine = new Set([...state.meta.values()].filter((m) => m.run_id === this.opts.runId && m.adopted === 0).map((m) => m.name));
       const files = (this.ws.migrations.get(d.migrationsDir) ?? []).filter((m) => mine.has(m.name) && state.ledger.some((r) => r.name === m.name));
-      if (files.length > 0) out.push({ binding: d.binding, ledgerTable: d.ledgerTable, conn: d.conn, migrations: files });
+      if (files.length > 0) out.push({ binding: d.binding, ledgerTable: d.ledgerTable, conn, migrations: files });
     }
     return out;
   }
 
-  private async observedChange(h: EnvironmentHandle): Promise<string> {
+  private async observedChange(h: EnvironmentHandle, signal?: AbortSignal): Promise<string> {
     const databases = [];
     for (const d of h.databases) {
-      const state = await readDatabaseState(d.conn, d.ledgerTable);
+      const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
       databases.push({ binding: d.binding, migrations: state.ledger.map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
     }
     const code = h.worker ? await h.worker.servingCodeHash() : undefined;

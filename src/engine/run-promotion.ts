@@ -3,12 +3,13 @@
  * transition turned into a RunEvent for the sinks and persisted for resume,
  * and Ctrl-C handled at a safe point (between steps).
  */
-import { createActor, fromPromise, toPromise } from 'xstate';
+import { createActor, toPromise } from 'xstate';
 import type { RunEvent, RunSink, StageSummary, StepName } from '../events/run-events.js';
 import {
-  ACTOR_NAMES,
   MACHINE_VERSION,
   createPromotionMachine,
+  providePromotionMachine,
+  type StepImplementations,
   type PromotionContext,
   type PromotionInput,
   type PromotionOutput,
@@ -17,7 +18,7 @@ import {
 } from '../machine/promotion-machine.js';
 import { saveRun } from '../runs/run-store.js';
 
-export type StepActors = Record<(typeof ACTOR_NAMES)[number], (input: StepInput, signal: AbortSignal) => Promise<unknown>>;
+export type StepActors = StepImplementations;
 
 export interface RunPromotionOptions {
   root: string;
@@ -74,10 +75,7 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
   const base = { runId: o.input.runId };
   const emitEvent = (event: RunEvent) => void o.sink.write(event);
 
-  const actors = Object.fromEntries(
-    ACTOR_NAMES.map((name) => [name, fromPromise<unknown, StepInput>(({ input, signal }) => o.actors[name](input, signal))]),
-  );
-  const machine = createPromotionMachine(o.input.stages).provide({ actors } as never);
+  const machine = providePromotionMachine(createPromotionMachine(o.input.stages), o.actors);
   const actor = createActor(machine, {
     input: o.input,
     ...(o.snapshot ? { snapshot: o.snapshot as never } : {}),

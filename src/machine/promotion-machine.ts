@@ -9,7 +9,7 @@
  * (`.provide({ actors })`), so the routing is tested with fake actors and a
  * simulated clock. Context stays JSON-serializable so snapshots persist.
  */
-import { assign, emit, fromPromise, setup, type AnyStateMachine } from 'xstate';
+import { assign, emit, fromPromise, setup } from 'xstate';
 import type { StepDetail, StepName } from '../events/run-events.js';
 
 /** Bumped whenever states or context change shape: a persisted snapshot of another version is not resumed. */
@@ -111,42 +111,46 @@ export function stageSteps(stage: StagePlan): StepName[] {
   return ['preflight', 'lock', ...(stage.bookmark ? (['bookmark'] as const) : []), 'migrate', 'deploy', 'verify', 'unlock'];
 }
 
-const notProvided = (name: string) =>
-  fromPromise<never, StepInput>(async () => {
+const notProvided = <T>(name: string) =>
+  fromPromise<T, StepInput>(async () => {
     throw new Error(`actor '${name}' was not provided by the target`);
   });
 
 export const ACTOR_NAMES = ['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const;
+export type ActorName = (typeof ACTOR_NAMES)[number];
 
-const base = setup({
-  types: {
-    context: {} as PromotionContext,
-    input: {} as PromotionInput,
-    emitted: {} as StepEmitted,
-    output: {} as PromotionOutput,
-  },
-  actors: {
-    preflight: notProvided('preflight') as ReturnType<typeof fromPromise<{ migrations: string[] }, StepInput>>,
-    lock: notProvided('lock') as ReturnType<typeof fromPromise<void, StepInput>>,
-    bookmark: notProvided('bookmark') as ReturnType<typeof fromPromise<BookmarkOutput, StepInput>>,
-    migrate: notProvided('migrate') as ReturnType<typeof fromPromise<MigrateOutput, StepInput>>,
-    deploy: notProvided('deploy') as ReturnType<typeof fromPromise<DeployOutput, StepInput>>,
-    verify: notProvided('verify') as ReturnType<typeof fromPromise<VerifyOutput, StepInput>>,
-    unlock: notProvided('unlock') as ReturnType<typeof fromPromise<void, StepInput>>,
-    rollback: notProvided('rollback') as ReturnType<typeof fromPromise<RollbackOutput, StepInput>>,
-  },
-  delays: {
-    /** A step that hangs this long fails (and rolls back where it changed something). */
-    stepTimeout: 30 * 60_000,
-  },
-  guards: {
-    /** Staging-first: the stage just finished verified exactly this change. */
-    verifiedThisChange: ({ context }) => context.results[context.index]?.verifiedChange === context.changeId,
-    isLastStage: ({ context }) => context.index === context.stages.length - 1,
-  },
-});
+/** What a target supplies: one function per actor, each given the actor's signal for its I/O. */
+export interface StepImplementations {
+  preflight(input: StepInput, signal: AbortSignal): Promise<MigrateOutput>;
+  lock(input: StepInput, signal: AbortSignal): Promise<void>;
+  bookmark(input: StepInput, signal: AbortSignal): Promise<BookmarkOutput>;
+  migrate(input: StepInput, signal: AbortSignal): Promise<MigrateOutput>;
+  deploy(input: StepInput, signal: AbortSignal): Promise<DeployOutput>;
+  verify(input: StepInput, signal: AbortSignal): Promise<VerifyOutput>;
+  unlock(input: StepInput, signal: AbortSignal): Promise<void>;
+  rollback(input: StepInput, signal: AbortSignal): Promise<RollbackOutput>;
+}
 
-type Base = typeof base;
+/** The machine with a target's implementations in place of the placeholders. */
+export function providePromotionMachine(machine: PromotionMachine, steps: StepImplementations) {
+  const actor = <T>(fn: (input: StepInput, signal: AbortSignal) => Promise<T>) => fromPromise<T, StepInput>(({ input, signal }) => fn(input, signal));
+  return machine.provide({
+    actors: {
+      preflight: actor(steps.preflight),
+      lock: actor(steps.lock),
+      bookmark: actor(steps.bookmark),
+      migrate: actor(steps.migrate),
+      deploy: actor(steps.deploy),
+      verify: actor(steps.verify),
+      unlock: actor(steps.unlock),
+      rollback: actor(steps.rollback),
+    },
+  });
+}
+
+type Slot = 'failure' | 'rollbackFailure';
+/** What an invoke's done/error event carries (the machine reads nothing else from events). */
+type StepEvent = { output?: unknown; error?: unknown };
 
 function stepInput({ context }: { context: PromotionContext }): StepInput {
   const stage = context.results[context.index]!;
@@ -164,256 +168,219 @@ function patchStage(context: PromotionContext, patch: Partial<StageState>): Stag
   return context.results.map((s, i) => (i === context.index ? { ...s, ...patch } : s));
 }
 
+const currentStage = (context: PromotionContext): string => context.results[context.index]!.environment;
+
+/** What a finished step shows the sinks, read from the actor's output. */
+function detailOf(step: StepName, output: unknown): StepDetail | undefined {
+  switch (step) {
+    case 'preflight':
+    case 'migrate':
+      return { migrations: (output as MigrateOutput).migrations };
+    case 'bookmark':
+      return { bookmark: (output as BookmarkOutput).bookmark };
+    case 'deploy': {
+      const out = output as DeployOutput;
+      return { workerVersion: out.version, ...(out.previousVersion ? { previousWorkerVersion: out.previousVersion } : {}) };
+    }
+    case 'verify':
+    case 'reverify':
+      return (output as VerifyOutput).detail;
+    case 'rollback':
+      return (output as RollbackOutput).detail;
+    default:
+      return undefined;
+  }
+}
+
+const failureOf = (step: StepName, event: StepEvent) =>
+  describeError(event.error ?? new Error(`${step} did not finish within the step timeout`));
+
+/**
+ * Every implementation is named here and referenced by name in the states,
+ * so the routing reads as a table and each piece is testable on its own.
+ */
+const promotionSetup = setup({
+  types: {
+    context: {} as PromotionContext,
+    input: {} as PromotionInput,
+    emitted: {} as StepEmitted,
+    output: {} as PromotionOutput,
+  },
+  actors: {
+    preflight: notProvided<MigrateOutput>('preflight'),
+    lock: notProvided<void>('lock'),
+    bookmark: notProvided<BookmarkOutput>('bookmark'),
+    migrate: notProvided<MigrateOutput>('migrate'),
+    deploy: notProvided<DeployOutput>('deploy'),
+    verify: notProvided<VerifyOutput>('verify'),
+    unlock: notProvided<void>('unlock'),
+    rollback: notProvided<RollbackOutput>('rollback'),
+  },
+  delays: {
+    /** A step that hangs this long fails (and rolls back where it changed something). */
+    stepTimeout: 30 * 60_000,
+  },
+  guards: {
+    /** Staging-first: the stage just finished verified exactly this change. */
+    verifiedThisChange: ({ context }) => context.results[context.index]?.verifiedChange === context.changeId,
+  },
+  actions: {
+    enterStage: assign((_, params: { index: number }) => ({ index: params.index })),
+    stepSucceeded: emit(({ context, event }, params: { step: StepName }) => {
+      const detail = detailOf(params.step, (event as StepEvent).output);
+      return { type: 'step.done' as const, stage: currentStage(context), step: params.step, ok: true, ...(detail ? { detail } : {}) };
+    }),
+    stepFailed: emit(({ context, event }, params: { step: StepName }) => {
+      const info = failureOf(params.step, event as StepEvent);
+      return { type: 'step.done' as const, stage: currentStage(context), step: params.step, ok: false, error: info.message, ...(info.detail ? { detail: info.detail } : {}) };
+    }),
+    recordFailure: assign(({ context, event }, params: { step: StepName; slot: Slot }) => {
+      const failure: FailureInfo = { stage: currentStage(context), step: params.step, ...failureOf(params.step, event as StepEvent) };
+      return params.slot === 'failure' ? { failure } : { rollbackFailure: failure };
+    }),
+    storeBookmark: assign(({ context, event }) => {
+      const out = (event as StepEvent).output as BookmarkOutput;
+      return { results: patchStage(context, { bookmark: out.bookmark, bookmarkAt: out.at }) };
+    }),
+    storeMigrations: assign(({ context, event }) => ({ results: patchStage(context, { migrations: ((event as StepEvent).output as MigrateOutput).migrations }) })),
+    storeDeployment: assign(({ context, event }) => {
+      const out = (event as StepEvent).output as DeployOutput;
+      return { results: patchStage(context, { workerVersion: out.version, ...(out.previousVersion !== undefined ? { previousWorkerVersion: out.previousVersion } : {}) }) };
+    }),
+    storeVerifiedChange: assign(({ context, event }) => ({
+      results: patchStage(context, { verifiedChange: ((event as StepEvent).output as VerifyOutput).observedChange }),
+    })),
+    storeRollback: assign(({ context, event }) => {
+      const d = ((event as StepEvent).output as RollbackOutput).detail;
+      return {
+        results: patchStage(context, {
+          ...(d.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: d.lostWritesWindowMs } : {}),
+          ...(d.workerVersion !== undefined ? { workerVersion: d.workerVersion } : {}),
+        }),
+      };
+    }),
+    markStage: assign(({ context }, params: { result: NonNullable<StageState['result']> }) => ({ results: patchStage(context, { result: params.result }) })),
+    /** The stage verified, but not this change: something else deployed or migrated it meanwhile. */
+    refuseOtherChange: assign(({ context }) => {
+      const stage = context.results[context.index]!;
+      return {
+        results: patchStage(context, { result: 'failed' }),
+        failure: {
+          stage: stage.environment,
+          step: 'verify' as StepName,
+          exitCode: 1,
+          message: `${stage.environment} verified a different change (${stage.verifiedChange ?? 'none'}, expected ${context.changeId}); later stages were not entered`,
+          hint: 'make sure nothing else deploys or migrates this environment during a promotion, then run promote again',
+        },
+      };
+    }),
+    finish: assign(({ context }, params: { outcome: Outcome; markCurrent?: 'failed' }) => ({
+      outcome: params.outcome,
+      results: params.markCurrent
+        ? context.results.map((st, i) => (i === context.index && !st.result ? { ...st, result: params.markCurrent } : st))
+        : context.results,
+    })),
+  },
+});
+
+/** A state node of this machine, typed by its setup: a misspelt action, guard or actor name does not compile. */
+type StateConfig = NonNullable<Parameters<typeof promotionSetup.createMachine>[0]['states']>[string];
+
+const succeeded = (step: StepName) => ({ type: 'stepSucceeded', params: { step } }) as const;
+const failedAt = (step: StepName, slot: Slot = 'failure') =>
+  [{ type: 'recordFailure', params: { step, slot } } as const, { type: 'stepFailed', params: { step } } as const];
+
+/**
+ * One step of a stage: the actor, where it goes on success (storing its
+ * output first), and where a failure or a timeout goes.
+ */
+function stepState(
+  src: ActorName,
+  step: StepName,
+  onDone: { target: string; store?: 'storeBookmark' | 'storeMigrations' | 'storeDeployment' | 'storeVerifiedChange' | 'storeRollback' },
+  onFail: { target: string; slot?: Slot },
+): StateConfig {
+  return {
+    invoke: {
+      src,
+      input: stepInput,
+      onDone: { target: onDone.target, actions: [...(onDone.store ? [onDone.store] : []), succeeded(step)] },
+      onError: { target: onFail.target, actions: failedAt(step, onFail.slot) },
+    },
+    after: { stepTimeout: { target: onFail.target, actions: failedAt(step, onFail.slot) } },
+  };
+}
+
+/** The release that ends a stage; the lease expires by itself, so a failed release changes no outcome. */
+function unlockState(target: string, result?: 'rolled-back' | 'failed'): StateConfig {
+  const mark = result ? [{ type: 'markStage', params: { result } } as const] : [];
+  return {
+    invoke: {
+      src: 'unlock',
+      input: stepInput,
+      onDone: { target, actions: [...mark, succeeded('unlock')] },
+      onError: { target, actions: [...mark, { type: 'stepFailed', params: { step: 'unlock' } } as const] },
+    },
+  };
+}
+
+/** One stage: preflight -> lock -> [bookmark] -> migrate -> deploy -> verify -> unlock, and the rollback path. */
+function stageState(stage: StagePlan, index: number, next: string): StateConfig {
+  return {
+    initial: 'preflight',
+    entry: { type: 'enterStage', params: { index } },
+    states: {
+      preflight: stepState('preflight', 'preflight', { target: 'lock' }, { target: '#promotion.failed' }),
+      lock: stepState('lock', 'lock', { target: stage.bookmark ? 'bookmark' : 'migrate' }, { target: '#promotion.failed' }),
+      ...(stage.bookmark ? { bookmark: stepState('bookmark', 'bookmark', { target: 'migrate', store: 'storeBookmark' }, { target: 'unlockFailed' }) } : {}),
+      migrate: stepState('migrate', 'migrate', { target: 'deploy', store: 'storeMigrations' }, { target: 'rollback' }),
+      deploy: stepState('deploy', 'deploy', { target: 'verify', store: 'storeDeployment' }, { target: 'rollback' }),
+      verify: stepState('verify', 'verify', { target: 'unlock', store: 'storeVerifiedChange' }, { target: 'rollback' }),
+      unlock: unlockState('passed'),
+      passed: {
+        always: [
+          { guard: 'verifiedThisChange', target: next, actions: { type: 'markStage', params: { result: 'promoted' } } },
+          { target: '#promotion.failed', actions: 'refuseOtherChange' },
+        ],
+      },
+      rollback: stepState('rollback', 'rollback', { target: 'reverify', store: 'storeRollback' }, { target: 'unlockRollbackFailed', slot: 'rollbackFailure' }),
+      reverify: stepState('verify', 'reverify', { target: 'unlockRolledBack' }, { target: 'unlockRollbackFailed', slot: 'rollbackFailure' }),
+      unlockRolledBack: unlockState('#promotion.rolledBack', 'rolled-back'),
+      unlockFailed: unlockState('#promotion.failed', 'failed'),
+      unlockRollbackFailed: unlockState('#promotion.rollbackFailed', 'failed'),
+    },
+  };
+}
+
+const stageKey = (stage: StagePlan) => `stage:${stage.environment}`;
+
 /** Builds the machine for these stages (the pipeline up to --to). */
 export function createPromotionMachine(stages: readonly StagePlan[]) {
-  const stageKey = (i: number) => `stage:${stages[i]!.environment}`;
-  const states: Record<string, unknown> = {};
-
-  const ok = (step: StepName, detail?: (e: unknown) => StepDetail | undefined) =>
-    emit(({ context, event }: { context: PromotionContext; event: unknown }) => {
-      const d = detail?.((event as { output?: unknown }).output);
-      return { type: 'step.done' as const, stage: context.results[context.index]!.environment, step, ok: true, ...(d ? { detail: d } : {}) };
-    });
-  const failed = (step: StepName) =>
-    emit(({ context, event }: { context: PromotionContext; event: unknown }) => {
-      const info = describeError((event as { error?: unknown }).error ?? new Error(`${step} timed out`));
-      return {
-        type: 'step.done' as const,
-        stage: context.results[context.index]!.environment,
-        step,
-        ok: false,
-        error: info.message,
-        ...(info.detail ? { detail: info.detail } : {}),
-      };
-    });
-  const recordFailure = (step: StepName, slot: 'failure' | 'rollbackFailure' = 'failure') =>
-    assign(({ context, event }: { context: PromotionContext; event: unknown }) => {
-      const info = describeError((event as { error?: unknown }).error ?? new Error(`${step} did not finish within the step timeout`));
-      const failure: FailureInfo = { stage: context.results[context.index]!.environment, step, ...info };
-      return slot === 'failure' ? { failure } : { rollbackFailure: failure };
-    });
-  const timeout = (step: StepName, target: string, slot: 'failure' | 'rollbackFailure' = 'failure') => ({
-    after: { stepTimeout: { target, actions: [recordFailure(step, slot), failed(step)] } },
-  });
-
-  stages.forEach((stage, i) => {
-    const next = i + 1 < stages.length ? `#promotion.${stageKey(i + 1)}` : '#promotion.promoted';
-    const invoke = (src: (typeof ACTOR_NAMES)[number], onDone: object, onError: object) => ({
-      invoke: { src, input: stepInput, onDone, onError },
-    });
-    states[stageKey(i)] = {
-      initial: 'preflight',
-      entry: assign({ index: i }),
-      states: {
-        preflight: {
-          ...invoke(
-            'preflight',
-            { target: 'lock', actions: ok('preflight', (o) => ({ migrations: (o as { migrations: string[] }).migrations })) },
-            { target: '#promotion.failed', actions: [recordFailure('preflight'), failed('preflight')] },
-          ),
-          ...timeout('preflight', '#promotion.failed'),
-        },
-        lock: {
-          ...invoke(
-            'lock',
-            { target: stage.bookmark ? 'bookmark' : 'migrate', actions: ok('lock') },
-            { target: '#promotion.failed', actions: [recordFailure('lock'), failed('lock')] },
-          ),
-          ...timeout('lock', '#promotion.failed'),
-        },
-        ...(stage.bookmark
-          ? {
-              bookmark: {
-                ...invoke(
-                  'bookmark',
-                  {
-                    target: 'migrate',
-                    actions: [
-                      assign(({ context, event }: { context: PromotionContext; event: unknown }) => {
-                        const out = (event as { output: BookmarkOutput }).output;
-                        return { results: patchStage(context, { bookmark: out.bookmark, bookmarkAt: out.at }) };
-                      }),
-                      ok('bookmark', (o) => ({ bookmark: (o as BookmarkOutput).bookmark })),
-                    ],
-                  },
-                  { target: 'unlockFailed', actions: [recordFailure('bookmark'), failed('bookmark')] },
-                ),
-                ...timeout('bookmark', 'unlockFailed'),
-              },
-            }
-          : {}),
-        migrate: {
-          ...invoke(
-            'migrate',
-            {
-              target: 'deploy',
-              actions: [
-                assign(({ context, event }: { context: PromotionContext; event: unknown }) => ({
-                  results: patchStage(context, { migrations: (event as { output: MigrateOutput }).output.migrations }),
-                })),
-                ok('migrate', (o) => ({ migrations: (o as MigrateOutput).migrations })),
-              ],
-            },
-            { target: 'rollback', actions: [recordFailure('migrate'), failed('migrate')] },
-          ),
-          ...timeout('migrate', 'rollback'),
-        },
-        deploy: {
-          ...invoke(
-            'deploy',
-            {
-              target: 'verify',
-              actions: [
-                assign(({ context, event }: { context: PromotionContext; event: unknown }) => {
-                  const out = (event as { output: DeployOutput }).output;
-                  return {
-                    results: patchStage(context, {
-                      workerVersion: out.version,
-                      ...(out.previousVersion !== undefined ? { previousWorkerVersion: out.previousVersion } : {}),
-                    }),
-                  };
-                }),
-                ok('deploy', (o) => {
-                  const out = o as DeployOutput;
-                  return { workerVersion: out.version, ...(out.previousVersion ? { previousWorkerVersion: out.previousVersion } : {}) };
-                }),
-              ],
-            },
-            { target: 'rollback', actions: [recordFailure('deploy'), failed('deploy')] },
-          ),
-          ...timeout('deploy', 'rollback'),
-        },
-        verify: {
-          ...invoke(
-            'verify',
-            {
-              target: 'unlock',
-              actions: [
-                assign(({ context, event }: { context: PromotionContext; event: unknown }) => ({
-                  results: patchStage(context, { verifiedChange: (event as { output: VerifyOutput }).output.observedChange }),
-                })),
-                ok('verify', (o) => (o as VerifyOutput).detail),
-              ],
-            },
-            { target: 'rollback', actions: [recordFailure('verify'), failed('verify')] },
-          ),
-          ...timeout('verify', 'rollback'),
-        },
-        // The lease expires by itself, so a failed release never fails a promotion that verified.
-        unlock: {
-          ...invoke(
-            'unlock',
-            { target: 'passed', actions: ok('unlock') },
-            { target: 'passed', actions: failed('unlock') },
-          ),
-        },
-        passed: {
-          always: [
-            {
-              guard: 'verifiedThisChange',
-              target: next,
-              actions: assign(({ context }: { context: PromotionContext }) => ({ results: patchStage(context, { result: 'promoted' }) })),
-            },
-            {
-              target: '#promotion.failed',
-              actions: assign(({ context }: { context: PromotionContext }) => ({
-                results: patchStage(context, { result: 'failed' }),
-                failure: {
-                  stage: context.results[context.index]!.environment,
-                  step: 'verify' as StepName,
-                  exitCode: 1,
-                  message: `${context.results[context.index]!.environment} verified a different change (${context.results[context.index]!.verifiedChange ?? 'none'}, expected ${context.changeId}); later stages were not entered`,
-                  hint: 'make sure nothing else deploys or migrates this environment during a promotion, then run promote again',
-                },
-              })),
-            },
-          ],
-        },
-        rollback: {
-          ...invoke(
-            'rollback',
-            {
-              target: 'reverify',
-              actions: [
-                assign(({ context, event }: { context: PromotionContext; event: unknown }) => {
-                  const d = (event as { output: RollbackOutput }).output.detail;
-                  return {
-                    results: patchStage(context, {
-                      ...(d.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: d.lostWritesWindowMs } : {}),
-                      ...(d.workerVersion !== undefined ? { workerVersion: d.workerVersion } : {}),
-                    }),
-                  };
-                }),
-                ok('rollback', (o) => (o as RollbackOutput).detail),
-              ],
-            },
-            { target: 'unlockRollbackFailed', actions: [recordFailure('rollback', 'rollbackFailure'), failed('rollback')] },
-          ),
-          ...timeout('rollback', 'unlockRollbackFailed', 'rollbackFailure'),
-        },
-        reverify: {
-          invoke: {
-            src: 'verify',
-            input: stepInput,
-            onDone: { target: 'unlockRolledBack', actions: ok('reverify', (o) => (o as VerifyOutput).detail) },
-            onError: { target: 'unlockRollbackFailed', actions: [recordFailure('reverify', 'rollbackFailure'), failed('reverify')] },
-          },
-          ...timeout('reverify', 'unlockRollbackFailed', 'rollbackFailure'),
-        },
-        unlockRolledBack: unlockThen('#promotion.rolledBack', 'rolled-back', ok, failed),
-        unlockFailed: unlockThen('#promotion.failed', 'failed', ok, failed),
-        unlockRollbackFailed: unlockThen('#promotion.rollbackFailed', 'failed', ok, failed),
-      },
-    };
-  });
-
-  const finish = (outcome: Outcome, markCurrent?: 'failed') =>
-    assign(({ context }: { context: PromotionContext }) => ({
-      outcome,
-      results: markCurrent
-        ? context.results.map((st, i) => (i === context.index && !st.result ? { ...st, result: markCurrent } : st))
-        : context.results,
-    }));
-
-  return (base as Base).createMachine({
+  const stageStates = Object.fromEntries(
+    stages.map((stage, i) => [stageKey(stage), stageState(stage, i, stages[i + 1] ? `#promotion.${stageKey(stages[i + 1]!)}` : '#promotion.promoted')]),
+  );
+  return promotionSetup.createMachine({
     id: 'promotion',
-    context: ({ input }: { input: PromotionInput }) => ({
+    context: ({ input }) => ({
       ...input,
       index: 0,
-      results: input.stages.map((s: StagePlan) => ({ environment: s.environment, migrations: [] })),
+      results: input.stages.map((s) => ({ environment: s.environment, migrations: [] })),
     }),
-    initial: stages.length > 0 ? stageKey(0) : 'promoted',
+    initial: stages[0] ? stageKey(stages[0]) : 'promoted',
     states: {
-      ...(states as object),
-      promoted: { type: 'final', entry: finish('promoted') },
-      rolledBack: { type: 'final', entry: finish('rolled-back') },
-      failed: { type: 'final', entry: finish('failed', 'failed') },
-      rollbackFailed: { type: 'final', entry: finish('rollback-failed', 'failed') },
+      ...stageStates,
+      promoted: { type: 'final', entry: { type: 'finish', params: { outcome: 'promoted' } } },
+      rolledBack: { type: 'final', entry: { type: 'finish', params: { outcome: 'rolled-back' } } },
+      failed: { type: 'final', entry: { type: 'finish', params: { outcome: 'failed', markCurrent: 'failed' } } },
+      rollbackFailed: { type: 'final', entry: { type: 'finish', params: { outcome: 'rollback-failed', markCurrent: 'failed' } } },
     },
-    output: ({ context }: { context: PromotionContext }) => ({
+    output: ({ context }) => ({
       outcome: context.outcome ?? 'failed',
       stages: context.results,
       ...(context.failure ? { failure: context.failure } : {}),
       ...(context.rollbackFailure ? { rollbackFailure: context.rollbackFailure } : {}),
     }),
-  } as never) as unknown as AnyStateMachine;
+  });
 }
 
-function unlockThen(
-  target: string,
-  result: 'rolled-back' | 'failed',
-  ok: (step: StepName) => unknown,
-  failed: (step: StepName) => unknown,
-) {
-  const mark = assign(({ context }: { context: PromotionContext }) => ({
-    results: context.results.map((s, i) => (i === context.index ? { ...s, result } : s)),
-  }));
-  return {
-    invoke: {
-      src: 'unlock',
-      input: stepInput,
-      onDone: { target, actions: [mark, ok('unlock')] },
-      onError: { target, actions: [mark, failed('unlock')] },
-    },
-  };
-}
+export type PromotionMachine = ReturnType<typeof createPromotionMachine>;

@@ -27,14 +27,14 @@ export interface HandleDatabase extends EnvironmentDatabase {
 
 export interface TimeTravel {
   /** A bookmark of every database of the environment, taken now. */
-  bookmark(runId: string): Promise<{ id: string; at: number }>;
-  restore(id: string): Promise<{ restoredAt: number }>;
+  bookmark(runId: string, signal?: AbortSignal): Promise<{ id: string; at: number }>;
+  restore(id: string, signal?: AbortSignal): Promise<{ restoredAt: number }>;
 }
 
 export interface WorkerDeployer {
   deploy(runId: string, signal?: AbortSignal): Promise<{ version: string; previousVersion?: string }>;
   /** Back to the version that served before this run's first deployment. */
-  rollbackRun(runId: string): Promise<StepDetail>;
+  rollbackRun(runId: string, signal?: AbortSignal): Promise<StepDetail>;
   /** Identity of the build serving now (for the staging-first gate). */
   servingCodeHash(): Promise<string | undefined>;
 }

@@ -1,11 +1,11 @@
 import { InvalidInputError } from '../../errors.js';
 import type { RunSink } from '../../events/run-events.js';
-import { ACTOR_NAMES, MACHINE_VERSION, type PromotionInput, type StepInput } from '../../machine/promotion-machine.js';
+import { MACHINE_VERSION, type PromotionInput, type StepImplementations, type StepInput } from '../../machine/promotion-machine.js';
 import { runChangeId } from '../../engine/change.js';
 import { loadWorkspace, type Workspace } from '../../engine/load-workspace.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
-import { runPromotion, type StepActors } from '../../engine/run-promotion.js';
+import { runPromotion } from '../../engine/run-promotion.js';
 import { journalPath, type RunRecord } from '../../runs/run-store.js';
 import { prepareSteps } from '../../engine/prepare-steps.js';
 import { parseDuration } from '../durations.js';
@@ -73,12 +73,16 @@ export async function startPromotion(
     throw e;
   }
   const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env });
-  const actors = Object.fromEntries(
-    ACTOR_NAMES.map((name) => [
-      name,
-      (i: StepInput, signal: AbortSignal) => (name === 'verify' || name === 'deploy' ? target[name](i, signal) : target[name](i)),
-    ]),
-  ) as StepActors;
+  const actors: StepImplementations = {
+    preflight: (i) => target.preflight(i),
+    lock: (i, signal) => target.lock(i, signal),
+    bookmark: (i, signal) => target.bookmark(i, signal),
+    migrate: (i, signal) => target.migrate(i, signal),
+    deploy: (i, signal) => target.deploy(i, signal),
+    verify: (i, signal) => target.verify(i, signal),
+    unlock: (i, signal) => target.unlock(i, signal),
+    rollback: (i, signal) => target.rollback(i, signal),
+  };
   try {
     const outcome = await runPromotion({
       root: ws.project.root,

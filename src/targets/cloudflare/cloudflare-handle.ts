@@ -114,16 +114,16 @@ export async function openCloudflareHandle(
     env,
     databases,
     timeTravel: {
-      bookmark: async () => {
+      bookmark: async (_runId, signal) => {
         const at = Date.now();
-        const ids = await Promise.all(databases.map(async (d) => [d.binding, await timeTravelBookmark(ctx.api, d.conn as D1RestConnection)] as const));
+        const ids = await Promise.all(databases.map(async (d) => [d.binding, await timeTravelBookmark(ctx.api, d.conn as D1RestConnection, signal)] as const));
         return { id: ids.length === 1 ? ids[0]![1] : ids.map(([b, id]) => `${b}=${id}`).join(','), at };
       },
-      restore: async (id) => {
+      restore: async (id, signal) => {
         const parts = id.includes('=') ? new Map(id.split(',').map((p) => p.split('=') as [string, string])) : new Map([[databases[0]!.binding, id]]);
         for (const d of databases) {
           const bookmark = parts.get(d.binding);
-          if (bookmark) await restoreBookmark(ctx.api, d.conn as D1RestConnection, bookmark);
+          if (bookmark) await restoreBookmark(ctx.api, d.conn as D1RestConnection, bookmark, signal);
         }
         return { restoredAt: Date.now() };
       },
@@ -170,14 +170,14 @@ export async function openCloudflareHandle(
   };
 }
 
-async function timeTravelBookmark(api: CloudflareApi, conn: D1RestConnection): Promise<string> {
-  const result = await api.call<{ bookmark: string }>('GET', `${conn.path}/time_travel/bookmark`, { safe: true });
+async function timeTravelBookmark(api: CloudflareApi, conn: D1RestConnection, signal?: AbortSignal): Promise<string> {
+  const result = await api.call<{ bookmark: string }>('GET', `${conn.path}/time_travel/bookmark`, { safe: true, ...(signal ? { signal } : {}) });
   return result.bookmark;
 }
 
 /** Restoring to the same bookmark twice ends in the same state, so it is safe to repeat. */
-async function restoreBookmark(api: CloudflareApi, conn: D1RestConnection, bookmark: string): Promise<void> {
-  await api.call('POST', `${conn.path}/time_travel/restore`, { query: { bookmark }, safe: true });
+async function restoreBookmark(api: CloudflareApi, conn: D1RestConnection, bookmark: string, signal?: AbortSignal): Promise<void> {
+  await api.call('POST', `${conn.path}/time_travel/restore`, { query: { bookmark }, safe: true, ...(signal ? { signal } : {}) });
 }
 
 interface ExportPoll {

@@ -256,8 +256,10 @@ class LocalD1Connection implements ScratchDatabase {
     private readonly isScratch: boolean,
   ) {}
 
-  async batch(statements: readonly SqlStatement[]): Promise<StatementResult[]> {
+  async batch(statements: readonly SqlStatement[], options?: { signal?: AbortSignal }): Promise<StatementResult[]> {
     if (statements.length === 0) return [];
+    // A local batch is one quick transaction inside workerd: an abort is honoured before it is sent, never halfway.
+    options?.signal?.throwIfAborted();
     return (await this.post('/batch', { statements, scratch: this.isScratch })) ?? [];
   }
 
