@@ -26,3 +26,18 @@ export async function openEnvironment(ws: Workspace, env: LoadedEnvironment, set
     },
   };
 }
+
+/** Opens an environment for a manual rollback: its Worker served (local) and its Worker rollback available, no build needed. */
+export async function openForRollback(ws: Workspace, env: LoadedEnvironment, settings: EngineSettings, runId: string): Promise<EnvironmentHandle> {
+  const target = targetContext(ws, env, settings);
+  if (env.config.target === 'local') return openLocalHandle(target, env, undefined, { serve: true, owner: settings.owner, runId });
+  const ctx = await prepareCloudflare(ws.project.root, env, settings.cloudflare);
+  const handle = await openCloudflareHandle(target, env, ctx, undefined);
+  return {
+    ...handle,
+    dispose: async () => {
+      await handle.dispose();
+      await ctx.close();
+    },
+  };
+}

@@ -69,3 +69,25 @@ export async function renewLease(conn: D1Connection, runId: string, ttlMs: numbe
 export async function releaseLease(conn: D1Connection, runId: string): Promise<void> {
   await conn.batch([{ sql: CREATE_LOCK_SQL }, { sql: `DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND run_id = ?`, params: [runId] }], { idempotent: true });
 }
+
+/**
+ * Makes the lease ours whoever the row names. Only for a holder that already
+ * held it before restoring a bookmark: the restore brought back the row as it
+ * was when the bookmark was taken (another, finished run's lease), and leaving
+ * it would lock the environment for that long-gone run.
+ */
+export async function reclaimLease(conn: D1Connection, runId: string, owner: string, ttlMs: number): Promise<void> {
+  await conn.batch(
+    [
+      { sql: CREATE_LOCK_SQL },
+      {
+        sql: `INSERT INTO ${LOCK_TABLE} (id, run_id, owner, acquired_at, expires_at)
+              VALUES (1, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ${NOW_MS} + ?)
+              ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id, owner = excluded.owner,
+                acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
+        params: [runId, owner, ttlMs],
+      },
+    ],
+    { idempotent: true },
+  );
+}

@@ -29,6 +29,14 @@ export interface TimeTravel {
   /** A bookmark of every database of the environment, taken now. */
   bookmark(runId: string, signal?: AbortSignal): Promise<{ id: string; at: number }>;
   restore(id: string, signal?: AbortSignal): Promise<{ restoredAt: number }>;
+  /** The newest bookmark this target keeps a record of (local: its bookmark store); undefined when none or unknown. */
+  latest?(): Promise<{ id: string; at: number } | undefined>;
+}
+
+/** A manual rollback of the Worker: back to the version before the one serving now. */
+export interface WorkerRollback {
+  /** undefined `to`: there is no earlier version, nothing was changed. */
+  rollbackToPrevious(message: string, signal?: AbortSignal): Promise<{ from?: string; to?: string }>;
 }
 
 export interface WorkerDeployer {
@@ -44,6 +52,8 @@ export interface EnvironmentHandle {
   databases: HandleDatabase[];
   timeTravel: TimeTravel;
   worker?: WorkerDeployer;
+  /** Present when the environment has a Worker, even when no build was made (manual rollback). */
+  workerRollback?: WorkerRollback;
   /** Saves a copy of every database before migrating (files written), when the environment asks for it. */
   backup?(runId: string): Promise<string[]>;
   /** Where relative health check URLs resolve. */

@@ -38,7 +38,7 @@ describe('promote graph', () => {
 });
 
 describe('promote rollback --env (by hand)', () => {
-  it('restores the newest bookmark and the previous Worker, then verifies', async () => {
+  it('restores the newest bookmark and the previous Worker, then verifies, and leaves no lock', { timeout: 300_000 }, async () => {
     const root = await makeProject(promotionFiles(2));
     expect((await runCli(['--to', 'production', '--cwd', root])).code).toBe(0);
     // v2: one more migration and a new Worker build
@@ -62,6 +62,9 @@ describe('promote rollback --env (by hand)', () => {
     expect(await queryEnv(root, 'production', "SELECT count(*) AS n FROM t1 WHERE name = 'written after the bookmark'")).toEqual([{ n: 0 }]);
     // staging keeps v2
     expect((await queryEnv(root, 'staging', 'SELECT count(*) AS n FROM d1_migrations'))[0]!.n).toBe(3);
+    // The restored database held the lease row of the run that took the bookmark: the next run must not be locked by it.
+    const again = await runCli(['--to', 'production', '--cwd', root]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
   });
 
   it('says so when there is no bookmark to restore', async () => {

@@ -162,6 +162,21 @@ export async function openCloudflareHandle(
     ...(cf(env).backup
       ? { backup: (runId: string) => exportDatabases(ctx.api, databases, join(target.root, '.promote', 'backups', env.name), runId) }
       : {}),
+    workerRollback: {
+      rollbackToPrevious: async (message: string, signal?: AbortSignal) => {
+        const current = await workers.current();
+        const previous = current ? await workers.previousOf(current.versionId) : undefined;
+        if (!current || !previous) return current ? { from: current.versionId } : {};
+        try {
+          await wrangler.rollback(wranglerEnv, previous, message, signal);
+        } catch (e) {
+          // The deployments API does the same thing when the wrangler binary cannot.
+          if (!(e instanceof RunError)) throw e;
+          await workers.deploy(previous, message);
+        }
+        return { from: current.versionId, to: previous };
+      },
+    },
     baseUrl: () => cf(env).worker?.url,
     dispose: async () => {
       if (scratchRuntime) await (await scratchRuntime).dispose();

@@ -84,7 +84,7 @@ export class WranglerCli {
   }
 
   /** `wrangler rollback <version-id> -m ... -y`. */
-  async rollback(wranglerEnv: string, versionId: string, message: string): Promise<void> {
-    await this.run(['rollback', versionId, '--env', wranglerEnv, '--message', message, '--yes']);
+  async rollback(wranglerEnv: string, versionId: string, message: string, signal?: AbortSignal): Promise<void> {
+    await this.run(['rollback', versionId, '--env', wranglerEnv, '--message', message, '--yes'], {}, signal);
   }
 }

@@ -57,6 +57,10 @@ export async function openLocalHandle(
         return { id: meta.id, at: meta.takenAt };
       },
       restore: async (id) => ({ restoredAt: (await bookmarks.restore(runtime, id)).restoredAt }),
+      latest: async () => {
+        const newest = (await bookmarks.list()).at(-1);
+        return newest ? { id: newest.id, at: newest.takenAt } : undefined;
+      },
     },
     ...(config.worker && build
       ? {
@@ -80,6 +84,20 @@ export async function openLocalHandle(
               return { workerVersion: version.id };
             },
             servingCodeHash: async () => (await versions.current())?.codeHash,
+          },
+        }
+      : {}),
+    ...(config.worker
+      ? {
+          workerRollback: {
+            rollbackToPrevious: async (message: string) => {
+              const current = await versions.current();
+              const previous = current ? await versions.previousOf(current.id) : undefined;
+              if (!current || !previous) return current ? { from: current.id } : {};
+              const version = await versions.rollbackTo(previous.id, { runId: opts.runId ?? 'manual', message });
+              await serve(version);
+              return { from: current.id, to: version.id };
+            },
           },
         }
       : {}),
