@@ -56,8 +56,8 @@ Drift (an applied file changed or vanished) is refused with exit 2.
 `,
   new: `promote new <slug> [--rollback] [--dir <migrations dir>]
 
-Creates the next NNNN_<slug>.sql (and NNNN_<slug>.rollback.sql with --rollback)
-in the migrations folder of the first database (or --dir).
+Creates the next NNNN_<slug>.sql in migrations/ (or --dir <folder>), and with
+--rollback its rollback file in <folder>/rollback/, where wrangler never looks.
 `,
   promote: `promote --to <env> [--dry-run] [--json] [--wait <duration>] [--lock-ttl <duration>]
 

@@ -38,7 +38,6 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () =
     options: {
       to: { type: 'string' },
       'dry-run': { type: 'boolean' },
-      yes: { type: 'boolean', short: 'y' },
       wait: { type: 'string' },
       'lock-ttl': { type: 'string' },
     },

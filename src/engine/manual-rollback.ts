@@ -74,8 +74,7 @@ export async function rollbackByHand(root: string, h: EnvironmentHandle, o: Manu
         o.onProgress?.(`${env.name}: no earlier Worker version; the Worker is unchanged${w.from ? ` (${w.from} keeps serving)` : ''}`);
       }
     }
-    const base = h.baseUrl();
-    const verify = base ? await runHealthChecks(env.config.health, base, { redact: o.redact }) : { ok: env.config.health.length === 0, results: [] };
+    const verify = await runHealthChecks(env.config.health, h.baseUrl(), { redact: o.redact });
     report.checks = verify.results;
     report.ok = verify.ok;
     return report;

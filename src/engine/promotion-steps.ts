@@ -204,13 +204,13 @@ export class PromotionSteps {
 
   async deploy(input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
     const h = await this.handle(input.environment);
-    if (!h.worker) return { version: 'none' };
+    if (!h.worker) return {};
     return h.worker.deploy(this.opts.runId, signal);
   }
 
   async verify(input: StepInput, signal?: AbortSignal): Promise<VerifyOutput> {
     const h = await this.handle(input.environment);
-    const base = h.baseUrl() ?? 'http://invalid.invalid/';
+    const base = h.baseUrl();
     const outcome = await runHealthChecks(h.env.config.health, base, {
       ...(signal ? { signal } : {}),
       ...(this.opts.redact ? { redact: this.opts.redact } : {}),

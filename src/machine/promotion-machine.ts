@@ -91,7 +91,8 @@ export interface StepInput {
 
 export interface MigrateOutput { migrations: string[] }
 export interface BookmarkOutput { bookmark: string; at: number }
-export interface DeployOutput { version: string; previousVersion?: string }
+/** `version` is absent when the environment has no Worker. */
+export interface DeployOutput { version?: string; previousVersion?: string }
 export interface VerifyOutput { observedChange: string; detail?: StepDetail }
 export interface RollbackOutput { detail: StepDetail }
 
@@ -180,6 +181,7 @@ function detailOf(step: StepName, output: unknown): StepDetail | undefined {
       return { bookmark: (output as BookmarkOutput).bookmark };
     case 'deploy': {
       const out = output as DeployOutput;
+      if (!out.version) return { message: 'no Worker in this environment: nothing to deploy' };
       return { workerVersion: out.version, ...(out.previousVersion ? { previousWorkerVersion: out.previousVersion } : {}) };
     }
     case 'verify':
@@ -245,7 +247,12 @@ const promotionSetup = setup({
     storeMigrations: assign(({ context, event }) => ({ results: patchStage(context, { migrations: ((event as StepEvent).output as MigrateOutput).migrations }) })),
     storeDeployment: assign(({ context, event }) => {
       const out = (event as StepEvent).output as DeployOutput;
-      return { results: patchStage(context, { workerVersion: out.version, ...(out.previousVersion !== undefined ? { previousWorkerVersion: out.previousVersion } : {}) }) };
+      return {
+        results: patchStage(context, {
+          ...(out.version !== undefined ? { workerVersion: out.version } : {}),
+          ...(out.previousVersion !== undefined ? { previousWorkerVersion: out.previousVersion } : {}),
+        }),
+      };
     }),
     storeVerifiedChange: assign(({ context, event }) => ({
       results: patchStage(context, { verifiedChange: ((event as StepEvent).output as VerifyOutput).observedChange }),

@@ -5,6 +5,7 @@
  * 429 honouring Retry-After); `close()` flushes and returns by its deadline,
  * abandoning what is left. Nothing here throws: every failure is one warning.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** A failed attempt, classified by the transport. */
 export class DeliveryError extends Error {
@@ -129,21 +130,9 @@ function classify(error: unknown, signal: AbortSignal): DeliveryError {
   return new DeliveryError(`${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(error)}`, true);
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+/** Resolves true after `ms`, or false as soon as `signal` aborts; never keeps the process alive. */
 function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    timer.unref?.();
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return delay(ms, true, { ref: false, ...(signal ? { signal } : {}) }).catch(() => false);
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */

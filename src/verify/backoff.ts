@@ -3,6 +3,7 @@
  * the passes of a streak, and between soak probes; and a sleep that honours
  * cancellation. Pure except for `sleep`.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 
 export const BACKOFF_BASE_MS = 100;
 export const BACKOFF_CAP_MS = 2000;
@@ -44,21 +45,11 @@ export function soakInterval(soakMs: number, configured?: number): number {
   return Math.max(SOAK_INTERVAL_MIN_MS, Math.round(wanted));
 }
 
-/** setTimeout as a promise; rejects with the signal's own reason when it aborts (not a generic AbortError). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** node's timer as a promise; rejects with the signal's own reason when it aborts (not a generic AbortError). */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : {});
+  } catch (e) {
+    throw signal?.aborted ? signal.reason : e;
+  }
 }

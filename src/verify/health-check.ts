@@ -37,20 +37,21 @@ export interface VerifyOutcome {
   results: CheckResult[];
 }
 
-export async function runHealthChecks(checks: readonly HealthCheck[], baseUrl: string, opts: VerifyOptions = {}): Promise<VerifyOutcome> {
+/** `baseUrl`: the environment's Worker URL; undefined when it has none (then only absolute URLs can be checked). */
+export async function runHealthChecks(checks: readonly HealthCheck[], baseUrl: string | undefined, opts: VerifyOptions = {}): Promise<VerifyOutcome> {
   const results: CheckResult[] = [];
   for (const check of checks) results.push(await runHealthCheck(check, baseUrl, opts));
   return { ok: results.every((r) => r.ok), results };
 }
 
 /** Relative URLs resolve against the environment's Worker URL; absolute ones are used as they are. */
-export function resolveCheckUrl(url: string, baseUrl: string): URL {
-  return new URL(url, baseUrl);
+export function resolveCheckUrl(url: string, baseUrl: string | undefined): URL {
+  return baseUrl === undefined ? new URL(url) : new URL(url, baseUrl);
 }
 
 type Verdict = { passed: true } | { passed: false; reason?: string };
 
-export async function runHealthCheck(check: HealthCheck, baseUrl: string, opts: VerifyOptions = {}): Promise<CheckResult> {
+export async function runHealthCheck(check: HealthCheck, baseUrl: string | undefined, opts: VerifyOptions = {}): Promise<CheckResult> {
   const { signal } = opts;
   const redact = opts.redact ?? ((s: string) => s);
   const now = opts.now ?? (() => performance.now());
@@ -73,7 +74,8 @@ export async function runHealthCheck(check: HealthCheck, baseUrl: string, opts: 
   try {
     url = resolveCheckUrl(check.url, baseUrl);
   } catch {
-    return finish({ passed: false, reason: redact(`invalid URL ${check.url} (base ${baseUrl})`) }, redact(check.url));
+    const reason = baseUrl === undefined ? `${check.url} is relative and this environment has no Worker URL to resolve it against (set worker.url, or write the check's URL in full)` : `invalid URL ${check.url} (base ${baseUrl})`;
+    return finish({ passed: false, reason: redact(reason) }, redact(check.url));
   }
   const shownUrl = redact(url.href);
   const ctx = { dispatcher: opts.dispatcher ?? defaultDispatcher(), now, redact, ...(signal ? { signal } : {}) };

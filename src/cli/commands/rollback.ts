@@ -34,7 +34,7 @@ export async function run({ root, env, settings, values, output }: CommandContex
     if (!report.ok) {
       const failing = report.checks.filter((r) => !r.ok).map((r) => `${r.url}: ${r.reason}`);
       throw new RollbackFailedError(
-        `${target.name} is not healthy after the rollback: ${failing.length ? failing.join('; ') : 'no URL to check (set worker.url)'}`,
+        `${target.name} is not healthy after the rollback: ${failing.join('; ')}`,
         `inspect ${target.name} (promote serve --env ${target.name}, promote status --env ${target.name}) and fix forward, or restore an older bookmark with --bookmark`,
       );
     }

@@ -6,6 +6,7 @@
  * by a process that died (SIGKILL) is taken over. The lease row in the
  * database stays the lock between runs that do reach it.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -99,6 +100,6 @@ export async function lockEnvironment(file: string, opts: EnvironmentLockOptions
         'wait for it to finish, or pass --wait <duration> to queue behind it',
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100);
   }
 }

@@ -3,6 +3,7 @@
  * persisted in the environment's own folder. Miniflare is imported lazily so
  * commands that never touch a database (help, validate, new) start fast.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -296,7 +297,7 @@ async function adminPost(mf: Miniflare, path: string, binding: string, body: unk
     const err = json.errors?.[0];
     const message = err?.message ?? `HTTP ${res.status}`;
     if (BUSY.test(message) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random())));
+      await delay(Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random()));
       continue;
     }
     throw new D1QueryError(message, err?.index, err?.code);
