@@ -3,6 +3,7 @@ import { ExitCode, PromoteError, RunError } from '../../errors.js';
 import { parseRepository, type RepoRef } from '../../notify/github/github-api.js';
 import { createGitHubOctokit } from '../../notify/github/github-octokit.js';
 import { postPlanComment, type PlanForComment } from '../../notify/github/plan-comment.js';
+import { declaredSecretNames } from '../../config/credential-rules.js';
 import { secretsFrom } from '../../notify/secrets.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { observeAndClose } from '../../project/observe.js';
@@ -74,11 +75,11 @@ export async function run({ root, output, env, values }: CommandContext): Promis
         repository: pullRequest.repository,
         issueNumber: pullRequest.number,
         plan: forComment,
-        redact: secretsFrom(env),
+        redact: secretsFrom(env, declaredSecretNames(ws.project.environments.values())),
         signal: AbortSignal.timeout(COMMENT_TIMEOUT_MS),
       });
     } catch (error) {
-      const message = secretsFrom(env)((error as Error)?.message ?? String(error));
+      const message = secretsFrom(env, declaredSecretNames(ws.project.environments.values()))((error as Error)?.message ?? String(error));
       throw new RunError(
         `the plan comment on pull request #${pullRequest.number} was not posted: ${message}`,
         'the workflow needs `permissions: pull-requests: write` and GITHUB_TOKEN: ${{ github.token }} in the step env',

@@ -10,6 +10,9 @@ import { journalPath, type RunRecord } from '../../runs/run-store.js';
 import { prepareSteps } from '../../targets/prepare-steps.js';
 import { parseDuration } from '../durations.js';
 import type { CommandContext } from '../main.js';
+import { declaredSecretNames } from '../../config/credential-rules.js';
+import { secretValues } from '../../notify/secrets.js';
+import { maskSecretsInActions } from '../mask-secrets.js';
 import { createRunSinks, secretsFrom } from '../run-sinks.js';
 import { printDryRun } from './promote-dry-run.js';
 
@@ -30,7 +33,10 @@ export async function startPromotion(
   run: { to: string; runId: string; resume?: RunRecord },
 ): Promise<number> {
   const stages = stagesUpTo(ws.project, run.to);
-  const redact = createRedactorFor(ctx.env);
+  const declared = declaredSecretNames(ws.project.environments.values());
+  // In Actions, the runner masks every secret before promote prints anything else.
+  const actionsSecrets = maskSecretsInActions(ctx.output, ctx.env, secretValues(ctx.env, declared));
+  const redact = secretsFrom(ctx.env, declared);
   const { steps: target, expected, close } = await prepareSteps(
     ws,
     stages,
@@ -65,7 +71,7 @@ export async function startPromotion(
   // its Miniflare (or API client) ready instead of starting it on its turn.
   // Opening reads nothing and changes nothing; the steps still run in order.
   for (const e of stages) target.handle(e.name).catch(() => undefined);
-  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env });
+  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env, masked: actionsSecrets });
   const actors = Object.fromEntries(
     (['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const).map((name) => [
       name,
@@ -91,8 +97,4 @@ export async function startPromotion(
     await target.dispose();
     await close();
   }
-}
-
-function createRedactorFor(env: NodeJS.ProcessEnv) {
-  return secretsFrom(env);
 }

@@ -7,9 +7,10 @@
  * database stays the lock between runs that do reach it.
  */
 import { hostname } from 'node:os';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LockedError } from '../../errors.js';
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { describeOwner } from '../../runs/lease.js';
 
 interface LockRecord {
@@ -58,7 +59,7 @@ export interface EnvironmentLockOptions {
 }
 
 export async function lockEnvironment(file: string, opts: EnvironmentLockOptions): Promise<() => void> {
-  mkdirSync(dirname(file), { recursive: true });
+  makePrivateDirSync(dirname(file));
   const deadline = Date.now() + opts.waitMs;
   const record: LockRecord = {
     pid: process.pid,
@@ -70,7 +71,7 @@ export async function lockEnvironment(file: string, opts: EnvironmentLockOptions
   };
   for (;;) {
     try {
-      const fd = openSync(file, 'wx');
+      const fd = openSync(file, 'wx', PRIVATE_FILE_MODE);
       writeSync(fd, JSON.stringify(record));
       closeSync(fd);
       held.add(file);
