@@ -4,7 +4,9 @@
  * default), Worker back to the version before the current one, then verified.
  */
 import { join } from 'node:path';
+import { declaredSecretNames } from '../../config/credential-rules.js';
 import { InvalidInputError, LockedError, RollbackFailedError } from '../../errors.js';
+import { secretsFrom } from '../../notify/secrets.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { selectEnvironment } from '../../project/select-environment.js';
 import { acquireLease, describeOwner, releaseLease } from '../../runs/lease.js';
@@ -57,7 +59,8 @@ export async function run({ root, env, values, output }: CommandContext): Promis
     } else if (!output.json) {
       output.out(`${target.name}: no earlier Worker version; the Worker is unchanged`);
     }
-    const verify = await runHealthChecks(config.health, runtime.url.toString());
+    // Check URLs and reasons are printed below: hide secrets in them as a promotion does.
+    const verify = await runHealthChecks(config.health, runtime.url.toString(), { redact: secretsFrom(env, declaredSecretNames(ws.project.environments.values())) });
     report.checks = verify.results;
     if (output.json) output.out(JSON.stringify({ ...report, ok: verify.ok }));
     if (!verify.ok) {
