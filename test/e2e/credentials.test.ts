@@ -49,7 +49,7 @@ function filesUnder(root: string): string[] {
 const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 describe('a config that would send a credential is refused before anything leaves', () => {
-  it('URL, header and body; Cloudflare, GitHub and Slack credentials: exit 2 from promote, validate and plan', async () => {
+  it('URL, header and body; Cloudflare, GitHub and Slack credentials: exit 2 from every command that loads the config', async () => {
     const checks = `  - url: ${'${RECEIVER}'}/check?t=\${CLOUDFLARE_API_TOKEN}
   - url: ${'${RECEIVER}'}/check
     headers:
@@ -83,7 +83,19 @@ describe('a config that would send a credential is refused before anything leave
       `environments/dev.yaml:${lineOf(dev, 'SLACK_WEBHOOK_URL')} error E_CONFIG_CREDENTIAL_USE: health[3].body: \${SLACK_WEBHOOK_URL} is the Slack webhook URL`,
       `environments/dev.yaml:${lineOf(dev, 'SLACK_BOT_TOKEN')} error E_CONFIG_CREDENTIAL_USE: health[3].body: \${SLACK_BOT_TOKEN} is the Slack bot token`,
     ];
-    for (const args of [['--to', 'dev'], ['validate'], ['plan', '--to', 'dev'], ['status']]) {
+    const commands = [
+      ['--to', 'dev'],
+      ['--to', 'dev', '--dry-run'],
+      ['validate'],
+      ['plan', '--to', 'dev'],
+      ['status'],
+      ['resume'],
+      ['rollback', '--env', 'dev'],
+      ['serve', '--env', 'dev'],
+      ['graph'],
+      ['migrate', '--env', 'dev'],
+    ];
+    for (const args of commands) {
       const res = await runCli([...args, '--cwd', root], { env });
       expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(2);
       for (const line of expected) expect(res.stderr, args.join(' ')).toContain(line);
@@ -95,7 +107,7 @@ describe('a config that would send a credential is refused before anything leave
     }
     expect(receiver.requests, 'nothing reached the receiver').toEqual([]);
     expect(existsSync(join(root, '.promote')), 'nothing was touched').toBe(false);
-  }, 60_000);
+  }, 300_000);
 });
 
 describe('a declared health secret', () => {
