@@ -209,3 +209,34 @@ export function writtenSecrets(data: unknown): string[] {
 export function declaredSecretNames(environments: Iterable<{ config: { secrets?: readonly string[] | undefined } }>): string[] {
   return [...new Set([...environments].flatMap((e) => e.config.secrets ?? []))];
 }
+
+const SLACK_API = 'https://slack.com/api';
+
+/**
+ * notify.slack.apiUrl is where the bot token goes with every message: a plain config value,
+ * so a one-line change would send the token elsewhere. Allowed (a proxy, a test double), but
+ * said out loud, as a warning on its line.
+ */
+export function checkSlackApiUrl(file: string, data: unknown, lineOf?: (path: KeyPath) => number | undefined): Problem[] {
+  const slack = (data as { notify?: { slack?: { token?: unknown; apiUrl?: unknown } } } | undefined)?.notify?.slack;
+  if (typeof slack?.token !== 'string' || slack.token === '' || typeof slack.apiUrl !== 'string') return [];
+  const apiUrl = slack.apiUrl.replace(/\/+$/, '');
+  if (apiUrl === SLACK_API) return [];
+  let host: string;
+  try {
+    host = new URL(apiUrl).host;
+  } catch {
+    return []; // the schema reports a bad URL
+  }
+  const line = lineOf?.(['notify', 'slack', 'apiUrl']);
+  return [
+    {
+      severity: 'warning',
+      code: 'W_SLACK_API_URL',
+      file,
+      ...(line !== undefined ? { line } : {}),
+      message: `notify.slack.apiUrl: the Slack bot token is sent to ${host}, not to Slack`,
+      hint: `remove apiUrl (default ${SLACK_API}) unless ${host} is your own proxy to Slack`,
+    },
+  ];
+}

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { isError, sortProblems, type Problem } from '../problems.js';
 import { readConfigFile, type ConfigFile } from './config-file.js';
-import { checkCredentialUses, writtenSecrets, type InterpolatedFile } from './credential-rules.js';
+import { checkCredentialUses, checkSlackApiUrl, writtenSecrets, type InterpolatedFile } from './credential-rules.js';
 import type { EnvVars } from './interpolate.js';
 import type { Environment, LoadedEnvironment, Pipeline, Project, Stage } from './schema.js';
 import { checkStages } from './stage-rules.js';
@@ -107,6 +107,7 @@ export async function readProject(root: string, opts: LoadOptions = {}): Promise
   for (const f of envFiles) problems.push(...f.problems);
 
   problems.push(...checkCredentialUses(interpolatedFiles(pipeline, envFiles), env));
+  if (pipeline) problems.push(...checkSlackApiUrl(pipeline.file, pipeline.data, pipeline.lineOf));
 
   const stages = pipeline ? stagesOf(pipeline) : undefined;
   if (pipeline && stages) {

@@ -107,6 +107,16 @@ describe('a credential interpolated where it would be sent is refused', () => {
     await expect(loadProject(bot, { env: ENV })).resolves.toMatchObject({ warnings: [] });
   });
 
+  it('a Slack apiUrl other than Slack\'s, with a bot token, is a warning on its line', async () => {
+    const root = await project({
+      'pipeline/pipeline.yaml': `${PIPELINE}notify:\n  slack:\n    token: \${SLACK_BOT_TOKEN}\n    channel: C0123\n    apiUrl: https://collector.example/api\n`,
+    });
+    const { warnings } = await loadProject(root, { env: ENV });
+    expect(warnings.map((w) => [w.code, w.line, w.message])).toEqual([
+      ['W_SLACK_API_URL', 9, 'notify.slack.apiUrl: the Slack bot token is sent to collector.example, not to Slack'],
+    ]);
+  });
+
   it('the credential list holds what the Cloudflare target reads', () => {
     expect(CREDENTIALS.cloudflare.names).toEqual(expect.arrayContaining(['CLOUDFLARE_API_TOKEN', 'CF_API_TOKEN']));
   });
