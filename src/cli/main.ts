@@ -96,6 +96,10 @@ export async function main(
     return values.help || argv.length === 0 ? 0 : 2;
   }
   const root = resolve(String(values.cwd ?? '.'));
+  // What the tools promote runs create for it (Miniflare's D1 files under .promote/envs/, wrangler's
+  // .wrangler/) is for the owner only, like promote's own files (private-files.ts). Not for `new`,
+  // which writes the repository's own migration files.
+  if (name !== 'new') process.umask(0o077);
   const mod = await command.load();
   const { runCommand } = await import('./run-command.js');
   const { readSettings } = await import('./settings.js');

@@ -11,6 +11,7 @@
  * write(); close() waits for their queues, each within its own deadline, and a sink
  * that fails or hangs is a `promote: warning:` line, never a different result.
  */
+import { declaredSecretNames } from '../config/credential-rules.js';
 import type { GitHubNotifyConfig, Project } from '../config/schema.js';
 import type { RunSink } from '../events/run-events.js';
 import { fanOut } from '../notify/fan-out.js';
@@ -35,6 +36,8 @@ export interface RunSinksOptions {
   /** The loaded project: notify config, stage order, environment URLs. */
   project: Project;
   env: NodeJS.ProcessEnv;
+  /** Secrets already masked with `::add-mask::` (mask-secrets.ts); the Actions sink masks only the others. */
+  masked?: readonly string[];
   /** A sink's trouble, already redacted. Default: `promote: warning: …` on stderr. */
   warn?: (message: string) => void;
 }
@@ -64,7 +67,7 @@ export function createRunSinks(output: Output, journal: string, redact: (s: stri
     write: (line) => (output.json ? output.err(line) : output.out(line)),
     context,
     redact: redactAll,
-    secrets: [...secretValues(env), ...configSecrets],
+    secrets: [...secretValues(env, declaredSecretNames(project.environments.values())), ...configSecrets].filter((s) => !options.masked?.includes(s)),
     onWarning: warn,
   });
   if (actions) named.push({ name: 'GitHub Actions', sink: actions });

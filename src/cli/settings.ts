@@ -4,21 +4,34 @@
  * redactor, the lease owner, the cloudflare credentials) and never reads
  * process.env itself.
  */
+import { declaredSecretNames } from '../config/credential-rules.js';
+import type { Project } from '../config/schema.js';
 import type { EngineSettings } from '../engine/engine-settings.js';
 import { describeOwner } from '../events/run-owner.js';
-import { secretsFrom } from '../notify/secrets.js';
+import { createRedactor } from '../notify/redact.js';
+import { secretValues } from '../notify/secrets.js';
 import { cloudflareSettingsFromEnv } from '../targets/cloudflare/cloudflare-api.js';
 
 export interface Settings extends EngineSettings {
   /** The variables `${VAR}` in config files may expand, and that GitHub and Slack context come from. */
-  vars: Readonly<Record<string, string | undefined>>;
+  vars: NodeJS.ProcessEnv;
+  /** Every secret value known to this command: masked in every output (and `::add-mask::`ed in Actions). */
+  secrets: readonly string[];
 }
 
 export function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const secrets = secretValues(env);
   return {
     vars: env,
-    redact: secretsFrom(env),
+    secrets,
+    redact: createRedactor(secrets),
     owner: describeOwner(env),
     cloudflare: cloudflareSettingsFromEnv(env),
   };
+}
+
+/** Once the config is loaded, the health secrets its environments declare are masked too (whatever their names). */
+export function withProjectSecrets(settings: Settings, project: Project): Settings {
+  const secrets = secretValues(settings.vars, declaredSecretNames(project.environments.values()));
+  return { ...settings, secrets, redact: createRedactor(secrets) };
 }

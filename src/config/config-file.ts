@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Problem } from '../problems.js';
-import { interpolate, type EnvVars } from './interpolate.js';
+import { interpolate, type EnvVars, type VariableUse } from './interpolate.js';
 import type { KeyPath } from './key-path.js';
 import type { Validation, ValidationContext } from './validate.js';
 import { decodeConfigText, parseYamlSource } from './yaml-source.js';
@@ -19,6 +19,8 @@ export interface ConfigFile<T> {
   data?: unknown;
   /** Line lookup for cross-file rules; absent when the YAML did not parse. */
   lineOf?: (path: KeyPath) => number | undefined;
+  /** Every ${VAR} and the key path it was written at; absent when the YAML did not parse. */
+  uses?: VariableUse[];
 }
 
 /** Config files are small; anything bigger is refused before it is read or parsed. */
@@ -93,6 +95,7 @@ export function parseConfigText<T>(bytes: Uint8Array, file: string, env: EnvVars
     file,
     data: expanded.value,
     lineOf: source.lineOf,
+    uses: expanded.uses,
     problems,
     ...(problems.length === 0 && 'value' in validated ? { value: validated.value } : {}),
   };

@@ -28,6 +28,14 @@ export interface Interpolation {
   written: Map<string, string>;
   /** Path ids whose value could not be expanded; validating them would only add noise. */
   unresolved: Set<string>;
+  /** Which variable went into which key path, in file order: what credential-rules.ts judges. */
+  uses: VariableUse[];
+}
+
+/** One `${NAME}` (or `${NAME:-default}`) written at a key path, whether or not NAME is set. */
+export interface VariableUse {
+  path: KeyPath;
+  name: string;
 }
 
 // $${ is the escape; ${NAME} or ${NAME:-default}; a lone `${` that matches neither is an error.
@@ -55,10 +63,17 @@ export function expandString(text: string, env: EnvVars): ExpandResult {
   return unset.length > 0 || malformed ? { unset, malformed } : { value };
 }
 
+/** Every variable name referenced in `text` (escaped `$${` excluded), in order, each once. */
+export function variablesIn(text: string): string[] {
+  const names = new Set<string>();
+  for (const m of text.matchAll(TOKEN)) if (m[1] !== undefined) names.add(m[1]);
+  return [...names];
+}
+
 const WHOLE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
 
 export function interpolate(value: unknown, ctx: InterpolationContext): Interpolation {
-  const out: Interpolation = { value: undefined, problems: [], written: new Map(), unresolved: new Set() };
+  const out: Interpolation = { value: undefined, problems: [], written: new Map(), unresolved: new Set(), uses: [] };
   out.value = walk(value, [], ctx, out);
   return out;
 }
@@ -76,6 +91,7 @@ function expandAt(text: string, path: KeyPath, ctx: InterpolationContext, out: I
   if (!text.includes('${')) return text;
   const id = keyPathId(path);
   out.written.set(id, text);
+  for (const name of variablesIn(text)) out.uses.push({ path, name });
   const result = expandString(text, ctx.env);
   const line = ctx.lineOf?.(path);
   const where = formatKeyPath(path);

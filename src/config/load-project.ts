@@ -12,6 +12,7 @@ import path from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { isError, sortProblems, type Problem } from '../problems.js';
 import { readConfigFile, type ConfigFile } from './config-file.js';
+import { checkCredentialUses, checkSlackApiUrl, writtenSecrets, type InterpolatedFile } from './credential-rules.js';
 import type { EnvVars } from './interpolate.js';
 import type { Environment, LoadedEnvironment, Pipeline, Project, Stage } from './schema.js';
 import { checkStages } from './stage-rules.js';
@@ -105,6 +106,9 @@ export async function readProject(root: string, opts: LoadOptions): Promise<Proj
   );
   for (const f of envFiles) problems.push(...f.problems);
 
+  problems.push(...checkCredentialUses(interpolatedFiles(pipeline, envFiles), env));
+  if (pipeline) problems.push(...checkSlackApiUrl(pipeline.file, pipeline.data, pipeline.lineOf));
+
   const stages = pipeline ? stagesOf(pipeline) : undefined;
   if (pipeline && stages) {
     problems.push(
@@ -134,6 +138,17 @@ export async function readProject(root: string, opts: LoadOptions): Promise<Proj
     environments.set(name, { name, file: environmentFile(name), config: envFiles[i]!.value as Environment });
   });
   return { ...read, project: { root: absRoot, pipelineFile: PIPELINE_FILE, pipeline: pipeline.value, environments } };
+}
+
+/** What credential-rules.ts judges: every file whose YAML parsed, valid or not (a misplaced credential is reported either way). */
+function interpolatedFiles(pipeline: ConfigFile<Pipeline> | undefined, envFiles: readonly ConfigFile<Environment>[]): InterpolatedFile[] {
+  const files: InterpolatedFile[] = [];
+  if (pipeline?.uses) files.push({ file: pipeline.file, role: 'pipeline', uses: pipeline.uses, ...(pipeline.lineOf ? { lineOf: pipeline.lineOf } : {}) });
+  for (const f of envFiles) {
+    if (!f.uses) continue;
+    files.push({ file: f.file, role: 'environment', uses: f.uses, secrets: writtenSecrets(f.data), ...(f.lineOf ? { lineOf: f.lineOf } : {}) });
+  }
+  return files;
 }
 
 /** Stages from the validated pipeline, or from the raw data when another key is wrong, so stage mistakes still show. */

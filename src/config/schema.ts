@@ -30,6 +30,18 @@ const Binding = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a JavaScript identifier such as DB (the Worker binding name)');
 
+const VariableName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable, such as HEALTH_TOKEN');
+
+/**
+ * Variables this environment's health checks may interpolate besides plain ones (a token the
+ * health endpoint wants). Each must be set and non-empty before anything runs, and its value is
+ * masked in everything promote prints, writes or sends. Credentials promote itself uses
+ * (CLOUDFLARE_API_TOKEN, GITHUB_TOKEN, Slack's) can never be listed: see credential-rules.ts.
+ */
+const Secrets = z.array(VariableName).optional();
+
 export const RollbackDatabasePolicy = z.enum(['time-travel', 'down-migrations', 'auto', 'none']);
 
 export const StageSchema = z.strictObject({
@@ -82,6 +94,8 @@ export const HealthCheckSchema = z.strictObject({
   name: z.string().optional(),
   method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
   headers: z.record(z.string(), z.string()).optional(),
+  /** Request body, sent with method POST. */
+  body: z.string().optional(),
   expect: z
     .strictObject({
       status: z.number().int().min(100).max(599).default(200),
@@ -94,6 +108,10 @@ export const HealthCheckSchema = z.strictObject({
   retries: z.number().int().min(0).max(100).default(2),
   consecutive: z.number().int().min(1).max(1000).default(1),
   soak: Duration.default(0),
+}).superRefine((check, ctx) => {
+  if (check.body !== undefined && check.method !== 'POST') {
+    ctx.addIssue({ code: 'custom', path: ['body'], message: `a body is sent only with method: POST (this check uses ${check.method})` });
+  }
 });
 
 export const LocalDatabaseSchema = z.strictObject({
@@ -147,6 +165,7 @@ export const LocalEnvironmentSchema = z.strictObject({
   state: z.string().min(1).optional(),
   databases: z.array(LocalDatabaseSchema).superRefine(uniqueBindings).default([]),
   worker: LocalWorkerSchema.optional(),
+  secrets: Secrets,
   health: z.array(HealthCheckSchema).default([]),
 });
 
@@ -166,6 +185,7 @@ export const CloudflareEnvironmentSchema = z.strictObject({
     .optional(),
   /** Export each database (D1 export API) to .promote/backups/ before migrating it. */
   backup: z.boolean().default(false),
+  secrets: Secrets,
   health: z.array(HealthCheckSchema).default([]),
 });
 

@@ -3,12 +3,15 @@
  * state. It is what `promote status` and a resume read after a crash, so it must hold
  * every transition the machine has made.
  */
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RunEvent, RunSink } from '../events/run-events.js';
+import { makePrivateDirSync, PRIVATE_FILE, PRIVATE_FILE_MODE } from '../private-files.js';
 
 export function createJournalSink(path: string): RunSink {
-  mkdirSync(dirname(path), { recursive: true });
+  makePrivateDirSync(dirname(path));
+  // A journal resumed from an older version's run may have been created wider.
+  if (existsSync(path)) chmodSync(path, PRIVATE_FILE_MODE);
   sealTornLine(path);
   return {
     write(event) {
@@ -19,7 +22,7 @@ export function createJournalSink(path: string): RunSink {
       // act on a false history. One appendFileSync per event is one write(2) with O_APPEND; we
       // do not fsync, so a process crash loses nothing, and a power loss at most the tail, which
       // readJournal tolerates.
-      appendFileSync(path, `${JSON.stringify(event)}\n`);
+      appendFileSync(path, `${JSON.stringify(event)}\n`, PRIVATE_FILE);
     },
   };
 }

@@ -10,7 +10,9 @@ const MIN_SECRET_LENGTH = 4;
 
 export function createRedactor(secrets: readonly string[]): (text: string) => string {
   // Longest first: when one secret contains another, the whole of the longer one goes.
-  const usable = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  // A secret in a URL is shown percent-encoded (URL.href): that spelling is the same secret.
+  const spelled = secrets.flatMap((s) => [s, encodeURIComponent(s), encodeURI(s)]);
+  const usable = [...new Set(spelled.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
   if (usable.length === 0) return (text) => text;
   const pattern = new RegExp(usable.map(escapeRegExp).join('|'), 'g');
   return (text) => text.replace(pattern, '***');

@@ -3,9 +3,10 @@
  * event per line) and run.json (the machine snapshot after every transition),
  * which is what `promote resume` restarts from.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PromotionInput } from '../machine/promotion-machine.js';
+import { makePrivateDirSync, PRIVATE_FILE } from '../private-files.js';
 
 export type RunStatus = 'running' | 'interrupted' | 'finished';
 
@@ -40,10 +41,10 @@ export function journalPath(root: string, runId: string): string {
  */
 export function saveRun(root: string, record: RunRecord): void {
   const dir = runDir(root, record.runId);
-  mkdirSync(dir, { recursive: true });
+  makePrivateDirSync(dir);
   const file = join(dir, 'run.json');
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record));
+  writeFileSync(tmp, JSON.stringify(record), PRIVATE_FILE);
   renameSync(tmp, file);
 }
 

@@ -47,6 +47,7 @@ export async function probe(url: URL, check: HealthCheck, ctx: ProbeContext): Pr
     response = await request(url, {
       method: check.method,
       headers: check.headers,
+      ...(check.body !== undefined ? { body: check.body } : {}),
       signal,
       dispatcher: ctx.dispatcher,
       headersTimeout: check.timeout,

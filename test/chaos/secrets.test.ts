@@ -3,7 +3,7 @@
  * CLOUDFLARE_API_TOKEN (the fake Cloudflare's real token), SLACK_WEBHOOK_URL (a fake Slack's
  * webhook, notify.slack on) and GITHUB_TOKEN (refused by a fake GitHub: Deployments warnings), and
  * the runs fail every way we can make them: bad config, SQL preflight error, migrate failure,
- * verify failure + rollback, rollback failure (exit 4, with the token in a health check URL), lock
+ * verify failure + rollback, rollback failure (exit 4, with a declared health secret in a health check URL), lock
  * held (exit 3), SIGINT (130). No canary may appear in stdout, stderr, anything promote writes under
  * .promote/ (journals, run.json, backups...), or the bodies the fakes received; the Cloudflare
  * token only in the Authorization header, the webhook only as the URL Slack was posted to.
@@ -23,7 +23,9 @@ import { cloudflareEnv, countedMigrations, remoteWorld, runPromote, type RemoteW
 const CF_CANARY = 'cf-canary-0c1d2e3f4a5b6c7d8e9f';
 const SLACK_CANARY = 'slack-canary-T0CANARY-B0CANARY-77aa88bb';
 const GH_CANARY = 'ghp_canary00112233445566778899aabb';
-const CANARIES = [CF_CANARY, SLACK_CANARY, GH_CANARY];
+/** A declared health secret (secrets: [HEALTH_KEY]): credentials themselves may not go into a check. */
+const HEALTH_CANARY = 'health-canary-9e8d7c6b5a4f3e2d';
+const CANARIES = [CF_CANARY, SLACK_CANARY, GH_CANARY, HEALTH_CANARY];
 
 const NOTIFY = `notify:
   slack:
@@ -53,6 +55,7 @@ function secretEnv(w: RemoteWorld): NodeJS.ProcessEnv {
   return cloudflareEnv(fake, w, {
     SLACK_WEBHOOK_URL: `${slack.url}/webhook/${SLACK_CANARY}`,
     GITHUB_TOKEN: GH_CANARY,
+    HEALTH_KEY: HEALTH_CANARY,
     GITHUB_REPOSITORY: 'acme/shop',
     GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
     GITHUB_API_URL: github.url,
@@ -170,8 +173,8 @@ describe('canary secrets never leak, whatever fails', () => {
     assertNoCanary();
   }, 240_000);
 
-  it('through a rollback that fails (exit 4), with the token in a health check URL', async () => {
-    const failing = `  - url: \${HEALTH_BASE}/dev/missing?key=\${CLOUDFLARE_API_TOKEN}
+  it('through a rollback that fails (exit 4), with a declared secret in a health check URL', async () => {
+    const failing = `  - url: \${HEALTH_BASE}/dev/missing?key=\${HEALTH_KEY}
     name: leaky
     retries: 0
     timeout: 2s
@@ -179,7 +182,7 @@ describe('canary secrets never leak, whatever fails', () => {
       status: 200
 `;
     const w = await remoteWorld(fake, countedMigrations(2), {
-      envFile: (env, base) => (env === 'dev' ? cloudflareEnvFile('dev', failing) : base),
+      envFile: (env, base) => (env === 'dev' ? `secrets: [HEALTH_KEY]\n${cloudflareEnvFile('dev', failing)}` : base),
       extraFiles: { 'pipeline/pipeline.yaml': CLOUDFLARE_PIPELINE + NOTIFY },
     });
     roots.push(w.root);

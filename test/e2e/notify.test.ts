@@ -18,7 +18,7 @@ import { startFakeSlack, type FakeSlack } from '../fakes/slack-server.js';
 import { cleanupProjects, makeProject, PIPELINE, runCli, writeFiles, type CliResult } from '../helpers/project.js';
 import { envFile, HEALTHY_WORKER, lastJson, promotionFiles } from '../helpers/promotion-project.js';
 
-/** Named like a secret (…TOKEN), so promote must treat its value as one. */
+/** Named like a secret (…TOKEN), so promote must treat its value as one. A Worker var, not a credential: those may not go into config. */
 const CANARY = 'canary-cf-token-7f3a9c2e5b';
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const SLACK_TIMEOUT_MS = 2000;
@@ -40,7 +40,7 @@ const FAILING_PRODUCTION = `${envFile(`  - url: /leak
     name: leak
     retries: 0
     timeout: 2s
-`)}`.replace('worker:\n  main: app/worker.js\n', 'worker:\n  main: app/worker.js\n  vars:\n    LEAK: ${CLOUDFLARE_API_TOKEN}\n');
+`)}`.replace('worker:\n  main: app/worker.js\n', 'worker:\n  main: app/worker.js\n  vars:\n    LEAK: ${LEAK_TOKEN}\n');
 
 let slack: FakeSlack;
 let github: FakeGitHub;
@@ -72,7 +72,7 @@ function actionsEnv(): NodeJS.ProcessEnv {
     GITHUB_EVENT_NAME: 'push',
     GITHUB_STEP_SUMMARY: join(dir, 'step-summary.md'),
     GITHUB_OUTPUT: join(dir, 'github-output'),
-    CLOUDFLARE_API_TOKEN: CANARY,
+    LEAK_TOKEN: CANARY,
     SLACK_WEBHOOK_URL: slack.webhookUrl,
   };
 }
@@ -85,7 +85,7 @@ const QUIET: NodeJS.ProcessEnv = {
   GITHUB_STEP_SUMMARY: '',
   GITHUB_OUTPUT: '',
   SLACK_WEBHOOK_URL: '',
-  CLOUDFLARE_API_TOKEN: CANARY,
+  LEAK_TOKEN: CANARY,
 };
 
 async function project(): Promise<string> {

@@ -12,12 +12,14 @@ import { planPromotion } from '../../engine/promotion-plan.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
 import type { CommandContext } from '../command-context.js';
+import { withProjectSecrets } from '../settings.js';
 import { paint, printProblems } from '../output.js';
 
-export async function run({ root, output, env, settings, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'migrate needs --env <environment>');
   const started = performance.now();
   const ws = await loadWorkspace(root, env);
+  const settings = withProjectSecrets(base, ws.project);
   printProblems(output, ws.warnings);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
   const observed = await observeEnvironment(ws, target, { start: true, settings });

@@ -8,15 +8,17 @@ import { observeAndClose } from '../../engine/observe.js';
 import { planPromotion } from '../../engine/promotion-plan.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
+import { withProjectSecrets } from '../settings.js';
 import { paint, printProblems } from '../output.js';
 
 /** Time for the whole comment (find, then create or update). */
 const COMMENT_TIMEOUT_MS = 30_000;
 
-export async function run({ root, output, env, settings, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
   // Before reading any environment: a --comment that cannot be posted is a usage error.
   const pullRequest = values.comment ? pullRequestFromEnv(env) : undefined;
   const ws = await loadWorkspace(root, env);
+  const settings = withProjectSecrets(base, ws.project);
   const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
   const observed = await Promise.all(
     stages.map(async (e) => {

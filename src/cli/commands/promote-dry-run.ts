@@ -7,10 +7,12 @@ import type { Workspace } from '../../engine/load-workspace.js';
 import { observeAndClose } from '../../engine/observe.js';
 import { planPromotion } from '../../engine/promotion-plan.js';
 import type { CommandContext } from '../command-context.js';
+import { withProjectSecrets } from '../settings.js';
 import { paint, printProblems } from '../output.js';
 
 export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: LoadedEnvironment[]): Promise<number> {
-  const observed = await Promise.all(stages.map((env) => observeAndClose(ws, env, ctx.settings)));
+  const settings = withProjectSecrets(ctx.settings, ws.project);
+  const observed = await Promise.all(stages.map((env) => observeAndClose(ws, env, settings)));
   const planned = planPromotion(ws, observed, { rollback: ws.project.pipeline.rollback.database });
   const plan = planned.stages.map((s) => ({
     environment: s.environment,

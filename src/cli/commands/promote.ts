@@ -11,6 +11,8 @@ import { prepareSteps } from '../../engine/prepare-steps.js';
 import { parseDuration } from '../durations.js';
 import type { CommandContext } from '../command-context.js';
 import { createRunSinks } from '../run-sinks.js';
+import { maskSecretsInActions } from '../mask-secrets.js';
+import { withProjectSecrets } from '../settings.js';
 import { printDryRun } from './promote-dry-run.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
@@ -30,7 +32,10 @@ export async function startPromotion(
   run: { to: string; runId: string; resume?: RunRecord },
 ): Promise<number> {
   const stages = stagesUpTo(ws.project, run.to);
-  const redact = ctx.settings.redact;
+  const settings = withProjectSecrets(ctx.settings, ws.project);
+  // In Actions, the runner masks every secret before promote prints anything else.
+  const actionsSecrets = maskSecretsInActions(ctx.output, ctx.env, settings.secrets);
+  const redact = settings.redact;
   const { steps: target, expected, close } = await prepareSteps(
     ws,
     stages,
@@ -41,7 +46,7 @@ export async function startPromotion(
       redact,
       owner: ctx.settings.owner,
     },
-    ctx.settings,
+    settings,
   );
   const input: PromotionInput = {
     runId: run.runId,
@@ -72,7 +77,7 @@ export async function startPromotion(
     await close();
     throw e;
   }
-  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env });
+  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env, masked: actionsSecrets });
   const actors: StepImplementations = {
     preflight: (i) => target.preflight(i),
     lock: (i, signal) => target.lock(i, signal),

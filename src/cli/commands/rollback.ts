@@ -12,11 +12,13 @@ import { selectEnvironment } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
 import { parseDuration } from '../durations.js';
 import type { CommandContext } from '../command-context.js';
+import { withProjectSecrets } from '../settings.js';
 import { paint } from '../output.js';
 
-export async function run({ root, env, settings, values, output }: CommandContext): Promise<number> {
+export async function run({ root, env, settings: base, values, output }: CommandContext): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'rollback needs --env <environment>');
   const ws = await loadWorkspace(root, env);
+  const settings = withProjectSecrets(base, ws.project);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
   const lockTtlMs = values['lock-ttl'] ? parseDuration(String(values['lock-ttl']), '--lock-ttl') : 60_000;
   const runId = newRunId();

@@ -3,10 +3,12 @@ import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeAndClose, type ObservedEnvironment } from '../../engine/observe.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
+import { withProjectSecrets } from '../settings.js';
 import { paint, type Output } from '../output.js';
 
-export async function run({ root, output, env, settings, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
   const ws = await loadWorkspace(root, env);
+  const settings = withProjectSecrets(base, ws.project);
   const envs: LoadedEnvironment[] = values.env
     ? [selectEnvironment(ws.project, String(values.env), '--env')]
     : orderedEnvironments(ws.project.pipeline.stages.map((s) => s.environment), [...ws.project.environments.values()]);

@@ -6,11 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
 import { InvalidInputError, RunError } from '../../errors.js';
+import { makePrivateDir, PRIVATE_FILE } from '../../private-files.js';
 import type { StepDetail } from '../../events/run-events.js';
 import { d1DatabasesOf, readWranglerConfig, type WranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { EnvironmentHandle, HandleDatabase, TargetContext } from '../environment-handle.js';
@@ -160,7 +161,7 @@ export async function openCloudflareHandle(
         }
       : {}),
     ...(cf(env).backup
-      ? { backup: (runId: string) => exportDatabases(ctx.api, databases, join(target.root, '.promote', 'backups', env.name), runId) }
+      ? { backup: (runId: string) => exportDatabases(ctx.api, databases, join(target.root, '.promote', 'backups', env.name), runId, env.name) }
       : {}),
     workerRollback: {
       rollbackToPrevious: async (message: string, signal?: AbortSignal) => {
@@ -206,9 +207,9 @@ interface ExportPoll {
  * D1's export API (polling protocol) into .promote/backups/<env>/<run>-<binding>.sql.
  * A backup already on disk for this run is not taken again (resume).
  */
-async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], dir: string, runId: string): Promise<string[]> {
+async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], dir: string, runId: string, environment: string): Promise<string[]> {
   const files: string[] = [];
-  await mkdir(dir, { recursive: true });
+  await makePrivateDir(dir);
   for (const d of databases) {
     const file = join(dir, `${runId}-${d.binding}.sql`);
     files.push(file);
@@ -225,7 +226,7 @@ async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], 
         const res = await request(r.result.signed_url, { method: 'GET' });
         if (res.statusCode !== 200) throw new RunError(`backup of ${d.conn.label}: download answered HTTP ${res.statusCode}`, 'run again');
         const tmp = `${file}.tmp`;
-        await writeFile(tmp, await res.body.text());
+        await writeFile(tmp, backupHeader(d, environment, runId) + (await res.body.text()), PRIVATE_FILE);
         await rename(tmp, file);
         break;
       }
@@ -235,6 +236,17 @@ async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], 
     }
   }
   return files;
+}
+
+/** SQL comments, so the file still runs with `wrangler d1 execute --file`; says what the file is to whoever finds it. */
+function backupHeader(d: HandleDatabase, environment: string, runId: string): string {
+  return [
+    `-- PRODUCTION DATA: a full export of D1 database ${d.conn.label} (binding ${d.binding}, environment ${environment}),`,
+    `-- taken by promote before run ${runId} migrated it, ${new Date().toISOString()}.`,
+    '-- It holds every row of that database. Keep it private (promote writes it readable by its owner only),',
+    '-- never commit or attach it anywhere, and delete it once it is no longer needed.',
+    '',
+  ].join('\n');
 }
 
 /** Scratch folders of processes that died (SIGKILL) are removed the next time one is made. */

@@ -5,9 +5,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
+import { makePrivateDir, PRIVATE_FILE } from '../../private-files.js';
 import type { LocalEnvironmentRuntime, Snapshot } from './local-environment.js';
 
 export interface BookmarkMeta {
@@ -41,9 +42,9 @@ export class BookmarkStore {
     const meta: BookmarkMeta = { id: bookmarkId(takenAt, text), environment: this.environment, runId, takenAt, bindings: [...bindings] };
     const target = join(this.dir, meta.id);
     const tmp = `${target}.tmp-${process.pid}`;
-    await mkdir(tmp, { recursive: true });
-    for (const [binding, snap] of snapshots) await writeFile(join(tmp, `${binding}.json`), JSON.stringify(snap));
-    await writeFile(join(tmp, 'bookmark.json'), JSON.stringify(meta, null, 2));
+    await makePrivateDir(tmp);
+    for (const [binding, snap] of snapshots) await writeFile(join(tmp, `${binding}.json`), JSON.stringify(snap), PRIVATE_FILE);
+    await writeFile(join(tmp, 'bookmark.json'), JSON.stringify(meta, null, 2), PRIVATE_FILE);
     // The directory appears whole or not at all.
     await rename(tmp, target);
     return meta;

@@ -8,9 +8,10 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { hostname } from 'node:os';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LockedError } from '../../errors.js';
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { describeOwner } from '../../events/run-owner.js';
 
 interface LockRecord {
@@ -61,7 +62,7 @@ export interface EnvironmentLockOptions {
 }
 
 export async function lockEnvironment(file: string, opts: EnvironmentLockOptions): Promise<() => void> {
-  mkdirSync(dirname(file), { recursive: true });
+  makePrivateDirSync(dirname(file));
   const deadline = Date.now() + opts.waitMs;
   const record: LockRecord = {
     pid: process.pid,
@@ -73,7 +74,7 @@ export async function lockEnvironment(file: string, opts: EnvironmentLockOptions
   };
   for (;;) {
     try {
-      const fd = openSync(file, 'wx');
+      const fd = openSync(file, 'wx', PRIVATE_FILE_MODE);
       writeSync(fd, JSON.stringify(record));
       closeSync(fd);
       held.add(file);
