@@ -1,7 +1,8 @@
 /**
  * Crash safety: a promotion killed with SIGKILL at a random point, then
  * resumed, ends consistent: every ledger matches its schema, nothing is half-
- * or twice-applied, and the job finishes. Trials: PROMOTE_CRASH_TRIALS (default 4).
+ * or twice-applied, and the job finishes. Trials: PROMOTE_CRASH_TRIALS (default 4). The kill
+ * points come from a seeded random (PROMOTE_TEST_SEED to choose it; printed when a trial fails).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, cleanupProjects, makeProject, queryEnv, runCli } from '../helpers/project.js';
 import { lastJson, promotionFiles } from '../helpers/promotion-project.js';
+import { randomForTest } from '../helpers/seeded-random.js';
 
 afterAll(cleanupProjects);
 
@@ -63,12 +65,13 @@ async function assertConsistent(root: string, context: string): Promise<void> {
 describe('SIGKILL at a random point, then resume', () => {
   it(`ends consistent and finished, ${TRIALS} random kill points`, async () => {
     const template = promotionFiles(MIGRATIONS);
-    // Spread kill points over the whole run (~40 events) with a fixed-seed sequence plus randomness.
-    const points = Array.from({ length: TRIALS }, (_, i) => 1 + Math.floor(((i + Math.random()) / TRIALS) * 38));
+    // Spread kill points over the whole run (~40 events): one random point in each of TRIALS equal slices.
+    const random = randomForTest('SIGKILL trials');
+    const points = Array.from({ length: TRIALS }, (_, i) => 1 + Math.floor(((i + random.next()) / TRIALS) * 38));
     for (const k of points) {
       const root = await makeProject(template);
       const killed = await promoteAndKill(root, k);
-      const context = `kill after event ${k} (${killed.killedAfter})`;
+      const context = `kill after event ${k} (${killed.killedAfter}; ${random.replay})`;
       await assertConsistent(root, context);
       const runs = existsSync(join(root, '.promote', 'runs'));
       // A run killed before it recorded anything cannot be resumed: a new run (queued behind the dead lease) finishes the job.
