@@ -1,12 +1,15 @@
 /**
  * A catalog of bad inputs, config and migrations: each a small mutation of BASE_FILES, run
- * through the real CLI. Every one must be refused with exit 2, pointing at the file (and line,
+ * through the real CLI: in-process (main() with captured output, test/helpers/in-process.ts) for
+ * the cases refused before any environment opens, and as a spawned process for the ones run
+ * against an environment already migrated. Every one must be refused with exit 2, pointing at the file (and line,
  * where there is one) with its problem code and a `fix:` line, and must leave the project's
  * state (.promote/, .wrangler/) exactly as it was.
  *
  * A third of the cases (rotating by index) also go through `validate` and `plan`. A handful run
  * against a dev environment that was already migrated with the good files, and also check that
- * its ledger and tables are unchanged.
+ * its ledger and tables are unchanged: those keep the spawned bin, so the process exit code and
+ * the refusal on a real environment stay covered end to end.
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
@@ -27,6 +30,7 @@ import {
   writeFiles,
   type CliResult,
 } from '../helpers/project.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 interface BadCase {
   name: string;
@@ -606,7 +610,7 @@ describe('bad-input catalog', () => {
   });
 
   const fresh = CASES.map((c, index) => ({ c, index })).filter(({ c }) => !c.applied);
-  describe.concurrent('on a fresh project: exit 2, file:line, code, fix, nothing touched', () => {
+  describe.concurrent('on a fresh project (in-process): exit 2, file:line, code, fix, nothing touched', () => {
     for (const { c, index } of fresh) {
       const commands = commandsFor(c, index);
       it(`${c.name} [${commands.map((a) => a[0]).join(', ')}]`, async ({ expect }) => {
@@ -614,7 +618,7 @@ describe('bad-input catalog', () => {
         await mutate(root, c);
         const before = stateFingerprint(root);
         for (const args of commands) {
-          const res = await runCli([...args, '--cwd', root], c.env ? { env: c.env } : {});
+          const res = await runInProcess([...args, '--cwd', root], c.env ? { env: c.env } : {});
           expectProblem(expect, res, c, args.join(' '));
           expect(stateFingerprint(root), `${args.join(' ')} touched the state for "${c.name}"`).toBe(before);
         }
@@ -625,7 +629,7 @@ describe('bad-input catalog', () => {
     }
   });
 
-  describe('on a dev environment already migrated: also the ledger and tables are unchanged', () => {
+  describe('on a dev environment already migrated (spawned): also the ledger and tables are unchanged', () => {
     let template: string;
     let ledger: string[];
     let tables: string[];

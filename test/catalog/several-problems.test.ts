@@ -2,11 +2,13 @@
  * One project, five different problems across three files (two config files and a migration):
  * a single run must report every one of them, each at its file:line, and refuse with exit 2
  * without touching anything. Fixing them one run at a time is what this guards against.
+ * In-process (main() with captured output): nothing here opens an environment.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BASE_FILES, LOCAL_ENV, PIPELINE, cleanupProjects, makeProject, runCli, stateFingerprint } from '../helpers/project.js';
+import { BASE_FILES, LOCAL_ENV, PIPELINE, cleanupProjects, makeProject, stateFingerprint } from '../helpers/project.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 afterAll(cleanupProjects);
 
@@ -38,7 +40,7 @@ describe('several problems in one project', () => {
     it(`${args[0]} reports all five, each at its file:line, in one run (exit 2)`, async () => {
       const root = await makeProject(FILES);
       const before = stateFingerprint(root);
-      const res = await runCli([...args, '--cwd', root]);
+      const res = await runInProcess([...args, '--cwd', root]);
       const context = `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`;
       expect(res.code, context).toBe(2);
 

@@ -10,7 +10,8 @@
  * - every database holds every migration exactly once, no lease is left behind, and the Worker
  *   serving in each environment is the version the final summary reports.
  *
- * Trials: PROMOTE_REMOTE_CRASH_TRIALS (default 2; 30 with PROMOTE_CHAOS=long).
+ * Trials: PROMOTE_REMOTE_CRASH_TRIALS (default 2; 30 with PROMOTE_CHAOS=long). The kill points
+ * and delays come from a seeded random (PROMOTE_TEST_SEED to choose it; printed when a trial fails).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ import {
   summaryOf,
   trials,
 } from './chaos-helpers.js';
+import { randomForTest } from '../helpers/seeded-random.js';
 
 const TRIALS = trials('PROMOTE_REMOTE_CRASH_TRIALS', 2, 30);
 const MIGRATIONS = 4;
@@ -92,9 +94,10 @@ describe('SIGKILL at a random point of a remote promotion, then resume', () => {
     // of random delay, so kills also land inside wrangler deploys, D1 requests and health checks.
     // Near the end the events come fast, so the delay shrinks there; with 5 trials or more, the
     // first kill lands before any event (k = 0: a delay after the start), often before the run is recorded.
+    const random = randomForTest('remote SIGKILL trials');
     const points = Array.from({ length: TRIALS }, (_, i) => {
-      const k = TRIALS >= 5 && i === 0 ? 0 : 1 + Math.floor(((i + Math.random()) / Math.max(TRIALS, 1)) * (total - 4));
-      return { k, delayMs: Math.floor(Math.random() * (k > total - 10 ? 200 : 1500)) };
+      const k = TRIALS >= 5 && i === 0 ? 0 : 1 + Math.floor(((i + random.next()) / Math.max(TRIALS, 1)) * (total - 4));
+      return { k, delayMs: Math.floor(random.next() * (k > total - 10 ? 200 : 1500)) };
     });
     const log: string[] = [];
     for (const [trial, { k, delayMs }] of points.entries()) {
@@ -102,7 +105,7 @@ describe('SIGKILL at a random point of a remote promotion, then resume', () => {
       try {
         const env = cloudflareEnv(fake, w);
         const killed = await promoteAndKill(['--to', 'production', '--json', '--lock-ttl', '2s', '--cwd', w.root], env, k, delayMs);
-        const context = `trial ${trial + 1}: kill ${delayMs} ms after event ${k}/${total} (saw ${killed.events}; last: ${killed.lastEvent})`;
+        const context = `trial ${trial + 1} (${random.replay}): kill ${delayMs} ms after event ${k}/${total} (saw ${killed.events}; last: ${killed.lastEvent})`;
 
         // 1. right after the kill: consistent, whatever was in flight
         for (const e of CF_ENVS) await assertRemoteConsistent(fake, w.uuids[e]!, `${context}: ${e} after the kill`);
@@ -151,6 +154,6 @@ describe('SIGKILL at a random point of a remote promotion, then resume', () => {
         await w.close();
       }
     }
-    console.log(`remote crash: ${TRIALS} trials (calibration ${calibration?.events} events, ${calibration?.ms} ms)\n  ${log.join('\n  ')}`);
+    console.log(`remote crash: ${TRIALS} trials, ${random.replay} (calibration ${calibration?.events} events, ${calibration?.ms} ms)\n  ${log.join('\n  ')}`);
   }, Math.max(120_000, TRIALS * 90_000));
 });

@@ -84,12 +84,16 @@ const NOT_INHERITED: NodeJS.ProcessEnv = {
   CLOUDFLARE_ACCOUNT_ID: undefined,
 };
 
+/** The environment a spawned CLI gets: this one, minus NOT_INHERITED, plus `extra` (undefined removes a variable). */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries({ ...process.env, ...NOT_INHERITED, NO_COLOR: '1', CI: 'true', WRANGLER_SEND_METRICS: 'false', ...extra }).filter(([, v]) => v !== undefined),
+  );
+}
+
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    // A variable set to undefined in opts.env is removed from the child's environment.
-    const env = Object.fromEntries(
-      Object.entries({ ...process.env, ...NOT_INHERITED, NO_COLOR: '1', CI: 'true', WRANGLER_SEND_METRICS: 'false', ...opts.env }).filter(([, v]) => v !== undefined),
-    );
+    const env = cliEnv(opts.env);
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

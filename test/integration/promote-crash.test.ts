@@ -1,14 +1,17 @@
 /**
  * Crash safety: a promotion killed with SIGKILL at a random point, then
  * resumed, ends consistent: every ledger matches its schema, nothing is half-
- * or twice-applied, and the job finishes. Trials: PROMOTE_CRASH_TRIALS (default 4).
+ * or twice-applied, and the job finishes. Trials: PROMOTE_CRASH_TRIALS (default 4). The kill
+ * points come from a seeded random (PROMOTE_TEST_SEED to choose it; printed when a trial fails).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, cleanupProjects, makeProject, queryEnv, runCli } from '../helpers/project.js';
+import { BIN, batchEnv, cleanupProjects, makeProject, queryEnv, runCli } from '../helpers/project.js';
+import type { StatementResult } from '../../src/d1/connection.js';
 import { lastJson, promotionFiles } from '../helpers/promotion-project.js';
+import { randomForTest } from '../helpers/seeded-random.js';
 
 afterAll(cleanupProjects);
 
@@ -42,33 +45,39 @@ function promoteAndKill(root: string, k: number): Promise<{ killedAfter: string;
   });
 }
 
+/** Two Miniflare starts per environment (one batch to list, one to read), not one per query: a trial is mostly these. */
 async function assertConsistent(root: string, context: string): Promise<void> {
   for (const env of ENVS) {
     if (!existsSync(join(root, '.promote', 'envs', env, 'd1'))) continue;
-    const tables = (await queryEnv(root, env, "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 't[0-9]*'")).map((r) => String(r.name));
-    const hasLedger = (await queryEnv(root, env, "SELECT name FROM sqlite_master WHERE name = 'd1_migrations'")).length > 0;
-    const ledger = hasLedger ? (await queryEnv(root, env, 'SELECT name FROM d1_migrations ORDER BY id')).map((r) => String(r.name)) : [];
+    const [tableRows, ledgerTable] = await batchEnv(root, env, [
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 't[0-9]*'",
+      "SELECT name FROM sqlite_master WHERE name = 'd1_migrations'",
+    ]);
+    const names = (r: StatementResult | undefined): string[] => (r?.results ?? []).map((row) => String(row.name));
+    const tables = names(tableRows);
+    const hasLedger = names(ledgerTable).length > 0;
+    const reads = [...(hasLedger ? ['SELECT name FROM d1_migrations ORDER BY id'] : []), ...tables.map((t) => `SELECT count(*) AS n FROM ${t}`)];
+    const results = reads.length > 0 ? await batchEnv(root, env, reads) : [];
+    const ledger = hasLedger ? names(results.shift()) : [];
     // ledger and schema agree: a migration is in both or in neither
     const expectedTables = ledger.map((n) => /_(t\d+)\.sql$/.exec(n)![1]).sort();
-    expect(tables.sort(), `${context}: ${env} tables vs ledger ${ledger.join(',')}`).toEqual(expectedTables);
+    expect([...tables].sort(), `${context}: ${env} tables vs ledger ${ledger.join(',')}`).toEqual(expectedTables);
     expect(new Set(ledger).size, `${context}: ${env} ledger has no duplicates`).toBe(ledger.length);
     // each migration ran exactly once: its one seed row
-    for (const t of tables) {
-      const [row] = await queryEnv(root, env, `SELECT count(*) AS n FROM ${t}`);
-      expect(row!.n, `${context}: ${env}.${t} rows`).toBe(1);
-    }
+    tables.forEach((t, i) => expect(results[i]?.results?.[0]?.n, `${context}: ${env}.${t} rows`).toBe(1));
   }
 }
 
 describe('SIGKILL at a random point, then resume', () => {
   it(`ends consistent and finished, ${TRIALS} random kill points`, async () => {
     const template = promotionFiles(MIGRATIONS);
-    // Spread kill points over the whole run (~40 events) with a fixed-seed sequence plus randomness.
-    const points = Array.from({ length: TRIALS }, (_, i) => 1 + Math.floor(((i + Math.random()) / TRIALS) * 38));
+    // Spread kill points over the whole run (~40 events): one random point in each of TRIALS equal slices.
+    const random = randomForTest('SIGKILL trials');
+    const points = Array.from({ length: TRIALS }, (_, i) => 1 + Math.floor(((i + random.next()) / TRIALS) * 38));
     for (const k of points) {
       const root = await makeProject(template);
       const killed = await promoteAndKill(root, k);
-      const context = `kill after event ${k} (${killed.killedAfter})`;
+      const context = `kill after event ${k} (${killed.killedAfter}; ${random.replay})`;
       await assertConsistent(root, context);
       const runs = existsSync(join(root, '.promote', 'runs'));
       // A run killed before it recorded anything cannot be resumed: a new run (queued behind the dead lease) finishes the job.

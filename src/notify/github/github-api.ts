@@ -1,6 +1,6 @@
 /**
- * The slice of GitHub's REST API promote uses, shaped like octokit's
- * `octokit.rest.repos.*` / `octokit.rest.issues.*` parameters (snake_case).
+ * The slice of GitHub's REST API promote uses, shaped like the parameters of
+ * GitHub's REST routes as octokit types them (snake_case).
  * github-octokit.ts implements it; a test can stand a fake behind it.
  */
 

@@ -125,15 +125,21 @@ describe('the promotion machine: rollback failures', () => {
   });
 
   it('a rollback that does not restore health (re-verify fails) is a rollback failure too', async () => {
-    let verifies = 0;
-    const { output } = await run({
+    let stagingVerifies = 0;
+    const { output, calls } = await run({
       verify: async (i) => {
-        if (i.environment === 'staging' && ++verifies >= 1) throw new Boom('still 503');
-        return { observedChange: i.changeId };
+        if (i.environment !== 'staging') return { observedChange: i.changeId };
+        stagingVerifies += 1;
+        throw new Boom(stagingVerifies === 1 ? '503' : 'still 503');
       },
     });
     expect(output.outcome).toBe('rollback-failed');
+    // Exactly two: the verify that failed, and the one re-verify after the rollback (no retry loop).
+    expect(stagingVerifies).toBe(2);
+    expect(output.failure).toMatchObject({ stage: 'staging', step: 'verify', message: '503' });
     expect(output.rollbackFailure).toMatchObject({ stage: 'staging', step: 'reverify', message: 'still 503' });
+    expect(calls.filter((c) => c.startsWith('staging:')).slice(-4)).toEqual(['staging:verify', 'staging:rollback', 'staging:verify', 'staging:unlock']);
+    expect(calls.some((c) => c.startsWith('production:'))).toBe(false);
   });
 
   it('records the lost-writes window the rollback reports', async () => {

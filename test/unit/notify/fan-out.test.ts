@@ -58,7 +58,14 @@ describe('fan-out', () => {
     const w1 = fan.write(first);
     const w2 = fan.write(second);
     expect(after.seen).toEqual(['run.started', 'step.started']);
-    await expect(Promise.all([w1, w2])).resolves.toBeDefined();
+    // While an async sink is busy, write() hands back a promise, and it settles only when that
+    // sink has taken the event: the slow first event (20 ms) is not overtaken by the second.
+    expect(w1).toBeInstanceOf(Promise);
+    expect(w2).toBeInstanceOf(Promise);
+    expect(order).toEqual([]);
+    await expect(w1).resolves.toBeUndefined();
+    expect(order[0]).toBe('run.started');
+    await expect(w2).resolves.toBeUndefined();
     expect(order).toEqual(['run.started', 'step.started']);
     expect(errors.map(([i, e]) => [i, (e as Error).message])).toEqual([
       [1, 'slack 500'],
