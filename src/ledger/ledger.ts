@@ -4,6 +4,7 @@
  * metadata beside it in `promote_migrations` (checksum, duration, run id).
  */
 import type { D1Connection, SqlStatement } from '../targets/d1-connection.js';
+import { detectForeignLedgers, foreignReadStatement, parseForeignRows, type ForeignLedger } from './foreign-ledgers.js';
 
 export const META_TABLE = 'promote_migrations';
 
@@ -42,9 +43,12 @@ export interface MetaRow {
   run_id: string;
   applied_at: string;
   duration_ms: number | null;
-  /** 1 when the migration was applied by another tool (wrangler) and we only recorded its checksum later. */
+  /** How promote came to know it: see ADOPTED. */
   adopted: number;
 }
+
+/** promote_migrations.adopted: applied by promote, adopted from wrangler's ledger at a migrate, or proven by `promote baseline`. */
+export const ADOPTED = { applied: 0, wrangler: 1, baseline: 2 } as const;
 
 export interface SchemaObject {
   type: 'table' | 'index' | 'view' | 'trigger';
@@ -58,6 +62,8 @@ export interface DatabaseState {
   meta: Map<string, MetaRow>;
   /** User objects, shadow tables of virtual tables and internal tables left out. */
   schema: SchemaObject[];
+  /** Other tools' ledgers found beside ours, read as claims (see foreign-ledgers.ts). */
+  foreign: ForeignLedger[];
 }
 
 export function isInternalName(name: string): boolean {
@@ -65,8 +71,8 @@ export function isInternalName(name: string): boolean {
 }
 
 /**
- * Reads ledger, metadata and schema without writing anything: one round trip
- * for a fresh database, two once a ledger exists.
+ * Reads ledger, metadata, other tools' ledgers and schema without writing
+ * anything: one round trip for a fresh database, two once a ledger exists.
  */
 export async function readDatabaseState(conn: D1Connection, ledgerTable: string): Promise<DatabaseState> {
   const [master, tableList] = await conn.batch([
@@ -85,10 +91,14 @@ export async function readDatabaseState(conn: D1Connection, ledgerTable: string)
   if (names.has(META_TABLE)) {
     reads.push({ sql: `SELECT name, checksum, run_id, applied_at, duration_ms, adopted FROM ${META_TABLE}` });
   }
+  const foreignTables = detectForeignLedgers(schema, ledgerTable);
+  const own = reads.length;
+  reads.push(...foreignTables.map(foreignReadStatement));
   const results = reads.length > 0 ? await conn.batch(reads) : [];
   const ledger = names.has(ledgerTable) ? ((results[0]?.results ?? []) as unknown as LedgerRow[]) : [];
-  const metaRows = names.has(META_TABLE) ? ((results[reads.length - 1]?.results ?? []) as unknown as MetaRow[]) : [];
-  return { ledger, meta: new Map(metaRows.map((m) => [m.name, m])), schema };
+  const metaRows = names.has(META_TABLE) ? ((results[own - 1]?.results ?? []) as unknown as MetaRow[]) : [];
+  const foreign = foreignTables.map((t, i) => parseForeignRows(t, results[own + i]?.results ?? []));
+  return { ledger, meta: new Map(metaRows.map((m) => [m.name, m])), schema, foreign };
 }
 
 /** DDL to rebuild this schema elsewhere (preflight scratch): tables, then indexes, views, triggers. */

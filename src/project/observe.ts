@@ -27,7 +27,7 @@ export interface ObservedEnvironment {
   handle?: EnvironmentHandle;
 }
 
-const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [] };
+const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], foreign: [] };
 
 export async function observeEnvironment(
   ws: Workspace,

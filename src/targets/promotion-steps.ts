@@ -128,7 +128,8 @@ export class PromotionSteps {
     }
     for (const [i, d] of observed.entries()) {
       const scratch = await h.databases[i]!.scratch();
-      const result = await preflight(scratch, schemaSql(d.state.schema), chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
+      const advice = d.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${input.environment}` } : {};
+      const result = await preflight(scratch, schemaSql(d.state.schema), chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId), advice);
       if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${input.environment}/${d.binding}; it was not changed`);
     }
     return { migrations: pending.map((m) => m.name) };
