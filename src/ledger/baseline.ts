@@ -9,13 +9,13 @@
  */
 import { D1QueryError } from '../errors.js';
 import type { Migration } from '../migrations/types.js';
-import { fingerprintDigest, type SchemaFingerprint } from '../schema/fingerprint.js';
+import { fingerprintDigest, fingerprintSchema, type SchemaFingerprint } from '../schema/fingerprint.js';
 import { diffSchemas, type SchemaDifference } from '../schema/schema-diff.js';
 import type { ScratchDatabase, SqlStatement } from '../targets/d1-connection.js';
 import { migrationBody, multiRowInsert } from './apply.js';
 import { claimOf, type ForeignLedger } from './foreign-ledgers.js';
 import { ADOPTED, CREATE_META_SQL, META_TABLE, createLedgerSql, quoteIdent, type DatabaseState } from './ledger.js';
-import { readFingerprint } from './schema-read.js';
+import { bookkeepingTables, readFingerprint, SCHEMA_READ, schemaRowsFrom } from './schema-read.js';
 
 export interface Replay {
   /** prints[k]: the schema after the first k migrations (prints[0]: empty). */
@@ -28,14 +28,15 @@ export interface Replay {
 export async function replayPrefixes(scratch: ScratchDatabase, migrations: readonly Migration[], exclude: readonly string[]): Promise<Replay> {
   await scratch.reset([]);
   const prints = [await readFingerprint(scratch, exclude)];
+  const opts = { exclude: bookkeepingTables(exclude) };
   for (const m of migrations) {
     try {
-      if (m.statements.length > 0) await scratch.batch(migrationBody(m));
+      // The migration and the schema read after it in one round trip (the read sees the batch's own writes).
+      prints.push(fingerprintSchema(schemaRowsFrom(await scratch.batch([...migrationBody(m), ...SCHEMA_READ])), opts));
     } catch (e) {
       if (!(e instanceof D1QueryError)) throw e;
       return { prints, digests: prints.map(fingerprintDigest), failed: { migration: m, message: e.message } };
     }
-    prints.push(await readFingerprint(scratch, exclude));
   }
   return { prints, digests: prints.map(fingerprintDigest) };
 }

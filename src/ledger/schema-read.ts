@@ -7,7 +7,7 @@
  */
 import { LOCK_TABLE } from '../runs/lease.js';
 import { fingerprintSchema, type SchemaFingerprint, type SchemaRows } from '../schema/fingerprint.js';
-import type { D1Connection, SqlStatement } from '../targets/d1-connection.js';
+import type { D1Connection, SqlStatement, StatementResult } from '../targets/d1-connection.js';
 import { META_TABLE } from './ledger.js';
 
 const USER_TABLES = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_cf\\_%' ESCAPE '\\'";
@@ -26,7 +26,12 @@ export const SCHEMA_READ: readonly SqlStatement[] = [
 ];
 
 export async function readSchemaRows(conn: D1Connection, signal?: AbortSignal): Promise<SchemaRows> {
-  const [master, tableList, columns, indexList, indexColumns, foreignKeys] = await conn.batch(SCHEMA_READ, signal ? { signal } : {});
+  return schemaRowsFrom(await conn.batch(SCHEMA_READ, signal ? { signal } : {}));
+}
+
+/** The rows of SCHEMA_READ's results, e.g. the tail of a batch that ran other statements before it. */
+export function schemaRowsFrom(results: readonly StatementResult[]): SchemaRows {
+  const [master, tableList, columns, indexList, indexColumns, foreignKeys] = results.slice(-SCHEMA_READ.length);
   const rows = <T>(r: { results: Record<string, unknown>[] } | undefined) => (r?.results ?? []) as unknown as T[];
   return {
     master: rows(master),

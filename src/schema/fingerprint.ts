@@ -126,6 +126,7 @@ export function fingerprintSchema(rows: SchemaRows, opts: FingerprintOptions): S
   const indexesOf = group(rows.indexList, (i) => lower(i.tbl));
   const keyOf = group(rows.indexColumns, (c) => lower(c.idx));
   const fksOf = group(rows.foreignKeys, (f) => lower(f.tbl));
+  const indexInfo = new Map(rows.indexList.map((i) => [lower(i.name), i]));
   const objects: ObjectShape[] = [];
 
   for (const o of rows.master) {
@@ -149,7 +150,7 @@ export function fingerprintSchema(rows: SchemaRows, opts: FingerprintOptions): S
         ...(isVirtual ? { virtual: normalizeSql(sql) } : {}),
       });
     } else if (o.type === 'index' && o.sql !== null) {
-      const info = rows.indexList.find((i) => lower(i.name) === name);
+      const info = indexInfo.get(name);
       const key = indexKey(keyOf.get(name) ?? []);
       // An expression index's key is not in the pragmas: its normalized statement stands in for it.
       const on = key.includes('<expression>') ? normalizeSql(o.sql) : `${lower(o.tbl_name)} (${key.join(', ')})`;

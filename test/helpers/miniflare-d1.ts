@@ -30,7 +30,7 @@ export async function startD1Pool(size = 40): Promise<D1Pool> {
           if (statements.length === 0) return [];
           try {
             const results = await db.batch(statements.map((s) => db.prepare(s.sql).bind(...(s.params ?? []))));
-            return results.map((r) => ({ results: (r.results ?? []) as Record<string, unknown>[], meta: { duration: r.meta.duration, changes: r.meta.changes } }));
+            return results.map((r: { results?: unknown[]; meta: { duration: number; changes: number } }) => ({ results: (r.results ?? []) as Record<string, unknown>[], meta: { duration: r.meta.duration, changes: r.meta.changes } }));
           } catch (e) {
             throw new D1QueryError(String((e as Error).message).replace(/^D1_ERROR: /, ''));
           }

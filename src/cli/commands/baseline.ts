@@ -32,6 +32,8 @@ interface DatabaseOutcome {
   closest?: string;
   differences?: SchemaDifference[];
   reason?: string;
+  /** Migrations applied to the scratch database: each once, however many prefixes were candidates. */
+  replayed?: number;
 }
 
 const names = (ms: readonly Migration[]) => ms.map((m) => m.name);
@@ -52,7 +54,7 @@ function ledgerTables(d: ObservedDatabase): string[] {
 }
 
 /** Read-only: replays, compares, decides. */
-async function prove(d: ObservedDatabase, db: HandleDatabase, through: string | undefined): Promise<{ decision: BaselineDecision; digest: string } | { refusal: string }> {
+async function prove(d: ObservedDatabase, db: HandleDatabase, through: string | undefined): Promise<{ decision: BaselineDecision; digest: string; replayed: number } | { refusal: string }> {
   const claims = readClaims(d.migrations, d.state);
   if (claims.problems.length > 0) return { refusal: claims.problems.join('; ') };
   const length = through !== undefined ? throughLength(d.migrations, through, d.migrationsDir) : undefined;
@@ -62,7 +64,7 @@ async function prove(d: ObservedDatabase, db: HandleDatabase, through: string | 
   const exclude = ledgerTables(d);
   const live = await readFingerprint(db.conn, exclude);
   const replay = await replayPrefixes(await db.scratch(), d.migrations, exclude);
-  return { decision: decideBaseline(replay, live, d.migrations, claims, length), digest: fingerprintDigest(live) };
+  return { decision: decideBaseline(replay, live, d.migrations, claims, length), digest: fingerprintDigest(live), replayed: replay.prints.length - 1 };
 }
 
 export async function run({ root, output, env, values }: CommandContext): Promise<number> {
@@ -104,6 +106,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
           unprovable: [],
           closest: decision.closest === 0 ? '(none)' : d.migrations[decision.closest - 1]!.name,
           differences: decision.differences,
+          replayed: proof.replayed,
           ...(decision.replayFailed ? { reason: `${decision.replayFailed.migration.name} failed on the scratch database: ${decision.replayFailed.message}` } : {}),
         });
         continue;
@@ -115,6 +118,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
         ...(decision.through > 0 ? { through: d.migrations[decision.through - 1]!.name } : {}),
         recorded: names(d.migrations.slice(0, decision.through).filter((m) => record.ledger.includes(m) || record.meta.includes(m))),
         unprovable: names(decision.unprovable),
+        replayed: proof.replayed,
       };
       outcomes.push(outcome);
       if (outcome.status === 'recorded') writes.push({ d, db, through: decision.through, digest: proof.digest, outcome });
