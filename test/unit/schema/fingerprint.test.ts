@@ -4,8 +4,8 @@
  * a difference naming the object and the part.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFingerprint, SCHEMA_READ } from '../../../src/ledger/schema-read.js';
-import { fingerprintDigest, type SchemaFingerprint } from '../../../src/schema/fingerprint.js';
+import { readFingerprint, readSchemaRowsPerObject, SCHEMA_READ } from '../../../src/ledger/schema-read.js';
+import { fingerprintDigest, fingerprintSchema, type SchemaFingerprint } from '../../../src/schema/fingerprint.js';
 import { diffSchemas, renderDifference } from '../../../src/schema/schema-diff.js';
 import { startD1Pool, type D1Pool } from '../../helpers/miniflare-d1.js';
 
@@ -95,6 +95,14 @@ describe('schema fingerprint', () => {
       expect(lines[0]).toContain(expected);
     });
   }
+
+  it('reads the same fingerprint with plain per-object pragmas (the fallback should D1 refuse the pragma functions)', async () => {
+    const conn = await pool.next();
+    await conn.batch(BASE.map((sql) => ({ sql })));
+    const perObject = fingerprintSchema(await readSchemaRowsPerObject(conn), { exclude: ['d1_migrations'] });
+    expect(perObject).toEqual(await readFingerprint(conn, ['d1_migrations']));
+    expect(perObject.objects).toHaveLength(6);
+  });
 
   it('names an extra column as only in live, as data and as a line', async () => {
     const base = await fingerprintOf(BASE);
