@@ -50,6 +50,9 @@ describe('promote baseline (local)', () => {
     const again = await runCli(['baseline', '--env', 'production', '--cwd', root]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('nothing to record');
+    const status = await runCli(['status', '--env', 'production', '--cwd', root]);
+    expect(status.stdout).toMatch(/✓ 0004_t4\.sql {2}baseline, /);
+    expect(status.stdout).toMatch(/0005_t5\.sql {2}pending/);
 
     const promote = await runCli(['--to', 'production', '--json', '--cwd', root]);
     expect(promote.code, promote.stderr).toBe(0);
