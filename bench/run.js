@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { ChildError, runChild } from './lib/child.js';
 import { BREAKING_MIGRATION, resetState, writePromotionProject, writeProject } from './lib/project.js';
 import { benchRemote } from './lib/remote.js';
+import { benchBaselineLocal, benchFingerprintRemote } from './lib/adopt.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -49,6 +50,7 @@ if (opts.help) {
       '  --fast-runs N      runs of --help / --version (default 7)\n' +
       '  --skip-wrangler    leave wrangler out (its apply takes 1-3 min per run on a shared 2-core machine)\n' +
       '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote;\n' +
+      '                     7 adopt: baseline of 200 migrations locally, fingerprint of 200 tables remotely;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -65,9 +67,9 @@ const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opt
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
 const SECTIONS = new Set(
-  (opts.only ?? '1,2,3,4,5,6').split(',').map((x) => {
+  (opts.only ?? '1,2,3,4,5,6,7').split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
-    if (!(n >= 1 && n <= 6)) throw new Error(`--only: expected section numbers 1-6, got ${x}`);
+    if (!(n >= 1 && n <= 7)) throw new Error(`--only: expected section numbers 1-7, got ${x}`);
     return n;
   }),
 );
@@ -572,6 +574,29 @@ async function remote() {
   }
 }
 
+// ---------------------------------------------------------------- 7. adopt
+async function adopt() {
+  const runs = opts.quick ? 1 : Math.min(3, RUNS);
+  section(`7. adopt: promote baseline of a 200-migration database with no ledger, locally (prefix search included; ${runs} runs)`);
+  try {
+    const r = await benchBaselineLocal({ repo: REPO, runs, log });
+    addFigure('promote baseline (200, local, process)', r.ms, { key: 'baseline.local200', note: 'every migration replayed once on scratch, fingerprinted after each; ledger + metadata in one transaction' });
+  } catch (e) {
+    fail('baseline local', e);
+  }
+  rowsSection(`7. adopt: schema fingerprint of a 200-table database over the fake API, 100 ms latency per request (${runs} runs)`);
+  try {
+    const r = await benchFingerprintRemote({ repo: REPO, runs, log });
+    addFigure('fingerprint read (200 tables, remote, in process)', r.read.ms, { key: 'fingerprint.remote200' });
+    addNote('  requests per fingerprint read', String(Math.min(...r.read.requests)), r.read.requests.join(','), '<= 3', Math.max(...r.read.requests) <= 3 ? 'PASS' : 'MISS');
+    addFigure('promote baseline --dry-run (200, remote, process)', r.dryRun.ms, { key: 'baseline.remote200DryRun' });
+    addNote('  API requests per baseline --dry-run', String(Math.min(...r.dryRun.requests)), r.dryRun.requests.join(','));
+    figures.fingerprintRequests = { read: r.read.requests, baselineDryRun: r.dryRun.requests, tables: r.tables, latencyMs: r.latencyMs };
+  } catch (e) {
+    fail('fingerprint remote', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -624,6 +649,7 @@ async function main() {
       await promotionAndRollback();
     }
     if (SECTIONS.has(6)) await remote();
+    if (SECTIONS.has(7)) await adopt();
   } catch (e) {
     fail('harness', e);
   } finally {

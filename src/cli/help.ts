@@ -13,6 +13,8 @@ Usage
   promote status [--env <env>] [--json]       applied / pending / drift per environment and database
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
+  promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
+                                              record what a database built without promote already has
 
 Global options
   --cwd <dir>     run against the project in <dir> (default: the current folder)
@@ -82,6 +84,18 @@ the step that was in flight is safe. Refused when the files changed since.
 By hand what a failed promotion does by itself: the database back to a bookmark (the
 newest by default), the Worker back to the version before the current one, then the
 health checks. Exit 4 when the environment is not healthy afterwards.
+`,
+  baseline: `promote baseline --env <env> [--database <binding>] [--through <NNNN>] [--dry-run]
+
+For a database that has schema but no (or a partial) ledger: applied by hand, or by
+another tool (a _migrations table, drizzle-orm's __drizzle_migrations, wrangler under
+another migrations_table). The migrations are replayed once on a scratch database and
+the live schema is compared with each prefix. When it equals one (the longest, or what
+the other tool's ledger claims, or exactly --through), the prefix is recorded in the
+ledger (wrangler's table, so wrangler agrees) and promote's metadata, marked baseline,
+in one transaction. Otherwise exit 2 with the closest prefix and the differences, and
+nothing is written. Never changes schema or data; another tool's table is left as it is.
+--dry-run prints what would be recorded.
 `,
   serve: `promote serve --env <env> [--port <n>]
 

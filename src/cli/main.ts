@@ -30,6 +30,10 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () =
     options: { env: { type: 'string' }, 'dry-run': { type: 'boolean' } },
     load: () => import('./commands/migrate.js'),
   },
+  baseline: {
+    options: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    load: () => import('./commands/baseline.js'),
+  },
   new: {
     options: { rollback: { type: 'boolean' }, dir: { type: 'string' } },
     load: () => import('./commands/new.js'),

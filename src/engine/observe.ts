@@ -29,7 +29,7 @@ export interface ObservedEnvironment {
   handle?: EnvironmentHandle;
 }
 
-const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [] };
+const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], foreign: [] };
 
 export async function observeEnvironment(
   ws: Workspace,

@@ -127,7 +127,9 @@ export class PromotionSteps {
     for (const [i, d] of stage.databases.entries()) {
       if (d.pending.length === 0) continue;
       const scratch = await h.databases[i]!.scratch();
-      const result = await preflight(scratch, schemaSql(d.observed.state.schema), chunkMigrations(d.pending), applyContextFor(d.observed, this.opts.runId));
+      // A database with schema but no ledger was built by hand: `promote baseline` adopts it.
+      const advice = d.observed.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${stage.environment}` } : {};
+      const result = await preflight(scratch, schemaSql(d.observed.state.schema), chunkMigrations(d.pending), applyContextFor(d.observed, this.opts.runId), advice);
       if (!result.ok) return { ...result.problem, message: `${stage.environment}/${d.binding}: ${result.problem.message}` };
     }
     this.preflighted.set(stage.environment, pendingKey(stage));

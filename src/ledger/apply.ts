@@ -31,7 +31,7 @@ export function bootstrapStatements(ctx: ApplyContext): SqlStatement[] {
 /** D1 binds at most 100 parameters per statement. */
 const MAX_PARAMS = 100;
 
-function multiRowInsert(head: string, rows: readonly unknown[][], tuple: string): SqlStatement[] {
+export function multiRowInsert(head: string, rows: readonly unknown[][], tuple: string): SqlStatement[] {
   const width = rows[0]?.length ?? 1;
   const per = Math.max(1, Math.floor(MAX_PARAMS / width));
   const out: SqlStatement[] = [];

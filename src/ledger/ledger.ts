@@ -4,12 +4,12 @@
  * metadata beside it in `promote_migrations` (checksum, duration, run id).
  */
 import type { D1Connection, SqlStatement } from '../d1/connection.js';
+import { detectForeignLedgers, foreignReadStatement, parseForeignRows, type ForeignLedger } from './foreign-ledgers.js';
 
 export const META_TABLE = 'promote_migrations';
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+export { quoteIdent } from '../d1/quote-ident.js';
+import { quoteIdent } from '../d1/quote-ident.js';
 
 /** Wrangler's DDL (workers-sdk d1/migrations/helpers.ts), so `wrangler d1 migrations list` agrees with us. */
 export function createLedgerSql(table: string): string {
@@ -30,16 +30,28 @@ export const CREATE_META_SQL = `CREATE TABLE IF NOT EXISTS ${META_TABLE}(
   adopted     INTEGER NOT NULL DEFAULT 0
 )`;
 
-export type { DatabaseState, LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
-import type { DatabaseState, LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
+export type { LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
+import type { LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
+
+/** promote_migrations.adopted: applied by promote, adopted from wrangler's ledger at a migrate, or proven by `promote baseline`. */
+export const ADOPTED = { applied: 0, wrangler: 1, baseline: 2 } as const;
+
+export interface DatabaseState {
+  ledger: LedgerRow[];
+  meta: Map<string, MetaRow>;
+  /** User objects, shadow tables of virtual tables and internal tables left out. */
+  schema: SchemaObject[];
+  /** Other tools' ledgers found beside ours, read as claims (see foreign-ledgers.ts). */
+  foreign: ForeignLedger[];
+}
 
 export function isInternalName(name: string): boolean {
   return name.startsWith('sqlite_') || name.startsWith('_cf_');
 }
 
 /**
- * Reads ledger, metadata and schema without writing anything: one round trip
- * for a fresh database, two once a ledger exists.
+ * Reads ledger, metadata, other tools' ledgers and schema without writing
+ * anything: one round trip for a fresh database, two once a ledger exists.
  */
 export async function readDatabaseState(conn: D1Connection, ledgerTable: string): Promise<DatabaseState> {
   const [master, tableList] = await conn.batch([
@@ -58,10 +70,14 @@ export async function readDatabaseState(conn: D1Connection, ledgerTable: string)
   if (names.has(META_TABLE)) {
     reads.push({ sql: `SELECT name, checksum, run_id, applied_at, duration_ms, adopted FROM ${META_TABLE}` });
   }
+  const foreignTables = detectForeignLedgers(schema, ledgerTable);
+  const own = reads.length;
+  reads.push(...foreignTables.map(foreignReadStatement));
   const results = reads.length > 0 ? await conn.batch(reads) : [];
   const ledger = names.has(ledgerTable) ? ((results[0]?.results ?? []) as unknown as LedgerRow[]) : [];
-  const metaRows = names.has(META_TABLE) ? ((results[reads.length - 1]?.results ?? []) as unknown as MetaRow[]) : [];
-  return { ledger, meta: new Map(metaRows.map((m) => [m.name, m])), schema };
+  const metaRows = names.has(META_TABLE) ? ((results[own - 1]?.results ?? []) as unknown as MetaRow[]) : [];
+  const foreign = foreignTables.map((t, i) => parseForeignRows(t, results[own + i]?.results ?? []));
+  return { ledger, meta: new Map(metaRows.map((m) => [m.name, m])), schema, foreign };
 }
 
 /** DDL to rebuild this schema elsewhere (preflight scratch): tables, then indexes, views, triggers. */

@@ -12,11 +12,17 @@ import { bootstrapStatements, chunkStatements, ledgerStatements, migrationBody, 
 
 export type PreflightResult = { ok: true } | { ok: false; problem: Problem };
 
+export interface PreflightAdvice {
+  /** Set when the database has no ledger rows: "already exists" then means schema applied without promote. */
+  baselineCommand?: string;
+}
+
 export async function preflight(
   scratch: ScratchDatabase,
   schema: readonly string[],
   chunks: readonly (readonly Migration[])[],
   ctx: ApplyContext,
+  advice: PreflightAdvice = {},
 ): Promise<PreflightResult> {
   await scratch.reset(schema);
   for (const [i, chunk] of chunks.entries()) {
@@ -24,7 +30,7 @@ export async function preflight(
       await scratch.batch(chunkStatements(chunk, i, ctx));
     } catch (e) {
       if (!(e instanceof D1QueryError)) throw e;
-      return { ok: false, problem: await locateFailure(scratch, schema, chunks, i, ctx, e.message) };
+      return { ok: false, problem: withAdvice(await locateFailure(scratch, schema, chunks, i, ctx, e.message), advice) };
     }
   }
   return { ok: true };
@@ -68,5 +74,14 @@ function sqlProblem(m: Migration, line: number | undefined, message: string): Pr
     ...(line !== undefined ? { line } : {}),
     message: `preflight failed: ${message}`,
     hint: 'fix this statement; it was tried on a scratch copy of the schema and the environment was not changed',
+  };
+}
+
+/** A table that "already exists" in a database without a ledger was made by hand or by another tool: adopt it, do not edit it. */
+function withAdvice(problem: Problem, advice: PreflightAdvice): Problem {
+  if (!advice.baselineCommand || !/already exists/.test(problem.message)) return problem;
+  return {
+    ...problem,
+    hint: `the database has this schema but no ledger (applied by hand or by another tool): run \`${advice.baselineCommand}\` to record which migrations it already has; the environment was not changed`,
   };
 }

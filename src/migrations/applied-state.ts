@@ -15,7 +15,7 @@ export interface MetaRow {
   run_id: string;
   applied_at: string;
   duration_ms: number | null;
-  /** 1 when the migration was applied by another tool (wrangler) and we only recorded its checksum later. */
+  /** How promote came to know it: 0 applied by promote, 1 adopted from wrangler's ledger, 2 proven by `promote baseline` (ledger.ts ADOPTED). */
   adopted: number;
 }
 
@@ -25,11 +25,3 @@ export interface SchemaObject {
   tbl_name: string;
   sql: string;
 }
-
-export interface DatabaseState {
-  ledger: LedgerRow[];
-  meta: Map<string, MetaRow>;
-  /** User objects, shadow tables of virtual tables and internal tables left out. */
-  schema: SchemaObject[];
-}
-

@@ -12,6 +12,8 @@ export interface AppliedMigration {
   checksum?: string;
   durationMs?: number;
   runId?: string;
+  /** Recorded by `promote baseline`: proven from the schema, not applied by promote. */
+  baseline?: true;
 }
 
 export type DriftReason = 'checksum changed' | 'file missing';
@@ -49,6 +51,8 @@ export function planDatabase(
       appliedAt: row.applied_at,
       ...(meta ? { checksum: meta.checksum, runId: meta.run_id } : {}),
       ...(meta?.duration_ms != null ? { durationMs: meta.duration_ms } : {}),
+      // 2 is ADOPTED.baseline (src/ledger/ledger.ts), spelled out here to keep this module free of the ledger's code.
+      ...(meta?.adopted === 2 ? { baseline: true as const } : {}),
     });
     if (!file) drift.push({ name: row.name, reason: 'file missing' });
     else if (!meta) adoptable.push(file);

@@ -40,6 +40,7 @@ const COMMANDS: string[][] = [
   ['serve', '--env', 'dev'],
   ['graph'],
   ['migrate', '--env', 'dev'],
+  ['baseline', '--env', 'dev'],
   ['validate'],
 ];
 
@@ -124,7 +125,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'migrate', 'validate']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'migrate', 'baseline', 'validate']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 

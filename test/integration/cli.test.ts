@@ -11,7 +11,7 @@ describe('the CLI surface', () => {
   it('--help lists every command and the exit codes', async () => {
     const res = await runCli(['--help']);
     expect(res.code).toBe(0);
-    for (const word of ['--to <env>', 'validate', 'plan', 'status', 'migrate --env', 'new <slug>', '--cwd', 'NO_COLOR', '3 locked']) {
+    for (const word of ['--to <env>', 'validate', 'plan', 'status', 'migrate --env', 'new <slug>', 'baseline --env', '--cwd', 'NO_COLOR', '3 locked']) {
       expect(res.stdout).toContain(word);
     }
   });

@@ -39,7 +39,8 @@ export async function run({ root, output, env, settings: base, values }: Command
       schema: schemaSql(d.state.schema),
     }));
     for (const w of work) {
-      const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx);
+      const advice = w.d.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${target.name}` } : {};
+      const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx, advice);
       if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${target.name}/${w.d.binding}; nothing was changed`);
     }
 

@@ -1,4 +1,5 @@
 import type { LoadedEnvironment } from '../../config/schema.js';
+import { notAdopted } from '../../ledger/foreign-ledgers.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeAndClose, type ObservedEnvironment } from '../../engine/observe.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
@@ -40,9 +41,15 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
         drift: d.plan.drift.map((x) => ({ name: x.name, reason: x.reason })),
         unverified: d.plan.adoptable.map((m) => m.name),
         outOfOrder: d.plan.outOfOrder.map((x) => x.name),
+        notAdopted: [...claimedElsewhere(d).entries()].map(([name, tool]) => ({ name, tool })),
       })),
     })),
   };
+}
+
+/** Pending migrations another tool's ledger says are applied. */
+function claimedElsewhere(d: ObservedEnvironment['databases'][number]): Map<string, string> {
+  return notAdopted(d.plan.pending, d.state.foreign, new Set(d.plan.applied.map((a) => a.name)));
 }
 
 function renderStatus(output: Output, observed: readonly ObservedEnvironment[]): void {
@@ -60,10 +67,15 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
           ? paint(output, 'red', `drift: ${reason}`)
           : unverified.has(a.name)
             ? paint(output, 'dim', 'applied by another tool; checksum recorded on next migrate')
-            : paint(output, 'dim', `${a.appliedAt}${a.durationMs !== undefined ? `, ${a.durationMs} ms` : ''}`);
+            : paint(output, 'dim', `${a.baseline ? 'baseline, ' : ''}${a.appliedAt}${a.durationMs !== undefined ? `, ${a.durationMs} ms` : ''}`);
         output.out(`    ${reason ? paint(output, 'red', '!') : paint(output, 'green', '✓')} ${a.name}  ${note}`);
       }
-      for (const m of pending) output.out(`    ${paint(output, 'yellow', '•')} ${m.name}  ${paint(output, 'yellow', 'pending')}`);
+      const elsewhere = claimedElsewhere(d);
+      for (const m of pending) {
+        const tool = elsewhere.get(m.name);
+        const note = tool ? `applied by ${tool}, not adopted: promote baseline --env ${o.env.name} adopts it` : 'pending';
+        output.out(`    ${paint(output, 'yellow', '•')} ${m.name}  ${paint(output, 'yellow', note)}`);
+      }
     }
   }
 }
