@@ -13,6 +13,9 @@ Usage
   promote status [--env <env>] [--json]       applied / pending / drift per environment and database
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
+  promote repair --env <env> | --all          record renamed files (and --accept-checksum <file>) in the ledger
+  promote repair --retire <name> [--dir <d>]  record that an applied migration's file was removed on purpose
+  promote init                                write pipeline/ and environments/ from wrangler's config
 
 Global options
   --cwd <dir>     run against the project in <dir> (default: the current folder)
@@ -82,6 +85,26 @@ the step that was in flight is safe. Refused when the files changed since.
 By hand what a failed promotion does by itself: the database back to a bookmark (the
 newest by default), the Worker back to the version before the current one, then the
 health checks. Exit 4 when the environment is not healthy afterwards.
+`,
+  repair: `promote repair --env <env> | --all [--accept-checksum <file>]... [--dry-run]
+promote repair --retire <name> [--dir <migrations dir>]
+
+Makes the ledger describe what the team changed on purpose; never touches schema or data.
+--env/--all: a renamed or renumbered file (same checksum as applied, or for a file wrangler
+applied, same name after the number and its objects present) is recorded under its new name,
+in wrangler's d1_migrations and promote's metadata in one transaction, so promote and wrangler
+both see it applied. --accept-checksum records the current checksum of an applied file that
+was edited on purpose (printed before it is recorded). Takes the environment lock. A rename
+whose contents differ, or any other drift, is refused (exit 2) and nothing is written.
+--retire records in <dir>/.retired (commit it) that an applied migration's file was removed on
+purpose: validate accepts the gap, status shows it as retired.
+`,
+  init: `promote init [--cwd <dir>]
+
+Writes pipeline/pipeline.yaml and environments/*.yaml from the project's wrangler config:
+a local first stage on wrangler's own local state (.wrangler/state/v3), then one cloudflare
+environment per env.<name> block (development/dev, staging, production first), their D1
+databases, a bookmark on the last stage and a commented /health check. Never overwrites a file.
 `,
   serve: `promote serve --env <env> [--port <n>]
 

@@ -40,7 +40,7 @@ export async function observeEnvironment(
       env,
       databases: ws.databasesOf(env).map((d) => {
         const migrations = ws.migrations.get(d.migrationsDir) ?? [];
-        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, EMPTY_STATE) };
+        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) };
       }),
     };
   }
