@@ -47,3 +47,12 @@ export function migrationRefusals(observed: ObservedEnvironment): Problem[] {
   }
   return problems;
 }
+
+/**
+ * One message for a promotion's refusal: the run's sinks print the step's error message, not its
+ * problems, so each problem and its fix travel in the message itself.
+ */
+export function refusalMessage(problems: readonly Problem[]): string {
+  const lines = problems.map((p) => `${p.code}: ${p.message}${p.hint ? `\n    fix: ${p.hint}` : ''}`);
+  return `${problems.length} problem(s) found; nothing was changed\n  ${lines.join('\n  ')}`;
+}

@@ -16,7 +16,7 @@ import type { Migration } from '../migrations/types.js';
 import { changeFingerprint } from '../project/change.js';
 import type { Workspace } from '../project/load-workspace.js';
 import type { ObservedDatabase } from '../project/observe.js';
-import { migrationRefusals } from '../project/refusals.js';
+import { migrationRefusals, refusalMessage } from '../project/refusals.js';
 import { acquireLease, describeOwner, releaseLease, renewLease } from '../runs/lease.js';
 import { runHealthChecks } from '../verify/health-check.js';
 import type { EnvironmentHandle } from './environment-handle.js';
@@ -110,7 +110,7 @@ export class PromotionSteps {
     const h = await this.handle(input.environment);
     const observed = await observeHandle(this.ws, h);
     const refusals = migrationRefusals({ env: h.env, databases: observed });
-    if (refusals.length > 0) throw new InvalidInputError(refusals);
+    if (refusals.length > 0) throw new InvalidInputError(refusals, refusalMessage(refusals));
     const pending = observed.flatMap((d) => d.plan.pending);
     if (input.rollbackPolicy === 'down-migrations') {
       const missing = missingRollbacks(pending);
@@ -263,7 +263,9 @@ export class PromotionSteps {
     const databases = [];
     for (const d of h.databases) {
       const state = await readDatabaseState(d.conn, d.ledgerTable);
-      databases.push({ binding: d.binding, migrations: state.ledger.map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
+      // A retired migration stays in the ledger but has no file, so it is not part of the change.
+      const retired = this.ws.retired.get(d.migrationsDir) ?? new Set<string>();
+      databases.push({ binding: d.binding, migrations: state.ledger.filter((r) => !retired.has(r.name)).map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
     }
     const code = h.worker ? await h.worker.servingCodeHash() : undefined;
     return changeFingerprint({ databases, ...(code ? { codeHash: code } : {}) });
