@@ -32,7 +32,7 @@ export function initFiles(wrangler: WranglerConfig, projectName: string): InitFi
   const stages = ['local', ...envs.map((e) => e.name)];
   const files: Record<string, string> = {
     'pipeline/pipeline.yaml': pipelineYaml(wrangler.name ?? projectName, stages, source, others.length > 0),
-    'environments/local.yaml': localYaml(wrangler, source),
+    'environments/local.yaml': localYaml(wrangler, source, envs.map((e) => e.key)),
   };
   for (const e of envs) files[`environments/${e.name}.yaml`] = cloudflareYaml(wrangler, e.key, source);
   return { files, stages };
@@ -63,16 +63,17 @@ function healthComment(indent = ''): string[] {
   ];
 }
 
-function localYaml(wrangler: WranglerConfig, source: string): string {
-  // wrangler --local without --env uses the top-level bindings; without any, the first env's
-  // (with its id, so `wrangler d1 ... --local --env <that env>` opens the same database).
+function localYaml(wrangler: WranglerConfig, source: string, envOrder: readonly string[]): string {
+  // wrangler --local without --env uses the top-level bindings; without any, those of the first env
+  // in promotion order (with its id, so `wrangler d1 ... --local --env <that env>` opens the same database).
   const top = wrangler.d1_databases ?? [];
-  const firstEnv = Object.values(wrangler.env ?? {}).find((e) => (e.d1_databases ?? []).length > 0);
+  const firstEnv = envOrder.find((k) => (wrangler.env?.[k]?.d1_databases ?? []).length > 0);
   const fromEnv = top.length === 0 && firstEnv !== undefined;
-  const databases = top.length > 0 ? top : (firstEnv?.d1_databases ?? []);
+  const databases = top.length > 0 ? top : (wrangler.env?.[firstEnv ?? '']?.d1_databases ?? []);
+  const flag = fromEnv ? ` --env ${firstEnv}` : '';
   const lines = [
-    `# The embedded target (Miniflare) on wrangler's own local state: \`wrangler d1 execute <binding> --local\``,
-    `# and \`wrangler dev\` see this database. Written by promote init from ${source}.`,
+    `# The embedded target (Miniflare) on wrangler's own local state: \`wrangler d1 execute <binding> --local${flag}\``,
+    `# and \`wrangler dev${flag}\` see this database. Written by promote init from ${source}.`,
     'target: local',
     'state: .wrangler/state/v3',
     ...(databases.length === 0 ? ['databases: []             # no d1_databases in the wrangler config'] : ['databases:']),
