@@ -11,6 +11,7 @@ import { parseMigrationName } from '../../../src/migrations/migration-names.js';
 import { environmentDatabases } from '../../../src/project/environment-databases.js';
 import { codes, discover, rawFiles } from './helpers.js';
 import { discoverMigrations } from '../../../src/migrations/discover.js';
+import { nextMigrationNames } from '../../../src/cli/commands/new.js';
 import type { InvalidInputError } from '../../../src/errors.js';
 
 const dirs: string[] = [];
@@ -36,6 +37,11 @@ describe('numbering', () => {
     expect(gap.problems[0]!.message).toContain('002 missing');
     const dup = discover({ '001_a.sql': 'SELECT 1;', '001_b.sql': 'SELECT 1;' });
     expect(dup.problems[0]!.hint).toContain("rename '001_b.sql' to 002_b.sql");
+  });
+
+  it('promote new keeps a 3-digit folder at 3 digits and never reuses a retired number', () => {
+    expect(nextMigrationNames(['001_a.sql', '002_b.sql', '.retired'], 'c').sql).toBe('003_c.sql');
+    expect(nextMigrationNames(['0001_a.sql', '0008_gone.sql'], 'next').sql).toBe('0009_next.sql');
   });
 
   it('drizzle starts at 0000_', () => {
