@@ -95,6 +95,18 @@ describe('promote repair (real wrangler, --local)', () => {
     const wranglerBefore = await wrangler(['d1', 'migrations', 'list', 'DB', '--local'], root);
     expect(wranglerBefore.out).toContain('0002_create_tracked_applications.sql');
 
+    // repair takes the environment lock: while another run holds it, exit 3 and nothing written
+    await batchEnv(root, 'dev', [
+      'CREATE TABLE promote_lock(id INTEGER PRIMARY KEY CHECK (id = 1), run_id TEXT NOT NULL, owner TEXT NOT NULL, acquired_at TEXT NOT NULL, expires_at INTEGER NOT NULL)',
+      "INSERT INTO promote_lock VALUES (1, 'r-other', 'ci@runner pid 1', '2026-01-01', 99999999999999)",
+    ]);
+    const held = await snapshot(root);
+    const locked = await runCli(['repair', '--all', '--cwd', root]);
+    expect(locked.code, locked.stdout + locked.stderr).toBe(3);
+    expect(locked.stderr).toContain('dev is locked by run r-other');
+    expect(await snapshot(root)).toBe(held);
+    await batchEnv(root, 'dev', ['DELETE FROM promote_lock']);
+
     const repaired = await runCli(['repair', '--all', '--cwd', root]);
     expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0);
     expect(repaired.stdout).toContain('dev/DB: renamed 0001_create_tracked_applications.sql -> 0002_create_tracked_applications.sql');
