@@ -77,7 +77,9 @@ describe('the packed tarball in a project nobody wrote for promote', () => {
     const project = await mkdtemp(join(tmpdir(), 'promote-adopter-'));
     made.push(packDir, project);
 
-    const pack = await run('npm', ['pack', '--pack-destination', packDir, '--json'], REPO);
+    // --ignore-scripts: prepare (the build) already ran for npm test, and rebuilding dist/ here would
+    // change it under the CLI tests running beside this one. `npm pack` on its own builds first.
+    const pack = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir, '--json'], REPO);
     expect(pack.code, pack.stderr).toBe(0);
     const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     const paths = packed!.files.map((f) => f.path);
