@@ -45,7 +45,8 @@ export interface LoadOptions {
 export async function loadMigrations(root: string, dir: string, opts: LoadOptions = {}): Promise<LoadedMigrations> {
   const read = opts.pattern !== undefined && opts.pattern !== '*.sql' ? await readMigrationPattern(root, dir, opts.pattern) : await readMigrationDir(root, dir);
   if (read === null) return { found: false, migrations: [], problems: [], retired: new Set() };
-  const retired = await readRetired(root, dir);
+  const { retired, problem } = await readRetired(root, dir);
+  if (problem) read.problems.push(problem);
   // Rollback files may live in <dir>/rollback/, where wrangler never looks.
   const rollbacks = await readMigrationDir(root, `${dir}/${ROLLBACK_SUBDIR}`);
   const files = [...read.files, ...(rollbacks?.files ?? []).map((f) => ({ ...f, subdir: ROLLBACK_SUBDIR }))];
@@ -59,11 +60,15 @@ export async function loadMigrations(root: string, dir: string, opts: LoadOption
   };
 }
 
-async function readRetired(root: string, dir: string): Promise<Set<string>> {
+/** The folder's .retired list; a file that cannot be read is a problem reported with the others, never a throw. */
+async function readRetired(root: string, dir: string): Promise<{ retired: Set<string>; problem?: Problem }> {
   try {
-    return parseRetired(await readFile(join(root, dir, RETIRED_FILE), 'utf8'));
+    return { retired: parseRetired(await readFile(join(root, dir, RETIRED_FILE), 'utf8')) };
   } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return new Set();
-    throw e;
+    const code = (e as { code?: string }).code;
+    // ENOENT: no retired migrations; ENOTDIR/ELOOP on the folder itself are already reported by readMigrationDir.
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return { retired: new Set() };
+    const file = `${dir}/${RETIRED_FILE}`;
+    return { retired: new Set(), problem: { severity: 'error', code: 'E_UNREADABLE_FILE', message: `cannot read ${file}: ${code ?? (e as Error).message}`, file, hint: 'check the file permissions, or remove a broken symlink' } };
   }
 }

@@ -67,6 +67,17 @@ describe('numbering', () => {
   });
 });
 
+describe('the .retired file', () => {
+  it('is read beside the migrations, and an unreadable one is a problem, not a crash', async () => {
+    const root = await tree({ 'migrations/0001_a.sql': 'SELECT 1;', 'migrations/0003_c.sql': 'SELECT 1;', 'migrations/.retired': '# removed on purpose\n0002_b.sql  # retired 2026-01-01\n', 'other/0001_a.sql': 'SELECT 1;', 'other/.retired/x': '' });
+    const loaded = await loadMigrations(root, 'migrations');
+    expect(loaded.retired).toEqual(new Set(['0002_b.sql']));
+    expect(loaded.problems).toEqual([]);
+    const broken = await loadMigrations(root, 'other');
+    expect(broken.problems).toMatchObject([{ code: 'E_UNREADABLE_FILE', file: 'other/.retired' }]);
+  });
+});
+
 describe("drizzle-kit's statement-breakpoint markers", () => {
   it('end a statement, with or without a semicolon, and not inside a string', () => {
     const sql = [
