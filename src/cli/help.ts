@@ -15,6 +15,9 @@ Usage
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
   promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
                                               record what a database built without promote already has
+  promote repair --env <env> | --all          record renamed files (and --accept-checksum <file>) in the ledger
+  promote repair --retire <name> [--dir <d>]  record that an applied migration's file was removed on purpose
+  promote init                                write pipeline/ and environments/ from wrangler's config
 
 Global options
   --cwd <dir>     run against the project in <dir> (default: the current folder)
@@ -96,6 +99,26 @@ ledger (wrangler's table, so wrangler agrees) and promote's metadata, marked bas
 in one transaction. Otherwise exit 2 with the closest prefix and the differences, and
 nothing is written. Never changes schema or data; another tool's table is left as it is.
 --dry-run prints what would be recorded.
+`,
+  repair: `promote repair --env <env> | --all [--accept-checksum <file>]... [--dry-run]
+promote repair --retire <name> [--dir <migrations dir>]
+
+Makes the ledger describe what the team changed on purpose; never touches schema or data.
+--env/--all: a renamed or renumbered file (same checksum as applied, or for a file wrangler
+applied, same name after the number and its objects present) is recorded under its new name,
+in wrangler's d1_migrations and promote's metadata in one transaction, so promote and wrangler
+both see it applied. --accept-checksum records the current checksum of an applied file that
+was edited on purpose (printed before it is recorded). Takes the environment lock. A rename
+whose contents differ, or any other drift, is refused (exit 2) and nothing is written.
+--retire records in <dir>/.retired (commit it) that an applied migration's file was removed on
+purpose: validate accepts the gap, status shows it as retired.
+`,
+  init: `promote init [--cwd <dir>]
+
+Writes pipeline/pipeline.yaml and environments/*.yaml from the project's wrangler config:
+a local first stage on wrangler's own local state (.wrangler/state/v3), then one cloudflare
+environment per env.<name> block (development/dev, staging, production first), their D1
+databases, a bookmark on the last stage and a commented /health check. Never overwrites a file.
 `,
   serve: `promote serve --env <env> [--port <n>]
 

@@ -57,6 +57,19 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () =
   },
   serve: { options: { env: { type: 'string' }, port: { type: 'string' } }, load: () => import('./commands/serve.js') },
   graph: { options: { to: { type: 'string' } }, load: () => import('./commands/graph.js') },
+  repair: {
+    options: {
+      env: { type: 'string' },
+      all: { type: 'boolean' },
+      'accept-checksum': { type: 'string', multiple: true },
+      retire: { type: 'string' },
+      dir: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'lock-ttl': { type: 'string' },
+    },
+    load: () => import('./commands/repair.js'),
+  },
+  init: { options: {}, load: () => import('./commands/init.js') },
 };
 
 export async function main(

@@ -6,23 +6,26 @@
  */
 import type { LoadedEnvironment } from './schema.js';
 import { InvalidInputError } from '../errors.js';
+import { posix } from 'node:path';
 import { d1DatabasesOf, readWranglerConfig } from '../wrangler/wrangler-config.js';
 
 export interface EnvironmentDatabase {
   binding: string;
   /** Relative to the project root. */
   migrationsDir: string;
+  /** wrangler's migrations_pattern made relative to migrationsDir (e.g. `*\/migration.sql`); absent: `*.sql`. */
+  migrationsPattern?: string;
   ledgerTable: string;
 }
 
 export function environmentDatabases(root: string, env: LoadedEnvironment): EnvironmentDatabase[] {
   const config = env.config;
   if (config.target === 'local') {
-    return config.databases.map((d) => ({
-      binding: d.binding,
-      migrationsDir: trimSlashes(d.migrations),
-      ledgerTable: d.migrations_table,
-    }));
+    return config.databases.map((d) => {
+      const migrationsDir = trimSlashes(d.migrations);
+      const pattern = d.migrations_pattern === undefined ? undefined : patternUnder(d.migrations_pattern, migrationsDir, env.file, 'migrations');
+      return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table };
+    });
   }
   const wrangler = readWranglerConfig(root, config.wrangler.config);
   if (!wrangler) {
@@ -36,11 +39,44 @@ export function environmentDatabases(root: string, env: LoadedEnvironment): Envi
       },
     ]);
   }
-  return d1DatabasesOf(wrangler, config.wrangler.env).map((d) => ({
-    binding: d.binding,
-    migrationsDir: trimSlashes(d.migrations_dir ?? 'migrations'),
-    ledgerTable: d.migrations_table ?? 'd1_migrations',
-  }));
+  return d1DatabasesOf(wrangler, config.wrangler.env).map((d) => {
+    const migrationsDir = trimSlashes(d.migrations_dir ?? 'migrations');
+    if (d.migrations_pattern !== undefined && d.migrations_dir === undefined) {
+      throw new InvalidInputError([
+        {
+          severity: 'error',
+          code: 'E_MIGRATIONS_PATTERN',
+          file: wrangler.file,
+          message: `d1 binding ${d.binding} sets migrations_pattern "${d.migrations_pattern}" without migrations_dir`,
+          hint: 'add "migrations_dir" (e.g. "migrations"): wrangler refuses migrations_pattern without it too',
+        },
+      ]);
+    }
+    const pattern = d.migrations_pattern === undefined ? undefined : patternUnder(d.migrations_pattern, migrationsDir, wrangler.file, 'migrations_dir');
+    return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table ?? 'd1_migrations' };
+  });
+}
+
+/**
+ * wrangler's rule: the pattern must start with `${migrations_dir}/`, so a migration's name (its path
+ * relative to migrations_dir) is well defined. Returns the pattern relative to the folder; undefined for
+ * the default `*.sql`.
+ */
+function patternUnder(raw: string, dir: string, file: string, dirKey: string): string | undefined {
+  const pattern = posix.normalize(raw.replace(/\\/g, '/')).replace(/\/+$/, '');
+  const relative = dir === '.' ? pattern : pattern.startsWith(`${dir}/`) ? pattern.slice(dir.length + 1) : undefined;
+  if (relative === undefined || relative === '') {
+    throw new InvalidInputError([
+      {
+        severity: 'error',
+        code: 'E_MIGRATIONS_PATTERN',
+        file,
+        message: `migrations_pattern "${raw}" must start with ${dir}/ (the ${dirKey})`,
+        hint: `write it under the folder, e.g. "${dir}/*/migration.sql" for drizzle-kit's folder per migration, or change ${dirKey}`,
+      },
+    ]);
+  }
+  return relative === '*.sql' ? undefined : relative;
 }
 
 function trimSlashes(dir: string): string {

@@ -118,6 +118,11 @@ export const LocalDatabaseSchema = z.strictObject({
   binding: Binding,
   /** Folder of NNNN_slug.sql files, relative to the project root. */
   migrations: z.string().min(1).default('migrations'),
+  /**
+   * As wrangler's migrations_pattern: a glob that starts with the migrations folder, e.g.
+   * "migrations/*\/migration.sql" for drizzle-kit's folder per migration. Default: <migrations>/*.sql.
+   */
+  migrations_pattern: z.string().min(1).optional(),
   /** Id Miniflare persists this database under. Default: the wrangler config's database_id for this binding, else the binding. */
   database_id: z.string().min(1).optional(),
   /** Ledger table, as wrangler's migrations_table. */

@@ -28,6 +28,8 @@ export interface Workspace {
   project: Project;
   /** Migrations per folder (several databases may share one). */
   migrations: Map<string, Migration[]>;
+  /** Per folder, the applied migrations removed on purpose (its .retired file). */
+  retired: Map<string, Set<string>>;
   /** Lint warnings and other non-fatal findings. */
   warnings: Problem[];
   databasesOf(env: LoadedEnvironment): EnvironmentDatabase[];
@@ -55,10 +57,14 @@ export async function loadWorkspace(root: string, vars: Readonly<Record<string, 
   }
 
   const allowGaps = project ? project.pipeline.migrations.allowGaps : writtenAllowGaps(read);
+  const patterns = folderPatterns([...databases.values()].flat(), problems);
   const migrations = new Map<string, Migration[]>();
+  const retired = new Map<string, Set<string>>();
   for (const dir of [...dirs].sort()) {
-    const loaded = await loadMigrations(root, dir, { allowGaps });
+    const pattern = patterns.get(dir);
+    const loaded = await loadMigrations(root, dir, { allowGaps, ...(pattern ? { pattern } : {}) });
     migrations.set(dir, loaded.migrations);
+    retired.set(dir, loaded.retired);
     problems.push(...loaded.problems);
   }
 
@@ -67,9 +73,31 @@ export async function loadWorkspace(root: string, vars: Readonly<Record<string, 
   return {
     project,
     migrations,
+    retired,
     warnings: sorted,
     databasesOf: (e) => databases.get(e.name) ?? [],
   };
+}
+
+/** One pattern per folder: two databases reading one folder two ways would disagree on its migrations. */
+function folderPatterns(databases: readonly EnvironmentDatabase[], problems: Problem[]): Map<string, string> {
+  const patterns = new Map<string, string>();
+  const seen = new Map<string, string | undefined>();
+  for (const d of databases) {
+    if (seen.has(d.migrationsDir) && seen.get(d.migrationsDir) !== d.migrationsPattern) {
+      problems.push({
+        severity: 'error',
+        code: 'E_MIGRATIONS_PATTERN',
+        file: d.migrationsDir,
+        message: `${d.migrationsDir} is read with two migrations_pattern values (${seen.get(d.migrationsDir) ?? '*.sql'} and ${d.migrationsPattern ?? '*.sql'})`,
+        hint: 'give every database that uses this folder the same migrations_pattern',
+      });
+      continue;
+    }
+    seen.set(d.migrationsDir, d.migrationsPattern);
+    if (d.migrationsPattern) patterns.set(d.migrationsDir, d.migrationsPattern);
+  }
+  return patterns;
 }
 
 /** Environment files that are valid on their own, while another file has errors. */

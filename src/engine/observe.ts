@@ -42,7 +42,7 @@ export async function observeEnvironment(
       env,
       databases: ws.databasesOf(env).map((d) => {
         const migrations = ws.migrations.get(d.migrationsDir) ?? [];
-        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, EMPTY_STATE) };
+        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) };
       }),
     };
   }
@@ -69,7 +69,7 @@ export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, si
   for (const d of handle.databases) {
     const migrations = ws.migrations.get(d.migrationsDir) ?? [];
     const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
-    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, migrations, state, plan: planDatabase(migrations, state) });
+    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, migrations, state, plan: planDatabase(migrations, { ...state, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) });
   }
   return out;
 }

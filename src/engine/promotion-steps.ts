@@ -282,7 +282,9 @@ export class PromotionSteps {
     const databases = [];
     for (const d of h.databases) {
       const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
-      databases.push({ binding: d.binding, migrations: state.ledger.map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
+      // A retired migration stays in the ledger but has no file, so it is not part of the change.
+      const retired = this.ws.retired.get(d.migrationsDir) ?? new Set<string>();
+      databases.push({ binding: d.binding, migrations: state.ledger.filter((r) => !retired.has(r.name)).map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
     }
     const code = h.worker ? await h.worker.servingCodeHash() : undefined;
     return changeFingerprint({ databases, ...(code ? { codeHash: code } : {}) });

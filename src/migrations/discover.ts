@@ -19,6 +19,8 @@ export interface DiscoverOptions {
   dir: string;
   /** Accept sparse numbering (e.g. timestamps, or deliberately removed migrations). */
   allowGaps?: boolean;
+  /** Applied migrations removed on purpose (the folder's .retired file): the gaps they leave are accepted. */
+  retired?: ReadonlySet<string>;
 }
 
 export interface Discovered {
@@ -42,7 +44,9 @@ export function discoverMigrations(files: RawFile[], opts: DiscoverOptions): Dis
     else misnamed.push(raw);
   }
   const forward = named.filter((f) => !f.parsed.isRollback);
-  const width = Math.max(4, ...forward.map((f) => f.parsed.id.length));
+  // A folder numbered with 3 digits (or drizzle's 4 from 0000) keeps its width in every suggestion.
+  const widths = new Set(forward.map((f) => f.parsed.id.length));
+  const width = widths.size === 1 ? [...widths][0]! : Math.max(4, ...widths);
   // Suggested numbers for unnumbered files skip every number already used, even by a misnamed file.
   const used = new Set([...forward.map((f) => f.parsed.number), ...misnamed.map((f) => Number(/^\d+/.exec(f.name)?.[0] ?? NaN))]);
   let next = Math.max(0, ...forward.map((f) => f.parsed.number)) + 1;
@@ -85,8 +89,8 @@ export function discoverMigrations(files: RawFile[], opts: DiscoverOptions): Dis
   }
 
   problems.push(...duplicateNumbers(forward, pathOf, takeNumber));
-  if (!opts.allowGaps) problems.push(...numberingGaps(forward, pathOf, width));
-  const widthProblem = nameOrderProblem(forward.map((f) => f.raw.name), pathOf);
+  if (!opts.allowGaps) problems.push(...numberingGaps(forward, pathOf, width, retiredNumbers(opts.retired)));
+  const widthProblem = mixedWidths(forward, pathOf);
   if (widthProblem) problems.push(widthProblem);
 
   migrations.sort((a, b) => a.number - b.number || compareNames(a.name, b.name));
@@ -211,13 +215,20 @@ function duplicateNumbers(forward: Forward, pathOf: (n: string) => string, takeN
       message: `migration number ${number} is used by ${names.length} files: ${paths.join(', ')}`,
       file: paths[0]!,
       files: paths,
-      hint: `give each migration its own number, e.g. rename ${renames.join(', ')} (if it has not been applied anywhere yet)`,
+      hint: `give each migration its own number, e.g. rename ${renames.join(', ')}; where it was applied already, 'promote repair --all' then records the new name in each ledger`,
     });
   }
   return problems;
 }
 
-function numberingGaps(forward: Forward, pathOf: (n: string) => string, width: number): Problem[] {
+function retiredNumbers(retired: ReadonlySet<string> | undefined): Set<number> {
+  return new Set([...(retired ?? [])].flatMap((name) => {
+    const parsed = parseMigrationName(name);
+    return parsed ? [parsed.number] : [];
+  }));
+}
+
+function numberingGaps(forward: Forward, pathOf: (n: string) => string, width: number, retired: ReadonlySet<number>): Problem[] {
   const numbers = [...new Set(forward.map((f) => f.parsed.number))].sort((a, b) => a - b);
   const namesOf = (n: number): string[] => forward.filter((f) => f.parsed.number === n).map((f) => f.raw.name);
   const problems: Problem[] = [];
@@ -225,6 +236,8 @@ function numberingGaps(forward: Forward, pathOf: (n: string) => string, width: n
     const before = numbers[k - 1]!;
     const after = numbers[k]!;
     if (after - before <= 1) continue;
+    // A gap left by migrations retired on purpose is not a lost file.
+    if (Array.from({ length: after - before - 1 }, (_, j) => before + 1 + j).every((n) => retired.has(n))) continue;
     const missingCount = after - before - 1;
     const missing =
       missingCount <= 5
@@ -239,26 +252,35 @@ function numberingGaps(forward: Forward, pathOf: (n: string) => string, width: n
       message: `migration numbering jumps from ${beforePaths.join(', ')} to ${afterPaths.join(', ')}: ${missing} missing`,
       file: afterPaths[0]!,
       files: paths,
-      hint: `renumber the migrations after the gap (e.g. ${namesOf(after)[0]} to ${padNumber(before + 1, width)}), restore the missing file(s), or set allowGaps if sparse numbers are intended`,
+      hint: `renumber the migrations after the gap (e.g. ${namesOf(after)[0]} to ${padNumber(before + 1, width)}), restore the missing file(s), run 'promote repair --retire <name>' if an applied migration was removed on purpose, or set allowGaps if sparse numbers are intended`,
     });
   }
   return problems;
 }
 
-/** wrangler applies migrations in file-name order; mixed number widths can make that differ from ours. */
-function nameOrderProblem(names: string[], pathOf: (n: string) => string): Problem | undefined {
-  const byName = [...names].sort(compareNames);
-  const byNumber = [...names].sort((a, b) => Number(a.split('_')[0]) - Number(b.split('_')[0]) || compareNames(a, b));
+/**
+ * One folder, one number width: wrangler up to 4.97 applies files in name order, where 0010_x sorts
+ * before 009_y, and newer wrangler in numeric order, so mixed widths can make two wranglers disagree
+ * on the order. A folder that uses 3 digits throughout (or a timestamp) is fine.
+ */
+function mixedWidths(forward: Forward, pathOf: (n: string) => string): Problem | undefined {
+  const byWidth = new Map<number, string[]>();
+  for (const { raw, parsed } of forward) byWidth.set(parsed.id.length, [...(byWidth.get(parsed.id.length) ?? []), raw.name]);
+  if (byWidth.size < 2) return undefined;
+  const groups = [...byWidth.entries()].sort((a, b) => b[1].length - a[1].length || b[0] - a[0]);
+  const [common, ...others] = groups as [[number, string[]], ...[number, string[]][]];
+  const odd = others.flatMap(([, names]) => names);
+  const shown = (names: string[]): string => (names.length <= 4 ? names.map(pathOf).join(', ') : `${names.slice(0, 3).map(pathOf).join(', ')} and ${names.length - 3} more`);
+  const byName = [...forward].sort((a, b) => compareNames(a.raw.name, b.raw.name)).map((f) => f.raw.name);
+  const byNumber = [...forward].sort((a, b) => a.parsed.number - b.parsed.number || compareNames(a.raw.name, b.raw.name)).map((f) => f.raw.name);
   const at = byName.findIndex((n, k) => n !== byNumber[k]);
-  if (at === -1) return undefined;
-  const first = byNumber[at]!;
-  const second = byName[at]!;
+  const order = at === -1 ? '' : `; name order (wrangler before 4.98) would run ${byName[at]} before ${byNumber[at]}`;
   return {
-    severity: 'warning',
-    code: 'W_NUMBER_WIDTH',
-    message: `migration numbers have different widths, so name order (used by wrangler d1 migrations apply) runs ${second} before ${first}`,
-    file: pathOf(second),
-    files: [pathOf(first), pathOf(second)],
-    hint: 'pad all numbers to the same width (e.g. 0009_x.sql, 0010_y.sql)',
+    severity: 'error',
+    code: 'E_MIXED_NUMBER_WIDTH',
+    message: `migration numbers in ${pathOf('').replace(/\/$/, '') || '.'} have different widths: ${common[0]} digits (${shown(common[1])}) and ${others.map(([w, names]) => `${w} digits (${shown(names)})`).join(', ')}${order}`,
+    file: pathOf(odd[0]!),
+    files: odd.map(pathOf),
+    hint: `use ${common[0]} digits for every file of the folder, e.g. rename ${odd.slice(0, 3).map((n) => `'${n}' to ${n.replace(/^\d+/, (d) => padNumber(Number(d), common[0]))}`).join(', ')} (if it was applied already, run promote repair afterwards to record the new name)`,
   };
 }

@@ -20,8 +20,20 @@ export interface ParsedName {
 }
 
 const NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)(\.rollback)?\.sql$/;
+/**
+ * drizzle-kit's folder per migration, matched by wrangler's `migrations_pattern`
+ * (e.g. `migrations/*\/migration.sql`): the folder carries number and slug, and wrangler records the
+ * path relative to migrations_dir (`0000_init/migration.sql`) as the migration's name.
+ */
+const FOLDER_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\/(?:[^/]+\/)*[^/]+\.sql$/;
 
 export function parseMigrationName(name: string): ParsedName | undefined {
+  const folder = FOLDER_NAME.exec(name);
+  if (folder) {
+    const [, id, slug] = folder as unknown as [string, string, string];
+    const number = Number(id);
+    return Number.isSafeInteger(number) ? { id, number, slug, isRollback: false, baseName: name } : undefined;
+  }
   const match = NAME.exec(name);
   if (!match) return undefined;
   const [, id, slug, rollback] = match as unknown as [string, string, string, string | undefined];

@@ -63,8 +63,23 @@ function classify(token: Token): Tk {
   }
 }
 
+/**
+ * drizzle-kit ends each statement with a `--> statement-breakpoint` line, and its migrator splits on
+ * that marker alone. To SQLite the line is a comment, so the marker is found in the gaps between
+ * tokens (never inside a string) and ends the statement there, even without a ';' or inside what
+ * would otherwise read as an unfinished trigger.
+ */
+const BREAKPOINT = /-->\s*statement-breakpoint/g;
+
+function breakpointOffsets(sql: string): number[] {
+  if (!sql.includes('statement-breakpoint')) return [];
+  return [...sql.matchAll(BREAKPOINT)].map((m) => m.index);
+}
+
 export function splitStatements(sql: string): Statement[] {
   const statements: Statement[] = [];
+  const breakpoints = breakpointOffsets(sql);
+  let nextBreak = 0;
   let state = State.Start;
   let first: Token | undefined;
   let last: Token | undefined;
@@ -79,6 +94,14 @@ export function splitStatements(sql: string): Statement[] {
   };
 
   for (const token of tokenize(sql)) {
+    // Markers inside a token (a string that happens to contain the text) are skipped over.
+    while (nextBreak < breakpoints.length && breakpoints[nextBreak]! < token.start) {
+      if (last && breakpoints[nextBreak]! >= last.end) {
+        flush();
+        state = State.Start;
+      }
+      nextBreak++;
+    }
     const tk = classify(token);
     state = TRANSITIONS[state]![tk]!;
     if (tk === Tk.Semi && state === State.Start) {

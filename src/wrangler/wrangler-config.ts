@@ -17,6 +17,8 @@ export interface WranglerD1Database {
   database_id?: string;
   preview_database_id?: string;
   migrations_dir?: string;
+  /** wrangler 4.98+: a glob under migrations_dir, e.g. "migrations/*\/migration.sql" (drizzle-kit). */
+  migrations_pattern?: string;
   migrations_table?: string;
 }
 

@@ -42,6 +42,7 @@ const COMMANDS: string[][] = [
   ['migrate', '--env', 'dev'],
   ['baseline', '--env', 'dev'],
   ['validate'],
+  ['repair', '--all'],
 ];
 
 const MB20 = 20 * 1024 * 1024;
@@ -125,7 +126,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'migrate', 'baseline', 'validate']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'migrate', 'baseline', 'validate', 'repair']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 

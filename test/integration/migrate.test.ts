@@ -63,10 +63,18 @@ describe('promote migrate on the local target', () => {
     await writeFile(join(root, 'migrations/0002_notes.sql'), original);
     const { rm } = await import('node:fs/promises');
     await rm(join(root, 'migrations/0002_notes.sql'));
+    // the same contents under another name is a rename, refused until repair records it
     await writeFiles(root, { 'migrations/0002_renamed.sql': original });
+    const renamed = await runCli(['migrate', '--env', 'dev', '--cwd', root]);
+    expect(renamed.code).toBe(2);
+    expect(renamed.stderr).toContain('renamed: 0002_notes.sql -> 0002_renamed.sql');
+    expect(renamed.stderr).toContain('promote repair --env dev');
+    // other contents: the applied file is simply gone
+    await writeFiles(root, { 'migrations/0002_renamed.sql': `${original}SELECT 2;\n` });
     const vanished = await runCli(['migrate', '--env', 'dev', '--cwd', root]);
     expect(vanished.code).toBe(2);
     expect(vanished.stderr).toMatch(/0002_notes\.sql.*gone/);
+    expect(vanished.stderr).toContain('promote repair --retire 0002_notes.sql');
     expect(await tableNames(root, 'dev')).not.toContain('notes_title');
     expect(await ledgerNames(root, 'dev')).toEqual(['0001_init.sql', '0002_notes.sql']);
   });

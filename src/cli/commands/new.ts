@@ -1,4 +1,6 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { RETIRED_FILE, parseRetired } from '../../migrations/retired-file.js';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
 import type { CommandContext } from '../command-context.js';
@@ -11,7 +13,9 @@ export function nextMigrationNames(existing: readonly string[], slugInput: strin
   }
   const numbered = existing.map((n) => /^(\d+)_/.exec(n)?.[1]).filter((x): x is string => x !== undefined);
   const next = Math.max(0, ...numbered.map(Number)) + 1;
-  const width = Math.max(4, ...numbered.map((x) => x.length));
+  // A folder numbered with one width throughout (3 digits, say) keeps it; wrangler's 4 otherwise.
+  const widths = new Set(numbered.map((x) => x.length));
+  const width = widths.size === 1 ? [...widths][0]! : Math.max(4, ...widths);
   const id = String(next).padStart(width, '0');
   return { id, sql: `${id}_${slug}.sql`, rollback: `${id}_${slug}.rollback.sql` };
 }
@@ -22,7 +26,9 @@ export async function run({ root, output, values, positionals }: CommandContext)
   const dir = String(values.dir ?? 'migrations');
   const abs = join(root, dir);
   await mkdir(abs, { recursive: true });
-  const names = nextMigrationNames(await readdir(abs), slug);
+  // Retired migrations keep their numbers: a new file never reuses one that a ledger holds.
+  const retired = existsSync(join(abs, RETIRED_FILE)) ? [...parseRetired(await readFile(join(abs, RETIRED_FILE), 'utf8'))] : [];
+  const names = nextMigrationNames([...(await readdir(abs)), ...retired], slug);
   // Same header as `wrangler d1 migrations create`, so files look alike whichever tool made them.
   const header = `-- Migration number: ${names.id} \t ${new Date().toISOString()}\n`;
   const created = [`${dir}/${names.sql}`];

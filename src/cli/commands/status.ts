@@ -42,6 +42,8 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
         unverified: d.plan.adoptable.map((m) => m.name),
         outOfOrder: d.plan.outOfOrder.map((x) => x.name),
         notAdopted: [...claimedElsewhere(d).entries()].map(([name, tool]) => ({ name, tool })),
+        renamed: d.plan.renamed.map((r) => ({ from: r.from, to: r.to.name, match: r.match })),
+        retired: d.plan.retired,
       })),
     })),
   };
@@ -57,12 +59,24 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
     output.out(paint(output, 'bold', `${o.env.name} (${o.env.config.target})`));
     if (o.databases.length === 0) output.out('  no databases');
     for (const d of o.databases) {
-      const { applied, pending, drift, adoptable } = d.plan;
-      output.out(`  ${d.binding}: ${applied.length} applied, ${pending.length} pending${drift.length ? `, ${drift.length} drift` : ''}`);
+      const { applied, pending, drift, adoptable, renamed, retired } = d.plan;
+      const extra = [drift.length ? `${drift.length} drift` : '', renamed.length ? `${renamed.length} renamed` : '', retired.length ? `${retired.length} retired` : ''].filter(Boolean);
+      output.out(`  ${d.binding}: ${applied.length} applied, ${pending.length} pending${extra.map((x) => `, ${x}`).join('')}`);
+      const renamedFrom = new Map(renamed.map((r) => [r.from, r.to.name]));
+      const retiredNames = new Set(retired);
       const driftBy = new Map(drift.map((x) => [x.name, x.reason]));
       const unverified = new Set(adoptable.map((m) => m.name));
       for (const a of applied) {
         const reason = driftBy.get(a.name);
+        const to = renamedFrom.get(a.name);
+        if (to !== undefined) {
+          output.out(`    ${paint(output, 'yellow', '→')} renamed: ${a.name} -> ${to}  ${paint(output, 'yellow', `record it: promote repair --env ${o.env.name}`)}`);
+          continue;
+        }
+        if (retiredNames.has(a.name)) {
+          output.out(`    ${paint(output, 'dim', '-')} ${a.name}  ${paint(output, 'dim', 'retired (file removed on purpose)')}`);
+          continue;
+        }
         const note = reason
           ? paint(output, 'red', `drift: ${reason}`)
           : unverified.has(a.name)

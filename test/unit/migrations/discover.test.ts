@@ -135,10 +135,11 @@ describe('discoverMigrations: errors name every file involved', () => {
     expect(discoverMigrations([raw('0001_a.sql', bytes)], { dir: 'm' }).problems[0]).toMatchObject({ code: 'E_INVALID_UTF8', line: 2 });
   });
 
-  it('W_NUMBER_WIDTH when name order and numeric order differ (wrangler applies in name order)', () => {
+  it('E_MIXED_NUMBER_WIDTH when widths differ, saying where name order (old wrangler) and numeric order differ', () => {
     const files: Record<string, string> = {};
     for (let n = 1; n <= 10; n++) files[`${n}_m${n}.sql`] = 'SELECT 1;';
     const { problems } = discover(files);
-    expect(problems).toMatchObject([{ code: 'W_NUMBER_WIDTH', severity: 'warning', files: ['migrations/1_m1.sql', 'migrations/10_m10.sql'] }]);
+    expect(problems).toMatchObject([{ code: 'E_MIXED_NUMBER_WIDTH', severity: 'error', files: ['migrations/10_m10.sql'] }]);
+    expect(problems[0]!.message).toContain('would run 10_m10.sql before 1_m1.sql');
   });
 });

@@ -68,6 +68,6 @@ describe('loadMigrations', () => {
   });
 
   it('reports found: false for a missing directory', async () => {
-    expect(await loadMigrations(root, 'migrations')).toEqual({ found: false, migrations: [], problems: [] });
+    expect(await loadMigrations(root, 'migrations')).toEqual({ found: false, migrations: [], problems: [], retired: new Set() });
   });
 });
