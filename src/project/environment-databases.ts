@@ -13,6 +13,8 @@ export interface EnvironmentDatabase {
   /** Relative to the project root. */
   migrationsDir: string;
   ledgerTable: string;
+  /** Cloudflare only: how migrations reach the database (see migrations/transport.ts). */
+  transport?: 'auto' | 'query' | 'import';
 }
 
 export function environmentDatabases(root: string, env: LoadedEnvironment): EnvironmentDatabase[] {
@@ -36,10 +38,24 @@ export function environmentDatabases(root: string, env: LoadedEnvironment): Envi
       },
     ]);
   }
-  return d1DatabasesOf(wrangler, config.wrangler.env).map((d) => ({
+  const databases = d1DatabasesOf(wrangler, config.wrangler.env);
+  const unknown = config.databases.filter((s) => !databases.some((d) => d.binding === s.binding));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(
+      unknown.map((s) => ({
+        severity: 'error' as const,
+        code: 'E_CONFIG_UNKNOWN_BINDING',
+        file: env.file,
+        message: `databases names binding ${s.binding}, which env.${config.wrangler.env}.d1_databases of ${wrangler.file} does not have`,
+        hint: `use one of: ${databases.map((d) => d.binding).join(', ') || '(none)'}`,
+      })),
+    );
+  }
+  return databases.map((d) => ({
     binding: d.binding,
     migrationsDir: trimSlashes(d.migrations_dir ?? 'migrations'),
     ledgerTable: d.migrations_table ?? 'd1_migrations',
+    transport: config.databases.find((s) => s.binding === d.binding)?.transport ?? 'auto',
   }));
 }
 

@@ -12,6 +12,7 @@ import { preflight } from '../ledger/preflight.js';
 import type { StepDetail } from '../machine/events.js';
 import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
+import { chunkTransports } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
 import { changeFingerprint } from '../project/change.js';
 import type { Workspace } from '../project/load-workspace.js';
@@ -79,6 +80,8 @@ async function runDownMigrations(a: { conn: EnvironmentHandle['databases'][numbe
 export class PromotionSteps {
   private readonly handles = new Map<string, Promise<EnvironmentHandle>>();
   private readonly renewals = new Map<string, NodeJS.Timeout>();
+  /** Chunk times on the scratch copy, per "<env>/<binding>/<first migration>" (auto transport weighs them). */
+  private readonly preflightMs = new Map<string, number>();
 
   constructor(
     private readonly ws: Workspace,
@@ -130,6 +133,7 @@ export class PromotionSteps {
       const scratch = await h.databases[i]!.scratch();
       const result = await preflight(scratch, schemaSql(d.state.schema), chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
       if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${input.environment}/${d.binding}; it was not changed`);
+      chunkMigrations(d.plan.pending).forEach((c, k) => this.preflightMs.set(`${input.environment}/${d.binding}/${c[0]?.name}`, result.durationsMs[k]!));
     }
     return { migrations: pending.map((m) => m.name) };
   }
@@ -181,7 +185,10 @@ export class PromotionSteps {
     const observed = await observeHandle(this.ws, h);
     if (h.backup && observed.some((d) => d.plan.pending.length > 0)) await h.backup(this.opts.runId);
     for (const [i, d] of observed.entries()) {
-      await applyChunks(h.databases[i]!.conn, chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
+      const chunks = chunkMigrations(d.plan.pending);
+      const measured = chunks.map((c) => this.preflightMs.get(`${input.environment}/${d.binding}/${c[0]?.name}`));
+      const transports = chunkTransports(chunks, d.transport, measured).map((c) => c.transport);
+      await applyChunks(h.databases[i]!.conn, chunks, { ...applyContextFor(d, this.opts.runId), transports });
     }
     return { migrations: (await this.appliedByThisRun(h)).flatMap((a) => a.migrations.map((m) => m.name)) };
   }

@@ -4,6 +4,7 @@ import { parseRepository, type RepoRef } from '../../notify/github/github-api.js
 import { createGitHubOctokit } from '../../notify/github/github-octokit.js';
 import { postPlanComment, type PlanForComment } from '../../notify/github/plan-comment.js';
 import { secretsFrom } from '../../notify/secrets.js';
+import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { observeAndClose } from '../../project/observe.js';
 import { migrationRefusals } from '../../project/refusals.js';
@@ -35,6 +36,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
         binding: d.binding,
         pending: d.plan.pending.map((m) => m.name),
         drift: d.plan.drift,
+        ...(d.plan.pending.length > 0 && d.transport ? { chunks: pendingChunks(d.plan.pending, d.transport) } : {}),
       })),
     })),
     warnings: ws.warnings,
@@ -48,6 +50,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
       for (const d of s.databases) {
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
         else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.pending.map((n) => `     + ${n}`).join('\n')}`);
+        for (const c of d.chunks ?? []) output.out(paint(output, 'dim', `     ${describeChunk(c)}`));
       }
     }
     printProblems(output, [...ws.warnings, ...refusals]);

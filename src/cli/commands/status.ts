@@ -1,4 +1,5 @@
 import type { LoadedEnvironment } from '../../config/schema.js';
+import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { observeAndClose, type ObservedEnvironment } from '../../project/observe.js';
 import { selectEnvironment } from '../../project/select-environment.js';
@@ -38,6 +39,7 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
         drift: d.plan.drift.map((x) => ({ name: x.name, reason: x.reason })),
         unverified: d.plan.adoptable.map((m) => m.name),
         outOfOrder: d.plan.outOfOrder.map((x) => x.name),
+        ...(d.plan.pending.length > 0 && d.transport ? { chunks: pendingChunks(d.plan.pending, d.transport) } : {}),
       })),
     })),
   };
@@ -62,6 +64,7 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
         output.out(`    ${reason ? paint(output, 'red', '!') : paint(output, 'green', '✓')} ${a.name}  ${note}`);
       }
       for (const m of pending) output.out(`    ${paint(output, 'yellow', '•')} ${m.name}  ${paint(output, 'yellow', 'pending')}`);
+      if (pending.length > 0) for (const c of pendingChunks(pending, d.transport) ?? []) output.out(paint(output, 'dim', `    ${describeChunk(c)}`));
     }
   }
 }

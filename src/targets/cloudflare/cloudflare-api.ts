@@ -9,6 +9,7 @@
  */
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { InvalidInputError, OutcomeUnknownError, RunError } from '../../errors.js';
+import { RequestBudget, parseRateLimit, type RateLimit } from './request-budget.js';
 
 export const DEFAULT_API_BASE = 'https://api.cloudflare.com/client/v4';
 
@@ -43,11 +44,14 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv, file: string): Cloudf
  * limit is 30 s per D1 request, so the default leaves a margin above it.
  */
 export function apiOptionsFromEnv(env: NodeJS.ProcessEnv): ApiOptions {
+  const options: ApiOptions = {};
+  // PROMOTE_API_RATE_LIMIT ("1200/5m"): the account's API rate limit, if not Cloudflare's default.
+  if (env.PROMOTE_API_RATE_LIMIT) options.rateLimit = parseRateLimit(env.PROMOTE_API_RATE_LIMIT, 'PROMOTE_API_RATE_LIMIT');
   const text = env.PROMOTE_API_TIMEOUT;
-  if (!text) return {};
+  if (!text) return options;
   const m = /^(\d+)(ms|s)?$/.exec(text.trim());
   if (!m) throw new InvalidInputError([], `PROMOTE_API_TIMEOUT=${text}: expected a duration like 10s or 500ms`);
-  return { timeoutMs: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) };
+  return { ...options, timeoutMs: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) };
 }
 
 export interface CloudflareErrorItem {
@@ -114,6 +118,10 @@ export interface ApiOptions {
   /** Longest Retry-After honoured. */
   maxRetryAfterMs?: number;
   dispatcher?: Dispatcher;
+  /** Requests per window this run may send (default Cloudflare's 1,200 per 5 minutes). */
+  rateLimit?: RateLimit;
+  /** Longest wait for a free slot in the rate limit before a request fails unsent (default: one window). */
+  maxRateWaitMs?: number;
 }
 
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
@@ -121,7 +129,7 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPI
 
 type RetryFn = (err: Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[] | undefined> }, ctx: { state: { counter: number } }, cb: (err?: Error | null) => void) => void;
 
-function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' | 'minRetryMs' | 'maxRetryAfterMs'>>): RetryFn {
+function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' | 'minRetryMs' | 'maxRetryAfterMs'>>, budget: RequestBudget): RetryFn {
   return (err, { state }, cb) => {
     const status = err.statusCode;
     const rateLimited = status === 429;
@@ -132,15 +140,18 @@ function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' 
     const backoff = o.minRetryMs * 2 ** (state.counter - 1);
     // Full jitter on our own backoff; Retry-After is the server's word and is honoured as given.
     const delay = rateLimited && Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, o.maxRetryAfterMs) : backoff * (0.5 + Math.random() / 2);
-    setTimeout(() => cb(null), delay);
+    // A retry is a request like any other: it waits for its slot in the rate limit.
+    setTimeout(() => budget.take().then(() => cb(null), (e: Error) => cb(e)), delay);
   };
 }
 
 export class CloudflareApi {
   private readonly dispatcher: Dispatcher;
-  private readonly o: Required<Omit<ApiOptions, 'dispatcher'>>;
+  private readonly o: Required<Omit<ApiOptions, 'dispatcher' | 'rateLimit' | 'maxRateWaitMs'>>;
   /** Number of HTTP requests sent, retries included (benchmarks print it). */
   requests = 0;
+  /** The run's one rate-limit budget: every request here takes from it, and wrangler runs reserve theirs. */
+  readonly budget: RequestBudget;
 
   constructor(
     readonly credentials: CloudflareCredentials,
@@ -152,6 +163,7 @@ export class CloudflareApi {
       minRetryMs: options.minRetryMs ?? 250,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
     };
+    this.budget = new RequestBudget(options.rateLimit, options.maxRateWaitMs ?? options.rateLimit?.windowMs);
     const counting = (dispatch: Dispatcher['dispatch']) => (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
       this.requests += 1;
       return dispatch(opts, handler);
@@ -169,6 +181,7 @@ export class CloudflareApi {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.o.timeoutMs * (this.o.maxRetries + 1));
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    await this.budget.take(1, opts.signal);
     let res: Dispatcher.ResponseData<unknown>;
     try {
       res = await request(url, {
@@ -180,7 +193,7 @@ export class CloudflareApi {
           ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-        retryOptions: { retry: retryDecision(opts.safe, this.o) },
+        retryOptions: { retry: retryDecision(opts.safe, this.o, this.budget) },
       } as Parameters<typeof request>[1]);
     } catch (e) {
       if (opts.signal?.aborted) throw e;
@@ -202,6 +215,33 @@ export class CloudflareApi {
       throw new CloudflareApiError(res.statusCode, json?.errors?.length ? json.errors : [{ code: 0, message: text.slice(0, 200) || `HTTP ${res.statusCode}` }], method, path);
     }
     return json.result as T;
+  }
+
+  /**
+   * PUT of a file to a signed upload URL (D1 import): no bearer token goes
+   * there. Safe to repeat (same bytes, same object). Returns the ETag header.
+   */
+  async upload(url: string, body: string, signal?: AbortSignal): Promise<string> {
+    const timeout = AbortSignal.timeout(this.o.timeoutMs * (this.o.maxRetries + 1));
+    await this.budget.take(1, signal);
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await request(url, {
+        method: 'PUT',
+        dispatcher: this.dispatcher,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        headers: { 'content-length': String(Buffer.byteLength(body, 'utf8')) },
+        body,
+        retryOptions: { retry: retryDecision(true, this.o, this.budget) },
+      } as Parameters<typeof request>[1]);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new RunError(`D1 import upload: ${(e as Error).message}`, 'check the network, then run again (nothing was applied)', { cause: e });
+    }
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new RunError(`D1 import upload answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`, 'run again (nothing was applied)');
+    const etag = res.headers.etag;
+    return (Array.isArray(etag) ? etag[0] : etag) ?? '';
   }
 
   /** Before anything runs: are the credentials good? Exit 2 with what to set when not. */
