@@ -32,7 +32,7 @@ export interface FakeCloudflareOptions {
   querySplit?: 'sqlite' | 'line-semicolons';
   /** `active` answers an import gives before `complete` (default 1). */
   importActivePolls?: number;
-  /** Leave `workers/message` off the deployment a first script upload creates (default true: undocumented on Cloudflare). */
+  /** Copy `workers/message` onto the deployment a first script upload creates (default false: undocumented on Cloudflare). */
   firstUploadDeploymentMessage?: boolean;
 }
 
@@ -125,7 +125,7 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
   const requests: LoggedRequest[] = [];
   const engine = await D1Engine.start(now);
   const d1State: D1RouteState = { engine, exports: new Map(), now, imports: createImportState(engine, opts.importActivePolls ?? 1), querySplit: opts.querySplit ?? 'sqlite' };
-  const workersState: WorkersState = { scripts: new Map(), accountSubdomain: 'fake-account', databaseExists: (id) => engine.get(id) !== undefined, now };
+  const workersState: WorkersState = { scripts: new Map(), accountSubdomain: 'fake-account', databaseExists: (id) => engine.get(id) !== undefined, now, firstUploadDeploymentMessage: opts.firstUploadDeploymentMessage ?? false };
   const routes = [...accountRoutes(accountId), ...d1Routes(d1State), ...workersRoutes(workersState)];
   let origin = '';
 

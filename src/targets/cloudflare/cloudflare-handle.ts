@@ -21,7 +21,11 @@ import type { StepOptions } from '../promotion-steps.js';
 import { CloudflareApi, apiOptionsFromEnv, credentialsFromEnv } from './cloudflare-api.js';
 import { D1RestConnection } from './d1-rest.js';
 import { WranglerCli } from './wrangler-cli.js';
-import { WorkersApi, buildHashOf, promoteMessage } from './workers-api.js';
+import { WorkersApi, buildTag, promoteMessage, servedBuildOf } from './workers-api.js';
+
+/** Requests one `wrangler deploy` / `wrangler rollback` sends, reserved from the run's rate limit (counted against the fake). */
+const WRANGLER_DEPLOY_REQUESTS = 10;
+const WRANGLER_ROLLBACK_REQUESTS = 5;
 
 export interface CloudflareContext {
   api: CloudflareApi;
@@ -132,14 +136,16 @@ export async function openCloudflareHandle(
       ? {
           worker: {
             deploy: async (runId: string, signal?: AbortSignal) => {
-              const current = await workers.current();
+              const current = await workers.serving();
               // Idempotent: the same build already serving is not deployed again (a resumed run).
-              if (current && buildHashOf(current.message) === build.codeHash) {
-                const previous = await workers.previousOf(current.versionId);
-                return { version: current.versionId, ...(previous ? { previousVersion: previous } : {}) };
+              if (current && servedBuildOf(current.annotations, build.codeHash) === build.codeHash) {
+                const previous = await workers.previousOf(current.id);
+                return { version: current.id, ...(previous ? { previousVersion: previous } : {}) };
               }
-              const { versionId } = await wrangler.deploy(wranglerEnv, promoteMessage(runId, build.codeHash), signal);
-              return { version: versionId, ...(current ? { previousVersion: current.versionId } : {}) };
+              // wrangler's own requests count against the run's rate limit too (a deploy takes about ten).
+              await ctx.api.budget.take(WRANGLER_DEPLOY_REQUESTS, signal);
+              const { versionId } = await wrangler.deploy(wranglerEnv, { message: promoteMessage(runId, build.codeHash), tag: buildTag(build.codeHash) }, signal);
+              return { version: versionId, ...(current ? { previousVersion: current.id } : {}) };
             },
             rollbackRun: async (runId: string): Promise<StepDetail> => {
               const target = await workers.versionBefore(runId);
@@ -147,6 +153,7 @@ export async function openCloudflareHandle(
               const current = await workers.current();
               if (current?.versionId === target) return { workerVersion: target };
               try {
+                await ctx.api.budget.take(WRANGLER_ROLLBACK_REQUESTS);
                 await wrangler.rollback(wranglerEnv, target, `promote rollback of ${runId}`);
               } catch (e) {
                 // The deployments API does the same thing when the wrangler binary cannot.
@@ -155,7 +162,7 @@ export async function openCloudflareHandle(
               }
               return { workerVersion: target };
             },
-            servingCodeHash: async () => buildHashOf((await workers.current())?.message),
+            servingCodeHash: async () => servedBuildOf((await workers.serving())?.annotations, build.codeHash),
           },
         }
       : {}),
