@@ -37,7 +37,7 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
         // Credentials are checked once: a refused token is one problem, not one per environment.
         if (credentialsRefused) continue;
         try {
-          cloudflare ??= await prepareCloudflare(ws, e, env);
+          cloudflare ??= await prepareCloudflare(ws, e, env, { maxRateWaitMs: opts.waitMs });
         } catch (err) {
           credentialsRefused = true;
           throw err;

@@ -46,7 +46,15 @@ export async function observeHandle(ws: Workspace, handle: EnvironmentHandle): P
   for (const d of handle.databases) {
     const migrations = ws.migrations.get(d.migrationsDir) ?? [];
     const state = await readDatabaseState(d.conn, d.ledgerTable);
-    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, migrations, state, plan: planDatabase(migrations, state) });
+    out.push({
+      binding: d.binding,
+      ledgerTable: d.ledgerTable,
+      migrationsDir: d.migrationsDir,
+      ...(d.transport ? { transport: d.transport } : {}),
+      migrations,
+      state,
+      plan: planDatabase(migrations, state),
+    });
   }
   return out;
 }

@@ -131,8 +131,9 @@ describe('transport: query reproduces the field', () => {
       const from = w.fake.requests.length;
       const v2 = await promote(['--to', 'production', '--json']);
       expect(v2.code, v2.stderr + v2.stdout.slice(-2000)).toBe(1);
-      expect(v2.stderr).toMatch(/incomplete input/);
-      expect(v2.stderr).toContain('transport: auto');
+      const said = v2.stdout + v2.stderr;
+      expect(said).toMatch(/incomplete input/);
+      expect(said, said.slice(-3000)).toContain('transport: auto');
       expect((lastJson(v2.stdout) as { stages: { result: string }[] }).stages.map((s) => s.result)).toEqual(['rolled-back', 'skipped', 'skipped']);
       const failed = w.fake.requests.slice(from).filter((r) => r.path.endsWith('/query') && r.body.includes('CREATE TRIGGER'));
       expect(failed.map((r) => [r.status, JSON.parse(r.response!).errors[0].code])).toEqual([[400, 7500]]);

@@ -32,6 +32,11 @@ export interface FakeCloudflareOptions {
   querySplit?: 'sqlite' | 'line-semicolons';
   /** `active` answers an import gives before `complete` (default 1). */
   importActivePolls?: number;
+  /**
+   * Enforce an API rate limit like Cloudflare's (1,200 per 5 minutes): past `requests` API calls in
+   * `windowMs`, answer 429 code 971 with Retry-After (each refused request counts, as on Cloudflare).
+   */
+  rateLimit?: { requests: number; windowMs: number };
   /** Copy `workers/message` onto the deployment a first script upload creates (default false: undocumented on Cloudflare). */
   firstUploadDeploymentMessage?: boolean;
 }
@@ -123,6 +128,8 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
   let latencyMs = opts.latencyMs ?? 0;
   const faults = new FaultSchedule();
   const requests: LoggedRequest[] = [];
+  /** Arrival times of API requests inside the rate-limit window. */
+  const apiTimes: number[] = [];
   const engine = await D1Engine.start(now);
   const d1State: D1RouteState = { engine, exports: new Map(), now, imports: createImportState(engine, opts.importActivePolls ?? 1), querySplit: opts.querySplit ?? 'sqlite' };
   const workersState: WorkersState = { scripts: new Map(), accountSubdomain: 'fake-account', databaseExists: (id) => engine.get(id) !== undefined, now, firstUploadDeploymentMessage: opts.firstUploadDeploymentMessage ?? false };
@@ -173,6 +180,16 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
           res.writeHead(entry.status, { 'content-type': 'application/sql' });
           res.end(file?.sql ?? 'not found');
           return;
+        }
+        if (opts.rateLimit) {
+          const t = Date.now();
+          apiTimes.push(t);
+          while (apiTimes.length > 0 && apiTimes[0]! <= t - opts.rateLimit.windowMs) apiTimes.shift();
+          if (apiTimes.length > opts.rateLimit.requests) {
+            entry.fault = '429';
+            finish(429, errorEnvelope(971, 'Please wait and consider throttling your request speed'), { 'retry-after': String(Math.ceil(opts.rateLimit.windowMs / 1000)) });
+            return;
+          }
         }
         if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
         const injected = (kind: FaultKind | undefined): boolean => {

@@ -120,7 +120,7 @@ export interface ApiOptions {
   dispatcher?: Dispatcher;
   /** Requests per window this run may send (default Cloudflare's 1,200 per 5 minutes). */
   rateLimit?: RateLimit;
-  /** Longest wait for a free slot in the rate limit before a request fails unsent (default: one window). */
+  /** Longest wait for a free slot in the rate limit before a request fails unsent (default: as long as it takes). */
   maxRateWaitMs?: number;
 }
 
@@ -163,7 +163,7 @@ export class CloudflareApi {
       minRetryMs: options.minRetryMs ?? 250,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
     };
-    this.budget = new RequestBudget(options.rateLimit, options.maxRateWaitMs ?? options.rateLimit?.windowMs);
+    this.budget = new RequestBudget(options.rateLimit, options.maxRateWaitMs ?? Number.POSITIVE_INFINITY);
     const counting = (dispatch: Dispatcher['dispatch']) => (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
       this.requests += 1;
       return dispatch(opts, handler);

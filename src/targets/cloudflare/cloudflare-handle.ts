@@ -20,6 +20,7 @@ import { buildWorker, canonicalJson, type WorkerBuild } from '../local/worker-bu
 import type { StepOptions } from '../promotion-steps.js';
 import { CloudflareApi, apiOptionsFromEnv, credentialsFromEnv } from './cloudflare-api.js';
 import { D1RestConnection } from './d1-rest.js';
+import { RestoreBudget } from './restore-budget.js';
 import { WranglerCli } from './wrangler-cli.js';
 import { WorkersApi, buildTag, promoteMessage, servedBuildOf } from './workers-api.js';
 
@@ -40,8 +41,12 @@ function cf(env: LoadedEnvironment): CloudflareEnvironment {
 }
 
 /** Credentials are checked before anything runs: exit 2 with what to set. */
-export async function prepareCloudflare(ws: Workspace, first: LoadedEnvironment, processEnv: NodeJS.ProcessEnv): Promise<CloudflareContext> {
-  const api = new CloudflareApi(credentialsFromEnv(processEnv, first.file), apiOptionsFromEnv(processEnv));
+/**
+ * `maxRateWaitMs`: how long a request may wait for the rate limit's window
+ * (a promotion's --wait); default: as long as it takes, so a run waits rather than fails.
+ */
+export async function prepareCloudflare(ws: Workspace, first: LoadedEnvironment, processEnv: NodeJS.ProcessEnv, opts: { maxRateWaitMs?: number } = {}): Promise<CloudflareContext> {
+  const api = new CloudflareApi(credentialsFromEnv(processEnv, first.file), { ...apiOptionsFromEnv(processEnv), ...(opts.maxRateWaitMs ? { maxRateWaitMs: opts.maxRateWaitMs } : {}) });
   await api.verifyToken(first.file);
   const wranglerConfig = (env: LoadedEnvironment): WranglerConfig => {
     const config = readWranglerConfig(ws.project.root, cf(env).wrangler.config);
@@ -112,6 +117,7 @@ export async function openCloudflareHandle(
   });
   const scriptName = (config.env?.[wranglerEnv]?.name as string | undefined) ?? `${config.name}-${wranglerEnv}`;
   const workers = new WorkersApi(ctx.api, scriptName);
+  const restores = RestoreBudget.inProject(ws.project.root);
   const wrangler = new WranglerCli(ws.project.root, ctx.api.credentials, cf(env).wrangler.config, opts.redact);
 
   return {
@@ -125,9 +131,12 @@ export async function openCloudflareHandle(
       },
       restore: async (id) => {
         const parts = id.includes('=') ? new Map(id.split(',').map((p) => p.split('=') as [string, string])) : new Map([[databases[0]!.binding, id]]);
-        for (const d of databases) {
-          const bookmark = parts.get(d.binding);
-          if (bookmark) await restoreBookmark(ctx.api, d.conn as D1RestConnection, bookmark);
+        const targets = databases.filter((d) => parts.has(d.binding));
+        // Every database must have a restore left before the first one is restored.
+        await restores.check(targets.map((d) => ({ id: (d.conn as D1RestConnection).databaseId, label: d.conn.label })));
+        for (const d of targets) {
+          await restoreBookmark(ctx.api, d.conn as D1RestConnection, parts.get(d.binding)!);
+          await restores.record((d.conn as D1RestConnection).databaseId);
         }
         return { restoredAt: Date.now() };
       },

@@ -31,15 +31,18 @@ export class RateLimitWaitTooLong extends RunError {}
 export class RequestBudget {
   /** Send times inside the current window, oldest first. */
   private readonly sent: number[] = [];
+  private readonly marginMs: number;
   /** Total time this run spent waiting for the budget (benchmarks and the summary can show it). */
   waitedMs = 0;
 
   constructor(
     readonly limit: RateLimit = CLOUDFLARE_RATE_LIMIT,
     /** Longest single wait for a slot; beyond it the request is not sent. */
-    readonly maxWaitMs: number = limit.windowMs,
+    readonly maxWaitMs: number = Number.POSITIVE_INFINITY,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.marginMs = Math.min(2000, Math.round(limit.windowMs / 10));
+  }
 
   /** Resolves when `n` more requests fit the window, and counts them as sent. */
   async take(n = 1, signal?: AbortSignal): Promise<void> {
@@ -47,13 +50,14 @@ export class RequestBudget {
     let waited = 0;
     for (;;) {
       const t = this.now();
-      while (this.sent.length > 0 && this.sent[0]! <= t - this.limit.windowMs) this.sent.shift();
+      while (this.sent.length > 0 && this.sent[0]! <= t - this.limit.windowMs - this.marginMs) this.sent.shift();
       if (this.sent.length + n <= this.limit.requests) {
         for (let i = 0; i < n; i++) this.sent.push(t);
         return;
       }
-      // The slot frees when the request that made the window full leaves it.
-      const freeAt = this.sent[this.sent.length + n - this.limit.requests - 1]! + this.limit.windowMs;
+      // The slot frees when the request that made the window full leaves it, plus a margin: Cloudflare
+      // counts a request when it arrives, which is a little after we counted it.
+      const freeAt = this.sent[this.sent.length + n - this.limit.requests - 1]! + this.limit.windowMs + this.marginMs;
       const wait = Math.max(1, freeAt - t);
       if (waited + wait > this.maxWaitMs) {
         throw new RateLimitWaitTooLong(
