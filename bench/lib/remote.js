@@ -10,7 +10,7 @@ import { runChild } from './child.js';
 import { summarize } from './stats.js';
 
 /** The fake is TypeScript (test/fake-cloudflare/): bundle it for plain node with esbuild. */
-async function loadFake(repo) {
+export async function loadFake(repo) {
   const { build } = await import('esbuild');
   // Inside the repository's node_modules, so the bundle's imports (miniflare, undici) resolve.
   const dir = join(repo, 'node_modules', '.cache', 'promote-bench');

@@ -106,9 +106,10 @@ export class MigrationBatchError extends RunError {
     // The field's failure: /query cut a multi-line statement at a line-ending semicolon.
     const mangled = transport === 'query' && /incomplete input/i.test(d1Message);
     super(
-      `migration failed: ${d1Message}\n  none of ${names} was applied (they share one ${transport === 'import' ? 'import' : 'transaction'}); ${applied.length} earlier migration(s) stay applied`,
+      `migration failed: ${d1Message}\n  none of ${names} was applied (they share one ${transport === 'import' ? 'import' : 'transaction'}); ${applied.length} earlier migration(s) stay applied` +
+        (mangled ? "\n  D1's /query cuts statements at semicolons that end a line, which breaks multi-line triggers" : ''),
       mangled
-        ? "D1's /query splits statements at semicolons that end a line, which breaks multi-line triggers: set transport: auto (or import) for this database in the environment file"
+        ? 'set transport: auto (or import) for this database in the environment file (databases: - binding: DB, transport: auto), then run again'
         : 'fix the migration, then run the command again: applied migrations are skipped',
     );
   }
