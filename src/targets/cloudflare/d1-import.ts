@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { D1QueryError, RunError } from '../../errors.js';
-import type { CloudflareApi } from './cloudflare-api.js';
+import { CloudflareApiError, UnknownOutcomeError, type CloudflareApi } from './cloudflare-api.js';
 
 interface ImportAnswer {
   success?: boolean;
@@ -73,6 +73,12 @@ export async function importSql(api: CloudflareApi, databasePath: string, label:
       throw new RunError(`D1 import of ${label} was still running after ${Math.round((options.maxWaitMs ?? 900_000) / 1000)} s`, 'run `promote status`: the ledger shows whether it finished; run again to resume');
     }
     if (options.pollIntervalMs) await new Promise((r) => setTimeout(r, options.pollIntervalMs));
-    answer = await post({ action: 'poll', current_bookmark: answer.at_bookmark }, true);
+    try {
+      answer = await post({ action: 'poll', current_bookmark: answer.at_bookmark }, true);
+    } catch (e) {
+      // The file was ingested: whether it committed is unknown now; the caller reads the ledger.
+      if (options.signal?.aborted || e instanceof CloudflareApiError) throw e;
+      throw new UnknownOutcomeError('POST', path, e);
+    }
   }
 }
