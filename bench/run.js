@@ -16,6 +16,7 @@ import { ChildError, runChild } from './lib/child.js';
 import { BREAKING_MIGRATION, resetState, writePromotionProject, writeProject } from './lib/project.js';
 import { benchRemote } from './lib/remote.js';
 import { benchBaselineLocal, benchFingerprintRemote } from './lib/adopt.js';
+import { benchTransport } from './lib/transport.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +52,7 @@ if (opts.help) {
       '  --skip-wrangler    leave wrangler out (its apply takes 1-3 min per run on a shared 2-core machine)\n' +
       '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote;\n' +
       '                     7 adopt: baseline of 200 migrations locally, fingerprint of 200 tables remotely;\n' +
+      '                     8 trigger migrations over import vs query;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -597,6 +599,25 @@ async function adopt() {
   }
 }
 
+// ---------------------------------------------------------------- 8. transport
+async function transport() {
+  const runs = opts.quick ? 1 : Math.min(3, RUNS);
+  section(`8. trigger migrations (20 files, each a table + a multi-line trigger) over import vs over query, 100 ms latency per API request (fake API; ${runs} runs each)`);
+  try {
+    const r = await benchTransport({ repo: REPO, runs, log });
+    const imp = addFigure('promote migrate, transport auto -> import (field-like /query)', r.import.samples, { key: 'transportImport' });
+    const qry = addFigure('promote migrate, transport query (/query NOT splitting: best case)', r.query.samples, { key: 'transportQuery' });
+    addNote('  D1 requests: import / query', `${Math.min(...r.import.d1Requests)} / ${Math.min(...r.query.d1Requests)}`, `${r.import.d1Requests.join(',')} / ${r.query.d1Requests.join(',')}`);
+    addNote('  all API requests: import / query', `${Math.min(...r.import.requests)} / ${Math.min(...r.query.requests)}`, `${r.import.requests.join(',')} / ${r.query.requests.join(',')}`);
+    const f = r.fieldFailure;
+    addNote('  transport query on the field-like /query', `exit ${f.exitCode}`, `${f.triggersApplied} triggers applied`, 'exit 1, 0 applied', f.exitCode === 1 && f.incompleteInput && f.triggersApplied === 0 ? 'PASS' : 'MISS');
+    figures.transportRequests = { importD1: r.import.d1Requests, queryD1: r.query.d1Requests, importAll: r.import.requests, queryAll: r.query.requests, fieldFailure: f };
+    addRatio('ratio import / query (time)', imp, qry, { key: 'transportRatio' });
+  } catch (e) {
+    fail('transport', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -650,6 +671,7 @@ async function main() {
     }
     if (SECTIONS.has(6)) await remote();
     if (SECTIONS.has(7)) await adopt();
+    if (SECTIONS.has(8)) await transport();
   } catch (e) {
     fail('harness', e);
   } finally {

@@ -75,6 +75,9 @@ the rollback itself fails. Ctrl-C stops at the next safe point, releases the loc
 and exits 130: 'promote resume' finishes the run.
 --dry-run prints the plan and touches nothing. --json prints one event per line and
 a summary last.
+Cloudflare calls share one rate limit per run (PROMOTE_API_RATE_LIMIT, default 1200/5m):
+a run waits for the window rather than collect 429s; with --wait, a wait longer than
+<duration> stops the run instead (exit 1; resume it later).
 `,
   resume: `promote resume [--run <id>]
 

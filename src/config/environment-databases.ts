@@ -16,6 +16,8 @@ export interface EnvironmentDatabase {
   /** wrangler's migrations_pattern made relative to migrationsDir (e.g. `*\/migration.sql`); absent: `*.sql`. */
   migrationsPattern?: string;
   ledgerTable: string;
+  /** Cloudflare only: how migrations reach the database (see migrations/transport.ts). */
+  transport?: 'auto' | 'query' | 'import';
 }
 
 export function environmentDatabases(root: string, env: LoadedEnvironment): EnvironmentDatabase[] {
@@ -39,7 +41,20 @@ export function environmentDatabases(root: string, env: LoadedEnvironment): Envi
       },
     ]);
   }
-  return d1DatabasesOf(wrangler, config.wrangler.env).map((d) => {
+  const databases = d1DatabasesOf(wrangler, config.wrangler.env);
+  const unknown = config.databases.filter((s) => !databases.some((d) => d.binding === s.binding));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(
+      unknown.map((s) => ({
+        severity: 'error' as const,
+        code: 'E_CONFIG_UNKNOWN_BINDING',
+        file: env.file,
+        message: `databases names binding ${s.binding}, which env.${config.wrangler.env}.d1_databases of ${wrangler.file} does not have`,
+        hint: `use one of: ${databases.map((d) => d.binding).join(', ') || '(none)'}`,
+      })),
+    );
+  }
+  return databases.map((d) => {
     const migrationsDir = trimSlashes(d.migrations_dir ?? 'migrations');
     if (d.migrations_pattern !== undefined && d.migrations_dir === undefined) {
       throw new InvalidInputError([
@@ -53,7 +68,8 @@ export function environmentDatabases(root: string, env: LoadedEnvironment): Envi
       ]);
     }
     const pattern = d.migrations_pattern === undefined ? undefined : patternUnder(d.migrations_pattern, migrationsDir, wrangler.file, 'migrations_dir');
-    return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table ?? 'd1_migrations' };
+    const transport = config.databases.find((s) => s.binding === d.binding)?.transport ?? 'auto';
+    return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table ?? 'd1_migrations', transport };
   });
 }
 

@@ -174,6 +174,19 @@ export const LocalEnvironmentSchema = z.strictObject({
   health: z.array(HealthCheckSchema).default([]),
 });
 
+/**
+ * How migrations reach a remote D1: `query` (one /query request per chunk), `import` (D1's import
+ * flow, as `wrangler d1 execute --file --remote`), or `auto`: import for chunks /query is known to
+ * mangle (multi-line triggers) or that run long, else query.
+ */
+export const D1Transport = z.enum(['auto', 'query', 'import']);
+
+export const CloudflareDatabaseSchema = z.strictObject({
+  /** A binding of the wrangler config's env.<name>.d1_databases. */
+  binding: Binding,
+  transport: D1Transport.default('auto'),
+});
+
 export const CloudflareEnvironmentSchema = z.strictObject({
   target: z.literal('cloudflare'),
   wrangler: z.strictObject({
@@ -191,6 +204,8 @@ export const CloudflareEnvironmentSchema = z.strictObject({
   /** Export each database (D1 export API) to .promote/backups/ before migrating it. */
   backup: z.boolean().default(false),
   secrets: Secrets,
+  /** Per-database settings; the databases themselves come from the wrangler config's env.<name>.d1_databases. */
+  databases: z.array(CloudflareDatabaseSchema).superRefine(uniqueBindings).default([]),
   health: z.array(HealthCheckSchema).default([]),
 });
 

@@ -29,6 +29,12 @@ export interface D1Connection {
    * `idempotent`: sending it twice leaves the same state, so a transport may repeat it after no answer.
    */
   batch(statements: readonly SqlStatement[], options?: { signal?: AbortSignal; idempotent?: boolean }): Promise<StatementResult[]>;
+  /**
+   * Remote D1 only: the statements as one file through D1's import flow, which
+   * runs it as one unit (nothing is left of a failed import). Throws
+   * D1QueryError when the import ends in error.
+   */
+  importBatch?(statements: readonly SqlStatement[], options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /**

@@ -69,7 +69,7 @@ export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, si
   for (const d of handle.databases) {
     const migrations = ws.migrations.get(d.migrationsDir) ?? [];
     const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
-    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, migrations, state, plan: planDatabase(migrations, { ...state, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) });
+    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, ...(d.transport ? { transport: d.transport } : {}), migrations, state, plan: planDatabase(migrations, { ...state, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) });
   }
   return out;
 }

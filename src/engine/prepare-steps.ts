@@ -39,7 +39,7 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
         // Credentials are checked once: a refused token is one problem, not one per environment.
         if (credentialsRefused) continue;
         try {
-          cloudflare ??= await prepareCloudflare(ws.project.root, e, settings.cloudflare);
+          cloudflare ??= await prepareCloudflare(ws.project.root, e, settings.cloudflare, { maxRateWaitMs: opts.waitMs });
         } catch (err) {
           credentialsRefused = true;
           throw err;

@@ -13,6 +13,7 @@ import type { StepDetail } from '../events/run-events.js';
 import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import type { Problem } from '../problems.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
+import { chunkTransports } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
 import { changeFingerprint } from './change.js';
 import type { Workspace } from './load-workspace.js';
@@ -68,6 +69,8 @@ export class PromotionSteps {
   private readonly renewals = new Map<string, NodeJS.Timeout>();
   /** Per stage, the pending set that passed preflight (binding:name:checksum lines). */
   private readonly preflighted = new Map<string, string>();
+  /** Chunk times on the scratch copy, per "<env>/<binding>/<first migration>" (auto transport weighs them). */
+  private readonly preflightMs = new Map<string, number>();
 
   constructor(
     private readonly ws: Workspace,
@@ -131,6 +134,8 @@ export class PromotionSteps {
       const advice = d.observed.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${stage.environment}` } : {};
       const result = await preflight(scratch, schemaSql(d.observed.state.schema), chunkMigrations(d.pending), applyContextFor(d.observed, this.opts.runId), advice);
       if (!result.ok) return { ...result.problem, message: `${stage.environment}/${d.binding}: ${result.problem.message}` };
+      // Chunk times on scratch: the auto transport sends a slow chunk through D1's import.
+      chunkMigrations(d.pending).forEach((c, k) => this.preflightMs.set(`${stage.environment}/${d.binding}/${c[0]?.name}`, result.durationsMs[k]!));
     }
     this.preflighted.set(stage.environment, pendingKey(stage));
     return undefined;
@@ -199,7 +204,10 @@ export class PromotionSteps {
     const observed = await observeHandle(this.ws, h, signal);
     if (h.backup && observed.some((d) => d.plan.pending.length > 0)) await h.backup(this.opts.runId);
     for (const [i, d] of observed.entries()) {
-      await applyChunks(withSignal(h.databases[i]!.conn, signal), chunkMigrations(d.plan.pending), applyContextFor(d, this.opts.runId));
+      const chunks = chunkMigrations(d.plan.pending);
+      const measured = chunks.map((c) => this.preflightMs.get(`${input.environment}/${d.binding}/${c[0]?.name}`));
+      const transports = chunkTransports(chunks, d.transport, measured).map((c) => c.transport);
+      await applyChunks(withSignal(h.databases[i]!.conn, signal), chunks, { ...applyContextFor(d, this.opts.runId), transports });
     }
     return { migrations: (await this.appliedByThisRun(h, signal)).flatMap((a) => a.migrations.map((m) => m.name)) };
   }

@@ -5,6 +5,7 @@
  * migrations share a batch (see chunkMigrations) to keep round trips few.
  */
 import { D1QueryError, OutcomeUnknownError, RunError } from '../errors.js';
+import type { Transport } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
 import type { D1Connection, SqlStatement } from '../d1/connection.js';
 import { CREATE_META_SQL, META_TABLE, createLedgerSql, quoteIdent, readDatabaseState, type LedgerRow } from './ledger.js';
@@ -14,6 +15,11 @@ export interface ApplyContext {
   runId: string;
   /** Applied by wrangler without our metadata: record their checksums in the first batch. */
   adopt: readonly { migration: Migration; ledger: LedgerRow | undefined }[];
+  /**
+   * Per chunk index: 'import' sends that chunk through D1's import flow (one
+   * uploaded file, one unit) when the connection has one; else /query.
+   */
+  transports?: readonly Transport[];
 }
 
 /** Creates the ledger tables if needed and adopts foreign-applied migrations. */
@@ -94,11 +100,17 @@ export class MigrationBatchError extends RunError {
     readonly chunkIndex: number,
     readonly applied: readonly Migration[],
     readonly d1Message: string,
+    transport: Transport = 'query',
   ) {
     const names = chunk.length === 1 ? chunk[0]!.name : `${chunk[0]!.name} .. ${chunk.at(-1)!.name}`;
+    // The field's failure: /query cut a multi-line statement at a line-ending semicolon.
+    const mangled = transport === 'query' && /incomplete input/i.test(d1Message);
     super(
-      `migration failed: ${d1Message}\n  none of ${names} was applied (they share one transaction); ${applied.length} earlier migration(s) stay applied`,
-      'fix the migration, then run the command again: applied migrations are skipped',
+      `migration failed: ${d1Message}\n  none of ${names} was applied (they share one ${transport === 'import' ? 'import' : 'transaction'}); ${applied.length} earlier migration(s) stay applied` +
+        (mangled ? "\n  D1's /query cuts statements at semicolons that end a line, which breaks multi-line triggers" : ''),
+      mangled
+        ? 'set transport: auto (or import) for this database in the environment file (databases: - binding: DB, transport: auto), then run again'
+        : 'fix the migration, then run the command again: applied migrations are skipped',
     );
   }
 }
@@ -125,12 +137,18 @@ export async function applyChunks(
   const applied: Migration[] = [];
   const batches = chunks.length > 0 ? chunks : ctx.adopt.length > 0 ? [[]] : [];
   for (const [i, chunk] of batches.entries()) {
+    const transport: Transport = ctx.transports?.[i] === 'import' && conn.importBatch ? 'import' : 'query';
     for (let attempt = 0; ; attempt++) {
       try {
-        await conn.batch(chunkStatements(chunk, i, ctx));
+        if (transport === 'import') await conn.importBatch!(chunkStatements(chunk, i, ctx));
+        else await conn.batch(chunkStatements(chunk, i, ctx));
         break;
       } catch (e) {
-        if (e instanceof D1QueryError) throw new MigrationBatchError(chunk, i, applied, e.message);
+        if (e instanceof D1QueryError) {
+          // D1 says a failed import leaves the database as it was; the ledger must agree before we say so.
+          if (transport === 'import' && (await importCommitted(conn, chunk, ctx))) break;
+          throw new MigrationBatchError(chunk, i, applied, e.message, transport);
+        }
         if (!(e instanceof OutcomeUnknownError) || attempt >= MAX_RESENDS) throw e;
         if (await chunkCommitted(conn, chunk, ctx)) break;
       }
@@ -139,6 +157,19 @@ export async function applyChunks(
     onApplied?.(chunk);
   }
   return applied;
+}
+
+/** After a failed import: true when it committed after all (the ledger has every row); throws when it left part of the chunk. */
+async function importCommitted(conn: D1Connection, chunk: readonly Migration[], ctx: ApplyContext): Promise<boolean> {
+  if (chunk.length === 0) return false;
+  const names = new Set((await readDatabaseState(conn, ctx.ledgerTable)).ledger.map((r) => r.name));
+  const present = chunk.filter((m) => names.has(m.name));
+  if (present.length === 0) return false;
+  if (present.length === chunk.length) return true;
+  throw new RunError(
+    `the D1 import of ${chunk.map((m) => m.name).join(', ')} failed, yet the ledger of ${conn.label} holds ${present.map((m) => m.name).join(', ')}: part of it was applied`,
+    `inspect ${conn.label} with 'promote status'; restore it with Time Travel (promote rollback) before running again`,
+  );
 }
 
 async function chunkCommitted(conn: D1Connection, chunk: readonly Migration[], ctx: ApplyContext): Promise<boolean> {

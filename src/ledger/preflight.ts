@@ -10,7 +10,8 @@ import type { Problem } from '../problems.js';
 import type { ScratchDatabase } from '../d1/connection.js';
 import { bootstrapStatements, chunkStatements, ledgerStatements, migrationBody, type ApplyContext } from './apply.js';
 
-export type PreflightResult = { ok: true } | { ok: false; problem: Problem };
+/** `durationsMs[i]`: chunk i's time on the scratch copy (a chunk slow here may not fit D1's 30 s per /query request). */
+export type PreflightResult = { ok: true; durationsMs: number[] } | { ok: false; problem: Problem };
 
 export interface PreflightAdvice {
   /** Set when the database has no ledger rows: "already exists" then means schema applied without promote. */
@@ -25,15 +26,18 @@ export async function preflight(
   advice: PreflightAdvice = {},
 ): Promise<PreflightResult> {
   await scratch.reset(schema);
+  const durationsMs: number[] = [];
   for (const [i, chunk] of chunks.entries()) {
+    const started = performance.now();
     try {
       await scratch.batch(chunkStatements(chunk, i, ctx));
     } catch (e) {
       if (!(e instanceof D1QueryError)) throw e;
       return { ok: false, problem: withAdvice(await locateFailure(scratch, schema, chunks, i, ctx, e.message), advice) };
     }
+    durationsMs.push(performance.now() - started);
   }
-  return { ok: true };
+  return { ok: true, durationsMs };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Problem } from '../problems.js';
 import { isCompleteStatement } from './split-statements.js';
+import { tokenize } from './sql-tokens.js';
 import type { ObjectName, StatementShape } from './statement-shape.js';
 import type { SqlFile, Statement } from './types.js';
 
@@ -19,6 +20,9 @@ export const ALLOWED_VIRTUAL_TABLE_MODULES: ReadonlySet<string> = new Set(['fts5
 
 /** D1's per-statement limit ("Statement too long"). */
 export const MAX_STATEMENT_BYTES = 100_000;
+
+/** D1's limit on bound parameters per query. */
+export const MAX_BOUND_PARAMETERS = 100;
 
 const OFF_VALUES = new Set(['off', 'false', 'no', '0']);
 
@@ -48,6 +52,13 @@ export function lintStatement({ file, statement, shape, isRollback }: StatementC
   if (statement.bytes > MAX_STATEMENT_BYTES) {
     at('error', 'E_STATEMENT_TOO_LONG', `statement is ${statement.bytes} bytes; D1 rejects statements over ${MAX_STATEMENT_BYTES} bytes`,
       'split it, e.g. one INSERT per batch of rows');
+  }
+  const placeholders = tokenize(statement.sql, statement.line).filter((t) => t.kind === 'param');
+  if (placeholders.length > 0) {
+    // Nothing binds values to a migration's placeholders; past D1's limit it could not even be sent.
+    at('error', 'E_STATEMENT_PARAMETERS',
+      `statement has ${placeholders.length} parameter placeholder(s) (${placeholders[0]!.text}${placeholders.length > 1 ? ', ...' : ''}); a migration binds no values${placeholders.length > MAX_BOUND_PARAMETERS ? `, and D1 allows at most ${MAX_BOUND_PARAMETERS} bound parameters per query` : ''}`,
+      'write the values into the SQL as literals', placeholders[0]!.line);
   }
 
   switch (shape.kind) {

@@ -80,6 +80,14 @@ describe('promote --to production on target: cloudflare (fake API, real wrangler
     expect(s1.stages[2]!.bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
     const v1Versions = Object.fromEntries(ENVS.map((e) => [e, fake.activeVersion(`app-${e}`)]));
     for (const env of ENVS) expect(v1Versions[env]).toBe(s1.stages.find((s) => s.environment === env)!.workerVersion);
+    // A first upload's deployment carries no workers/message (the fake, like the API, need not copy it):
+    // the gates passed on the version's own annotations, tagged with the build.
+    for (const env of ENVS) {
+      const script = fake.scripts.get(`app-${env}`)!;
+      expect(script.deployments[0]!.annotations['workers/message']).toBeUndefined();
+      expect(script.versions[0]!.annotations['workers/tag']).toMatch(/^build-[0-9a-f]{16}$/);
+      expect(script.versions[0]!.annotations['workers/message']).toMatch(/^promote \S+ build sha256:[0-9a-f]{64}$/);
+    }
     // production has data only production has
     await fake.database(uuids.production!).query("INSERT INTO users (id, email) VALUES (1, 'ada@example.com'); INSERT INTO notes (id, user_id, body) VALUES (1, 1, 'only in production')");
 

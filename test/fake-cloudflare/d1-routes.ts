@@ -6,6 +6,7 @@ import { splitStatements } from '../../src/migrations/split-statements.js';
 import { tokenize } from '../../src/migrations/sql-tokens.js';
 import type { D1Engine, D1Query, D1RawResult, FakeDatabase, Snapshot } from './d1-engine.js';
 import { ApiError, paginate } from './envelope.js';
+import { d1ImportRoutes, type ImportState } from './d1-import-routes.js';
 import { jsonBody, route, type Route, type RouteContext } from './router.js';
 
 export const MAX_STATEMENT_BYTES = 100_000;
@@ -18,6 +19,21 @@ export interface D1RouteState {
   /** Export downloads, served without auth at /__fake/d1-exports/:id (they stand for presigned R2 URLs). */
   exports: Map<string, { filename: string; sql: string }>;
   now: () => number;
+  imports: ImportState;
+  /**
+   * How /query and /raw cut an item's SQL into statements: 'sqlite' as SQLite would (trigger bodies,
+   * strings, CRLF understood), or 'line-semicolons' as the field reports D1 doing: at every `;` that
+   * ends a line, so a multi-line trigger body arrives cut and fails with "incomplete input".
+   */
+  querySplit: 'sqlite' | 'line-semicolons';
+}
+
+/** The field's split: at each semicolon followed by blanks to the end of a line (or of the text). */
+export function splitAtLineSemicolons(sql: string): string[] {
+  return sql
+    .split(/;[ \t]*(?:\r?\n|$)/)
+    .map((piece) => piece.trim())
+    .filter((piece) => tokenize(piece).length > 0);
 }
 
 const d1Error = (message: string): ApiError => new ApiError(400, 7500, message);
@@ -56,7 +72,7 @@ function parameterCount(sql: string): number {
 }
 
 /** `{sql, params}` (several statements allowed) or `{batch: [...]}` -> one query per statement. */
-function statementsOf(body: Record<string, unknown>): D1Query[] {
+function statementsOf(body: Record<string, unknown>, querySplit: D1RouteState['querySplit']): D1Query[] {
   const items: unknown[] = Array.isArray(body.batch) ? body.batch : [body];
   const queries: D1Query[] = [];
   for (const item of items) {
@@ -64,7 +80,7 @@ function statementsOf(body: Record<string, unknown>): D1Query[] {
     if (typeof sql !== 'string') throw new ApiError(400, 7400, 'A request to D1 must include a "sql" string');
     if (!Array.isArray(params)) throw new ApiError(400, 7400, '"params" must be an array');
     if (params.length > MAX_BOUND_PARAMS) throw d1Error(`too many SQL variables (${params.length} bound, at most ${MAX_BOUND_PARAMS}): SQLITE_ERROR`);
-    const split = splitStatements(sql);
+    const split = querySplit === 'sqlite' ? splitStatements(sql) : splitAtLineSemicolons(sql).flatMap((piece) => splitStatements(piece));
     if (split.length === 1) {
       queries.push({ sql: split[0]!.sql, params });
       continue;
@@ -104,7 +120,7 @@ function toObjects({ columns, rows }: { columns: string[]; rows: unknown[][] }):
 
 async function runQuery(state: D1RouteState, ctx: RouteContext, format: 'objects' | 'raw') {
   const db = findDatabase(state, ctx.params.uuid!);
-  const queries = statementsOf(jsonBody(ctx));
+  const queries = statementsOf(jsonBody(ctx), state.querySplit);
   const outcome = await state.engine.execute(db, queries);
   if (!outcome.ok) throw d1Error(outcome.error);
   return {
@@ -191,8 +207,6 @@ export function d1Routes(state: D1RouteState): Route[] {
         },
       };
     }),
-    route('POST', `${base}/:uuid/import`, () => {
-      throw new ApiError(400, 7400, 'The fake does not implement D1 import (wrangler d1 execute --file --remote)');
-    }),
+    ...d1ImportRoutes(state.imports, (id) => findDatabase(state, id)),
   ];
 }

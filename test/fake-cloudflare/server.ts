@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { splitStatements } from '../../src/migrations/split-statements.js';
 import { D1Engine } from './d1-engine.js';
+import { createImportState, handleImportUpload, type ImportSettings } from './d1-import-routes.js';
 import { d1Routes, type D1RouteState } from './d1-routes.js';
 import { ApiError, NOT_FOUND_ROUTE, errorEnvelope, paginate, successEnvelope, type Envelope } from './envelope.js';
 import { FaultSchedule, type FaultKind } from './faults.js';
@@ -27,6 +28,17 @@ export interface FakeCloudflareOptions {
   latencyMs?: number;
   /** Clock for created_on, bookmarks and the restore rate limit (epoch ms). */
   now?: () => number;
+  /** How /query cuts SQL into statements (default 'sqlite'); 'line-semicolons' fails like the field. */
+  querySplit?: 'sqlite' | 'line-semicolons';
+  /** `active` answers an import gives before `complete` (default 1). */
+  importActivePolls?: number;
+  /**
+   * Enforce an API rate limit like Cloudflare's (1,200 per 5 minutes): past `requests` API calls in
+   * `windowMs`, answer 429 code 971 with Retry-After (each refused request counts, as on Cloudflare).
+   */
+  rateLimit?: { requests: number; windowMs: number };
+  /** Copy `workers/message` onto the deployment a first script upload creates (default false: undocumented on Cloudflare). */
+  firstUploadDeploymentMessage?: boolean;
 }
 
 export interface LoggedRequest {
@@ -72,6 +84,10 @@ export interface FakeCloudflare {
   activeVersion(scriptName: string): string | undefined;
   requests: LoggedRequest[];
   setLatency(ms: number): void;
+  /** Import flow knobs: `activePolls`, `failNext` (see d1-import-routes.ts). */
+  imports: ImportSettings;
+  /** Switch /query's statement split at run time. */
+  setQuerySplit(mode: 'sqlite' | 'line-semicolons'): void;
   faults: FaultSchedule;
   close(): Promise<void>;
 }
@@ -112,9 +128,11 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
   let latencyMs = opts.latencyMs ?? 0;
   const faults = new FaultSchedule();
   const requests: LoggedRequest[] = [];
+  /** Arrival times of API requests inside the rate-limit window. */
+  const apiTimes: number[] = [];
   const engine = await D1Engine.start(now);
-  const d1State: D1RouteState = { engine, exports: new Map(), now };
-  const workersState: WorkersState = { scripts: new Map(), accountSubdomain: 'fake-account', databaseExists: (id) => engine.get(id) !== undefined, now };
+  const d1State: D1RouteState = { engine, exports: new Map(), now, imports: createImportState(engine, opts.importActivePolls ?? 1), querySplit: opts.querySplit ?? 'sqlite' };
+  const workersState: WorkersState = { scripts: new Map(), accountSubdomain: 'fake-account', databaseExists: (id) => engine.get(id) !== undefined, now, firstUploadDeploymentMessage: opts.firstUploadDeploymentMessage ?? false };
   const routes = [...accountRoutes(accountId), ...d1Routes(d1State), ...workersRoutes(workersState)];
   let origin = '';
 
@@ -150,11 +168,28 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
         };
         const exportMatch = /^\/__fake\/d1-exports\/([^/]+)\//.exec(full.pathname);
         if (!isApi) {
+          const upload = handleImportUpload(d1State.imports, method, full.pathname, body);
+          if (upload) {
+            entry.status = upload.status;
+            res.writeHead(upload.status, { 'content-type': 'text/plain', ...upload.headers });
+            res.end(upload.text);
+            return;
+          }
           const file = exportMatch ? d1State.exports.get(exportMatch[1]!) : undefined;
           entry.status = file ? 200 : 404;
           res.writeHead(entry.status, { 'content-type': 'application/sql' });
           res.end(file?.sql ?? 'not found');
           return;
+        }
+        if (opts.rateLimit) {
+          const t = Date.now();
+          apiTimes.push(t);
+          while (apiTimes.length > 0 && apiTimes[0]! <= t - opts.rateLimit.windowMs) apiTimes.shift();
+          if (apiTimes.length > opts.rateLimit.requests) {
+            entry.fault = '429';
+            finish(429, errorEnvelope(971, 'Please wait and consider throttling your request speed'), { 'retry-after': String(Math.ceil(opts.rateLimit.windowMs / 1000)) });
+            return;
+          }
         }
         if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
         const injected = (kind: FaultKind | undefined): boolean => {
@@ -226,6 +261,10 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
     requests,
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    imports: d1State.imports.settings,
+    setQuerySplit: (mode) => {
+      d1State.querySplit = mode;
     },
     faults,
     async close() {

@@ -59,6 +59,12 @@ export interface WorkersState {
   accountSubdomain: string;
   databaseExists: (id: string) => boolean;
   now: () => number;
+  /**
+   * Copy the upload's `workers/message` onto the deployment a first script upload creates. Off by
+   * default: wrangler writes the message into the version, and whether Cloudflare copies it onto that
+   * first deployment is not documented, so nothing may depend on it.
+   */
+  firstUploadDeploymentMessage: boolean;
 }
 
 const AUTHOR = 'fake-user@example.com';
@@ -191,7 +197,7 @@ export function workersRoutes(state: WorkersState): Route[] {
       state.scripts.set(name, script);
       version.annotations['workers/triggered_by'] = 'upload';
       addVersion(script, version, now);
-      const message = version.annotations['workers/message'];
+      const message = state.firstUploadDeploymentMessage ? version.annotations['workers/message'] : undefined;
       addDeployment(state, ctx, script, [{ version_id: version.id, percentage: 100 }], { 'workers/triggered_by': 'upload', ...(message ? { 'workers/message': message } : {}) });
       return {
         result: {

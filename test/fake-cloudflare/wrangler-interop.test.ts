@@ -105,6 +105,29 @@ describe('wrangler d1 against the fake', () => {
     expect(run.code, show(run)).toBe(0);
     expect(run.stdout).toContain('No migrations to apply');
   });
+
+  it('execute --file --remote goes through the import flow (init, PUT, ingest, poll) and applies a CRLF trigger whole', async () => {
+    await writeFile(
+      join(root, 'touch.sql'),
+      'ALTER TABLE posts ADD COLUMN updated_at TEXT;\r\nCREATE TRIGGER posts_touch_file AFTER UPDATE OF body ON posts\r\nBEGIN\r\n  UPDATE posts SET updated_at = \'x;\' WHERE id = NEW.id;\r\nEND;\r\n',
+    );
+    const from = fake.requests.length;
+    const run = await wrangler(['d1', 'execute', 'DB', '--remote', '--file', 'touch.sql', '--yes']);
+    expect(run.code, show(run)).toBe(0);
+    expect(run.stdout).toMatch(/Executed 2 queries/);
+    const flow = fake.requests.slice(from).filter((r) => r.path.endsWith('/import') || r.method === 'PUT');
+    expect(flow.map((r) => (r.method === 'PUT' ? 'PUT' : (JSON.parse(r.body) as { action: string }).action))).toEqual(['init', 'PUT', 'ingest', 'poll']);
+    expect(await fake.database(dbUuid).query("SELECT name FROM sqlite_schema WHERE name = 'posts_touch_file'")).toEqual([{ name: 'posts_touch_file' }]);
+  });
+
+  it('execute --file --remote of a failing file exits non-zero and leaves the database as it was', async () => {
+    await writeFile(join(root, 'bad.sql'), 'CREATE TABLE half (x);\nINSERT INTO nope VALUES (1);\n');
+    const before = await fake.database(dbUuid).dump();
+    const run = await wrangler(['d1', 'execute', 'DB', '--remote', '--file', 'bad.sql', '--yes']);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout + run.stderr).toContain('no such table: nope');
+    expect(await fake.database(dbUuid).dump()).toBe(before);
+  });
 });
 
 interface OutputRecord {

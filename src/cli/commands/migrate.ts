@@ -3,6 +3,7 @@ import { MigrationBatchError, applyChunks, isConcurrentApply, type ApplyContext 
 import { readDatabaseState, schemaSql } from '../../ledger/ledger.js';
 import { locateFailure, preflight } from '../../ledger/preflight.js';
 import { chunkMigrations } from '../../migrations/plan.js';
+import { chunkTransports } from '../../migrations/transport.js';
 import type { Migration } from '../../migrations/types.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeEnvironment } from '../../engine/observe.js';
@@ -42,6 +43,7 @@ export async function run({ root, output, env, settings: base, values }: Command
       const advice = w.d.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${target.name}` } : {};
       const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx, advice);
       if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${target.name}/${w.d.binding}; nothing was changed`);
+      w.ctx = { ...w.ctx, transports: chunkTransports(w.chunks, w.d.transport, result.durationsMs).map((c) => c.transport) };
     }
 
     const summary = { type: 'summary', command: 'migrate', environment: target.name, runId, dryRun: Boolean(values['dry-run']), databases: [] as { binding: string; applied: string[]; pending: string[]; requests: number }[], durationMs: 0 };

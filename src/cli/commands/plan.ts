@@ -9,6 +9,7 @@ import { planPromotion } from '../../engine/promotion-plan.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
+import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { paint, printProblems } from '../output.js';
 
 /** Time for the whole comment (find, then create or update). */
@@ -37,6 +38,7 @@ export async function run({ root, output, env, settings: base, values }: Command
         binding: d.binding,
         pending: d.pending.map((m) => m.name),
         drift: d.drift,
+        ...(d.pending.length > 0 && d.observed.transport ? { chunks: pendingChunks(d.pending, d.observed.transport) } : {}),
       })),
     })),
     warnings: ws.warnings,
@@ -50,6 +52,7 @@ export async function run({ root, output, env, settings: base, values }: Command
       for (const d of s.databases) {
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
         else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.pending.map((n) => `     + ${n}`).join('\n')}`);
+        for (const c of d.chunks ?? []) output.out(paint(output, 'dim', `     ${describeChunk(c)}`));
       }
     }
     printProblems(output, [...ws.warnings, ...refusals]);

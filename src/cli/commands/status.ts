@@ -5,6 +5,7 @@ import { observeAndClose, type ObservedEnvironment } from '../../engine/observe.
 import { selectEnvironment } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
+import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { paint, type Output } from '../output.js';
 
 export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
@@ -44,6 +45,7 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
         notAdopted: [...claimedElsewhere(d).entries()].map(([name, tool]) => ({ name, tool })),
         renamed: d.plan.renamed.map((r) => ({ from: r.from, to: r.to.name, match: r.match })),
         retired: d.plan.retired,
+        ...(d.plan.pending.length > 0 && d.transport ? { chunks: pendingChunks(d.plan.pending, d.transport) } : {}),
       })),
     })),
   };
@@ -90,6 +92,7 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
         const note = tool ? `applied by ${tool}, not adopted: promote baseline --env ${o.env.name} adopts it` : 'pending';
         output.out(`    ${paint(output, 'yellow', '•')} ${m.name}  ${paint(output, 'yellow', note)}`);
       }
+      if (pending.length > 0) for (const c of pendingChunks(pending, d.transport) ?? []) output.out(paint(output, 'dim', `    ${describeChunk(c)}`));
     }
   }
 }

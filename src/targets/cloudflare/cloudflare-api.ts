@@ -9,6 +9,7 @@
  */
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { InvalidInputError, OutcomeUnknownError, RunError } from '../../errors.js';
+import { RequestBudget, parseRateLimit, type RateLimit } from './request-budget.js';
 
 export const DEFAULT_API_BASE = 'https://api.cloudflare.com/client/v4';
 
@@ -29,6 +30,8 @@ export interface CloudflareSettings {
   baseUrl: string;
   /** PROMOTE_API_TIMEOUT as written (parsed when a cloudflare environment is opened). */
   timeout?: string;
+  /** PROMOTE_API_RATE_LIMIT as written, e.g. 1200/5m. */
+  rateLimit?: string;
   /** The variables a wrangler child process inherits (PATH, HOME, proxies...). */
   childEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -37,7 +40,9 @@ export function cloudflareSettingsFromEnv(env: Readonly<Record<string, string | 
   const token = env.CLOUDFLARE_API_TOKEN ?? env.CF_API_TOKEN;
   const accountId = env.CLOUDFLARE_ACCOUNT_ID ?? env.CF_ACCOUNT_ID;
   const timeout = env.PROMOTE_API_TIMEOUT;
+  const rateLimit = env.PROMOTE_API_RATE_LIMIT;
   return {
+    ...(rateLimit ? { rateLimit } : {}),
     ...(token ? { token } : {}),
     ...(accountId ? { accountId } : {}),
     baseUrl: (env.CLOUDFLARE_API_BASE_URL ?? env.CF_API_BASE_URL ?? DEFAULT_API_BASE).replace(/\/+$/, ''),
@@ -69,11 +74,14 @@ export function requireCredentials(settings: CloudflareSettings, file: string): 
  * limit is 30 s per D1 request, so the default leaves a margin above it.
  */
 export function apiOptionsOf(settings: CloudflareSettings): ApiOptions {
+  const options: ApiOptions = {};
+  // PROMOTE_API_RATE_LIMIT ("1200/5m"): the account's API rate limit, if not Cloudflare's default.
+  if (settings.rateLimit) options.rateLimit = parseRateLimit(settings.rateLimit, 'PROMOTE_API_RATE_LIMIT');
   const text = settings.timeout;
-  if (!text) return {};
+  if (!text) return options;
   const m = /^(\d+)(ms|s)?$/.exec(text.trim());
   if (!m) throw new InvalidInputError([], `PROMOTE_API_TIMEOUT=${text}: expected a duration like 10s or 500ms`);
-  return { timeoutMs: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) };
+  return { ...options, timeoutMs: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) };
 }
 
 export interface CloudflareErrorItem {
@@ -140,6 +148,10 @@ export interface ApiOptions {
   /** Longest Retry-After honoured. */
   maxRetryAfterMs?: number;
   dispatcher?: Dispatcher;
+  /** Requests per window this run may send (default Cloudflare's 1,200 per 5 minutes). */
+  rateLimit?: RateLimit;
+  /** Longest wait for a free slot in the rate limit before a request fails unsent (default: as long as it takes). */
+  maxRateWaitMs?: number;
 }
 
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
@@ -147,7 +159,7 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPI
 
 type RetryFn = (err: Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[] | undefined> }, ctx: { state: { counter: number } }, cb: (err?: Error | null) => void) => void;
 
-function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' | 'minRetryMs' | 'maxRetryAfterMs'>>): RetryFn {
+function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' | 'minRetryMs' | 'maxRetryAfterMs'>>, budget: RequestBudget): RetryFn {
   return (err, { state }, cb) => {
     const status = err.statusCode;
     const rateLimited = status === 429;
@@ -158,15 +170,18 @@ function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' 
     const backoff = o.minRetryMs * 2 ** (state.counter - 1);
     // Full jitter on our own backoff; Retry-After is the server's word and is honoured as given.
     const delay = rateLimited && Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, o.maxRetryAfterMs) : backoff * (0.5 + Math.random() / 2);
-    setTimeout(() => cb(null), delay);
+    // A retry is a request like any other: it waits for its slot in the rate limit.
+    setTimeout(() => budget.take().then(() => cb(null), (e: Error) => cb(e)), delay);
   };
 }
 
 export class CloudflareApi {
   private readonly dispatcher: Dispatcher;
-  private readonly o: Required<Omit<ApiOptions, 'dispatcher'>>;
+  private readonly o: Required<Omit<ApiOptions, 'dispatcher' | 'rateLimit' | 'maxRateWaitMs'>>;
   /** Number of HTTP requests sent, retries included (benchmarks print it). */
   requests = 0;
+  /** The run's one rate-limit budget: every request here takes from it, and wrangler runs reserve theirs. */
+  readonly budget: RequestBudget;
 
   constructor(
     readonly credentials: CloudflareCredentials,
@@ -178,6 +193,7 @@ export class CloudflareApi {
       minRetryMs: options.minRetryMs ?? 250,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
     };
+    this.budget = new RequestBudget(options.rateLimit, options.maxRateWaitMs ?? Number.POSITIVE_INFINITY);
     const counting = (dispatch: Dispatcher['dispatch']) => (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
       this.requests += 1;
       return dispatch(opts, handler);
@@ -195,6 +211,7 @@ export class CloudflareApi {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.o.timeoutMs * (this.o.maxRetries + 1));
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    await this.budget.take(1, opts.signal);
     let res: Dispatcher.ResponseData<unknown>;
     try {
       res = await request(url, {
@@ -206,7 +223,7 @@ export class CloudflareApi {
           ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-        retryOptions: { retry: retryDecision(opts.safe, this.o) },
+        retryOptions: { retry: retryDecision(opts.safe, this.o, this.budget) },
       } as Parameters<typeof request>[1]);
     } catch (e) {
       if (opts.signal?.aborted) throw e;
@@ -228,6 +245,33 @@ export class CloudflareApi {
       throw new CloudflareApiError(res.statusCode, json?.errors?.length ? json.errors : [{ code: 0, message: text.slice(0, 200) || `HTTP ${res.statusCode}` }], method, path);
     }
     return json.result as T;
+  }
+
+  /**
+   * PUT of a file to a signed upload URL (D1 import): no bearer token goes
+   * there. Safe to repeat (same bytes, same object). Returns the ETag header.
+   */
+  async upload(url: string, body: string, signal?: AbortSignal): Promise<string> {
+    const timeout = AbortSignal.timeout(this.o.timeoutMs * (this.o.maxRetries + 1));
+    await this.budget.take(1, signal);
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await request(url, {
+        method: 'PUT',
+        dispatcher: this.dispatcher,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        headers: { 'content-length': String(Buffer.byteLength(body, 'utf8')) },
+        body,
+        retryOptions: { retry: retryDecision(true, this.o, this.budget) },
+      } as Parameters<typeof request>[1]);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new RunError(`D1 import upload: ${(e as Error).message}`, 'check the network, then run again (nothing was applied)', { cause: e });
+    }
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new RunError(`D1 import upload answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`, 'run again (nothing was applied)');
+    const etag = res.headers.etag;
+    return (Array.isArray(etag) ? etag[0] : etag) ?? '';
   }
 
   /** Before anything runs: are the credentials good? Exit 2 with what to set when not. */

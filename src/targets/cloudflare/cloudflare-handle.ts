@@ -19,8 +19,13 @@ import { LocalEnvironmentRuntime } from '../local/local-environment.js';
 import { buildWorker, canonicalJson, type WorkerBuild } from '../local/worker-build.js';
 import { CloudflareApi, apiOptionsOf, requireCredentials, type CloudflareSettings } from './cloudflare-api.js';
 import { D1RestConnection } from './d1-rest.js';
+import { RestoreBudget } from './restore-budget.js';
 import { WranglerCli } from './wrangler-cli.js';
-import { WorkersApi, buildHashOf, promoteMessage } from './workers-api.js';
+import { WorkersApi, buildTag, promoteMessage, servedBuildOf } from './workers-api.js';
+
+/** Requests one `wrangler deploy` / `wrangler rollback` sends, reserved from the run's rate limit (counted against the fake). */
+const WRANGLER_DEPLOY_REQUESTS = 10;
+const WRANGLER_ROLLBACK_REQUESTS = 5;
 
 export interface CloudflareContext {
   api: CloudflareApi;
@@ -37,8 +42,12 @@ function cf(env: LoadedEnvironment): CloudflareEnvironment {
 }
 
 /** Credentials are checked before anything runs: exit 2 with what to set. */
-export async function prepareCloudflare(root: string, first: LoadedEnvironment, settings: CloudflareSettings): Promise<CloudflareContext> {
-  const api = new CloudflareApi(requireCredentials(settings, first.file), apiOptionsOf(settings));
+/**
+ * `maxRateWaitMs`: how long a request may wait for the rate limit's window
+ * (a promotion's --wait); default: as long as it takes, so a run waits rather than fails.
+ */
+export async function prepareCloudflare(root: string, first: LoadedEnvironment, settings: CloudflareSettings, opts: { maxRateWaitMs?: number } = {}): Promise<CloudflareContext> {
+  const api = new CloudflareApi(requireCredentials(settings, first.file), { ...apiOptionsOf(settings), ...(opts.maxRateWaitMs ? { maxRateWaitMs: opts.maxRateWaitMs } : {}) });
   await api.verifyToken(first.file);
   const wranglerConfig = (env: LoadedEnvironment): WranglerConfig => {
     const config = readWranglerConfig(root, cf(env).wrangler.config);
@@ -109,6 +118,7 @@ export async function openCloudflareHandle(
   });
   const scriptName = (config.env?.[wranglerEnv]?.name as string | undefined) ?? `${config.name}-${wranglerEnv}`;
   const workers = new WorkersApi(ctx.api, scriptName);
+  const restores = RestoreBudget.inProject(target.root);
   const wrangler = new WranglerCli(target.root, ctx.api.credentials, cf(env).wrangler.config, target.redact, ctx.childEnv);
 
   return {
@@ -122,9 +132,12 @@ export async function openCloudflareHandle(
       },
       restore: async (id, signal) => {
         const parts = id.includes('=') ? new Map(id.split(',').map((p) => p.split('=') as [string, string])) : new Map([[databases[0]!.binding, id]]);
-        for (const d of databases) {
-          const bookmark = parts.get(d.binding);
-          if (bookmark) await restoreBookmark(ctx.api, d.conn as D1RestConnection, bookmark, signal);
+        const targets = databases.filter((d) => parts.has(d.binding));
+        // Every database must have a restore left before the first one is restored.
+        await restores.check(targets.map((d) => ({ id: (d.conn as D1RestConnection).databaseId, label: d.conn.label })));
+        for (const d of targets) {
+          await restoreBookmark(ctx.api, d.conn as D1RestConnection, parts.get(d.binding)!, signal);
+          await restores.record((d.conn as D1RestConnection).databaseId);
         }
         return { restoredAt: Date.now() };
       },
@@ -133,14 +146,16 @@ export async function openCloudflareHandle(
       ? {
           worker: {
             deploy: async (runId: string, signal?: AbortSignal) => {
-              const current = await workers.current();
+              const current = await workers.serving();
               // Idempotent: the same build already serving is not deployed again (a resumed run).
-              if (current && buildHashOf(current.message) === build.codeHash) {
-                const previous = await workers.previousOf(current.versionId);
-                return { version: current.versionId, ...(previous ? { previousVersion: previous } : {}) };
+              if (current && servedBuildOf(current.annotations, build.codeHash) === build.codeHash) {
+                const previous = await workers.previousOf(current.id);
+                return { version: current.id, ...(previous ? { previousVersion: previous } : {}) };
               }
-              const { versionId } = await wrangler.deploy(wranglerEnv, promoteMessage(runId, build.codeHash), signal);
-              return { version: versionId, ...(current ? { previousVersion: current.versionId } : {}) };
+              // wrangler's own requests count against the run's rate limit too (a deploy takes about ten).
+              await ctx.api.budget.take(WRANGLER_DEPLOY_REQUESTS, signal);
+              const { versionId } = await wrangler.deploy(wranglerEnv, { message: promoteMessage(runId, build.codeHash), tag: buildTag(build.codeHash) }, signal);
+              return { version: versionId, ...(current ? { previousVersion: current.id } : {}) };
             },
             rollbackRun: async (runId: string): Promise<StepDetail> => {
               const target = await workers.versionBefore(runId);
@@ -148,6 +163,7 @@ export async function openCloudflareHandle(
               const current = await workers.current();
               if (current?.versionId === target) return { workerVersion: target };
               try {
+                await ctx.api.budget.take(WRANGLER_ROLLBACK_REQUESTS);
                 await wrangler.rollback(wranglerEnv, target, `promote rollback of ${runId}`);
               } catch (e) {
                 // The deployments API does the same thing when the wrangler binary cannot.
@@ -156,7 +172,7 @@ export async function openCloudflareHandle(
               }
               return { workerVersion: target };
             },
-            servingCodeHash: async () => buildHashOf((await workers.current())?.message),
+            servingCodeHash: async () => servedBuildOf((await workers.serving())?.annotations, build.codeHash),
           },
         }
       : {}),

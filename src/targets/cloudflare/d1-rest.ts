@@ -7,6 +7,8 @@ import { D1QueryError } from '../../errors.js';
 import { leadingKeywords } from '../../migrations/sql-tokens.js';
 import type { D1Connection, SqlStatement, StatementResult } from '../../d1/connection.js';
 import { CloudflareApiError, type CloudflareApi } from './cloudflare-api.js';
+import { importSql } from './d1-import.js';
+import { importFileOf } from './import-file.js';
 
 const READ_ONLY = new Set(['SELECT', 'PRAGMA', 'EXPLAIN', 'WITH', 'VALUES']);
 
@@ -49,6 +51,16 @@ export class D1RestConnection implements D1Connection {
       if (e instanceof CloudflareApiError && e.status === 400 && e.code === 7500) {
         throw new D1QueryError(e.errors[0]!.message, undefined, 7500);
       }
+      throw e;
+    }
+  }
+
+  async importBatch(statements: readonly SqlStatement[], options?: { signal?: AbortSignal }): Promise<void> {
+    if (statements.length === 0) return;
+    try {
+      await importSql(this.api, this.path, this.label, importFileOf(statements), options?.signal ? { signal: options.signal } : {});
+    } catch (e) {
+      if (e instanceof CloudflareApiError && e.status === 400 && e.code === 7500) throw new D1QueryError(e.errors[0]!.message, undefined, 7500);
       throw e;
     }
   }

@@ -67,11 +67,12 @@ export class WranglerCli {
    * wrangler appends to WRANGLER_OUTPUT_FILE_PATH, with its printed
    * "Current Version ID" as a fallback.
    */
-  async deploy(wranglerEnv: string, message: string, signal?: AbortSignal): Promise<DeployRecord> {
+  async deploy(wranglerEnv: string, annotations: { message: string; tag: string }, signal?: AbortSignal): Promise<DeployRecord> {
     const dir = await mkdtemp(join(tmpdir(), 'promote-wrangler-'));
     const file = join(dir, 'output.ndjson');
     try {
-      const stdout = await this.run(['deploy', '--env', wranglerEnv, '--message', message], { WRANGLER_OUTPUT_FILE_PATH: file }, signal);
+      // Both land in the uploaded version's annotations, which is where promote reads what serves.
+      const stdout = await this.run(['deploy', '--env', wranglerEnv, '--message', annotations.message, '--tag', annotations.tag], { WRANGLER_OUTPUT_FILE_PATH: file }, signal);
       const records = existsSync(file)
         ? (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type?: string; version_id?: string })
         : [];

@@ -22,7 +22,7 @@ describe('schema mistakes', () => {
       file: 'environments/staging.yaml',
       line: 4,
       message: "helth: unknown key; did you mean 'health'?",
-      hint: 'keys allowed here: target, wrangler, worker, backup, secrets, health',
+      hint: 'keys allowed here: target, wrangler, worker, backup, secrets, databases, health',
     });
   });
 

@@ -104,3 +104,24 @@ describe('loadWorkspace with a valid config', () => {
     expect(where(problems)).toEqual(['migrations/0001_attach.sql:2 E_ATTACH']);
   });
 });
+
+describe('cloudflare databases settings', () => {
+  const wrangler = JSON.stringify({ name: 'app', env: { dev: { d1_databases: [{ binding: 'DB', database_name: 'd', database_id: 'x', migrations_dir: 'migrations' }] } } });
+  it('a transport for a binding the wrangler env does not have is refused, naming the bindings it has', async () => {
+    const problems = await workspaceProblems({
+      'pipeline/pipeline.yaml': PIPELINE,
+      'wrangler.json': wrangler,
+      'environments/dev.yaml': 'target: cloudflare\nwrangler:\n  env: dev\ndatabases:\n  - binding: DBB\n    transport: import\n',
+      'migrations/0001_init.sql': OK,
+    });
+    expect(problems).toEqual([expect.objectContaining({ code: 'E_CONFIG_UNKNOWN_BINDING', file: 'environments/dev.yaml', hint: 'use one of: DB' })]);
+  });
+
+  it('the transport reaches the database (auto when not set)', async () => {
+    for (const [extra, transport] of [['', 'auto'], ['databases:\n  - binding: DB\n    transport: query\n', 'query']] as const) {
+      const root = await makeProject({ 'pipeline/pipeline.yaml': PIPELINE, 'wrangler.json': wrangler, 'environments/dev.yaml': `target: cloudflare\nwrangler:\n  env: dev\n${extra}`, 'migrations/0001_init.sql': OK });
+      const ws = await loadWorkspace(root, {});
+      expect(ws.databasesOf(ws.project.environments.get('dev')!)).toEqual([{ binding: 'DB', migrationsDir: 'migrations', ledgerTable: 'd1_migrations', transport }]);
+    }
+  });
+});

@@ -33,7 +33,7 @@ describe('validatePipeline / validateEnvironment (pure)', () => {
     expect('problems' in result && result.problems.map((p) => [p.message, p.hint])).toEqual([
       ["wrangler.confg: unknown key; did you mean 'config'?", 'keys allowed here: env, config'],
       // `state` exists on local environments only: no suggestion, but the allowed keys.
-      ['state: unknown key', 'keys allowed here: target, wrangler, worker, backup, secrets, health'],
+      ['state: unknown key', 'keys allowed here: target, wrangler, worker, backup, secrets, databases, health'],
     ]);
   });
 

@@ -123,13 +123,13 @@ describe("folder per migration (wrangler's migrations_pattern)", () => {
   });
 
   it('takes the pattern from the wrangler config, with wrangler\'s rules', async () => {
-    const env = (file: string) => ({ name: 'production', file: 'environments/production.yaml', config: { target: 'cloudflare' as const, wrangler: { env: 'production', config: file }, backup: false, health: [] } });
+    const env = (file: string) => ({ name: 'production', file: 'environments/production.yaml', config: { target: 'cloudflare' as const, wrangler: { env: 'production', config: file }, backup: false, databases: [], health: [] } });
     const root = await tree({
       'ok.jsonc': JSON.stringify({ env: { production: { d1_databases: [{ binding: 'DB', migrations_dir: './drizzle/', migrations_pattern: 'drizzle/*/migration.sql' }] } } }),
       'nodir.jsonc': JSON.stringify({ env: { production: { d1_databases: [{ binding: 'DB', migrations_pattern: 'migrations/*/migration.sql' }] } } }),
       'outside.jsonc': JSON.stringify({ env: { production: { d1_databases: [{ binding: 'DB', migrations_dir: 'db', migrations_pattern: 'other/*.sql' }] } } }),
     });
-    expect(environmentDatabases(root, env('ok.jsonc'))).toEqual([{ binding: 'DB', migrationsDir: 'drizzle', migrationsPattern: '*/migration.sql', ledgerTable: 'd1_migrations' }]);
+    expect(environmentDatabases(root, env('ok.jsonc'))).toEqual([{ binding: 'DB', migrationsDir: 'drizzle', migrationsPattern: '*/migration.sql', ledgerTable: 'd1_migrations', transport: 'auto' }]);
     const problemOf = (file: string): string => {
       try {
         environmentDatabases(root, env(file));

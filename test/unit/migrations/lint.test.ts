@@ -261,3 +261,14 @@ describe('lintMigrations: no false positives', () => {
     expect(where(lint({ '0001_a.sql': `${sql}\r\n` }))).toEqual([`E_TRANSACTION_STATEMENT@${M}:5`]);
   });
 });
+
+describe('lintMigrations: bound parameters', () => {
+  it('E_STATEMENT_PARAMETERS for placeholders (nothing binds them), naming D1\'s 100-parameter limit past it; ? in strings is text', () => {
+    const many = `INSERT INTO t VALUES (${Array.from({ length: 101 }, () => '?').join(', ')});`;
+    const problems = lint({ '0001_a.sql': `CREATE TABLE t (x);\nINSERT INTO t VALUES ('?', :name);\n${many}\n` });
+    expect(where(problems)).toEqual([`E_STATEMENT_PARAMETERS@${M}:2`, `E_STATEMENT_PARAMETERS@${M}:3`]);
+    expect(problems[0]!.message).toContain('1 parameter placeholder(s) (:name)');
+    expect(problems[0]!.message).not.toContain('at most 100');
+    expect(problems[1]!.message).toContain('D1 allows at most 100 bound parameters per query');
+  });
+});
