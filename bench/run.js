@@ -68,10 +68,12 @@ const RUNS = int(opts.runs, opts.quick ? 2 : 5);
 const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opts.quick ? 1 : Math.min(2, RUNS));
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
+/** Sections: 1-6 the first release's, 7 adopt, 8 transport, 9 dashboard, 10 rollout. */
+const LAST_SECTION = 8;
 const SECTIONS = new Set(
-  (opts.only ?? '1,2,3,4,5,6,7').split(',').map((x) => {
+  (opts.only ?? Array.from({ length: LAST_SECTION }, (_, i) => i + 1).join(',')).split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
-    if (!(n >= 1 && n <= 7)) throw new Error(`--only: expected section numbers 1-7, got ${x}`);
+    if (!(n >= 1 && n <= LAST_SECTION)) throw new Error(`--only: expected section numbers 1-${LAST_SECTION}, got ${x}`);
     return n;
   }),
 );
