@@ -4,6 +4,8 @@ import { MACHINE_VERSION, type PromotionInput, type StepInput } from '../../mach
 import { runChangeId } from '../../project/change.js';
 import { loadWorkspace, type Workspace } from '../../project/load-workspace.js';
 import { stagesUpTo } from '../../project/select-environment.js';
+import { describeTrigger, runContextFromEnv } from '../../notify/slack/run-context.js';
+import { describeOwner } from '../../runs/lease.js';
 import { newRunId } from '../../runs/run-id.js';
 import { runPromotion, type StepActors } from '../../runs/run-promotion.js';
 import { journalPath, type RunRecord } from '../../runs/run-store.js';
@@ -84,6 +86,7 @@ export async function startPromotion(
       handleSignals: true,
       releaseLocks: () => target.releaseAll(),
       relock: (environment) => target.lock({ environment } as StepInput),
+      triggeredBy: describeTrigger(runContextFromEnv(ctx.env, ws.project.pipeline.name)) ?? describeOwner(ctx.env),
     });
     return outcome.exitCode;
   } finally {

@@ -15,6 +15,11 @@ export async function run({ root, output, env, values }: CommandContext): Promis
       return observeAndClose(ws, e, env);
     }),
   );
+  if (values.html !== undefined) {
+    const { writeStatusHtml } = await import('../../ui/status-html.js');
+    const file = writeStatusHtml(ws, observed, String(values.html), process.cwd());
+    output.err(`promote: wrote ${file}`);
+  }
   if (output.json) output.out(JSON.stringify(statusJson(observed)));
   else renderStatus(output, observed);
   return 0;
