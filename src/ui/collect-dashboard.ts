@@ -16,7 +16,7 @@ import { readRunHistory } from './read-runs.js';
 
 export interface CollectOptions {
   processEnv: NodeJS.ProcessEnv;
-  /** Give up on one environment after this long (default 5 s) and say so. */
+  /** Give up on one environment after this long (default 20 s: a cold Miniflare start on a busy machine takes seconds) and say so. */
   readTimeoutMs?: number;
   /** Newest runs shown (default 200). */
   runLimit?: number;
@@ -61,7 +61,7 @@ export async function readEnvironment(ws: Workspace, env: LoadedEnvironment, opt
 export async function observeQuickly(ws: Workspace, env: LoadedEnvironment, opts: CollectOptions): Promise<ObservedEnvironment | { unavailable: string }> {
   const busy = describeBusy(ws.project.root, env);
   if (busy) return { unavailable: busy };
-  const timeoutMs = opts.readTimeoutMs ?? 5000;
+  const timeoutMs = opts.readTimeoutMs ?? 20_000;
   let timer: NodeJS.Timeout | undefined;
   const reading = observeAndClose(ws, env, opts.processEnv);
   // The read may still finish after we gave up; it closes itself, its result is dropped.

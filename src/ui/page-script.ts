@@ -92,6 +92,7 @@ export const PAGE_SCRIPT = String.raw`
   if (!document.body.dataset.live) return;
   const dot = $('#live-dot');
   const status = $('#live-status');
+  const seen = (window.promoteTransitions = []);
   const source = new EventSource(withToken('/events'));
   source.onopen = () => { dot && dot.classList.add('on'); status && (status.textContent = 'live'); };
   source.onerror = () => { dot && dot.classList.remove('on'); status && (status.textContent = 'reconnecting…'); };
@@ -106,7 +107,12 @@ export const PAGE_SCRIPT = String.raw`
     if (old) { fresh.open = old.open; old.replaceWith(fresh); }
     else { const list = $('#runs-list'); const empty = list.querySelector('p.muted'); if (empty) empty.remove(); let runs = list.querySelector('.runs'); if (!runs) { runs = document.createElement('div'); runs.className = 'runs'; list.append(runs); } runs.prepend(fresh); }
     // For tests and the benchmark: when this transition reached the screen.
-    requestAnimationFrame(() => { document.body.dataset.lastRun = data.runId; document.body.dataset.lastSeq = String(data.seq); document.body.dataset.lastPaintedAt = String(Date.now()); });
+    requestAnimationFrame(() => {
+      const step = document.querySelector('#live .live-step');
+      seen.push({ seq: data.seq, runId: data.runId, result: data.result, now: step ? step.textContent : '', paintedAt: Date.now() });
+      document.body.dataset.lastRun = data.runId;
+      document.body.dataset.lastSeq = String(data.seq);
+    });
   });
   source.addEventListener('matrix', (e) => {
     const data = JSON.parse(e.data);

@@ -19,6 +19,10 @@ export interface RunFiles {
   unreadable: string[];
   /** Journal size in bytes: a cheap change detector for the live view. */
   journalBytes: number;
+  /** When the journal last changed (epoch ms). */
+  journalMtimeMs?: number;
+  /** The last line has no newline: the writer stopped mid-line (or is writing it right now). */
+  tornTail: boolean;
 }
 
 export function readRunFiles(root: string, runId: string): RunFiles {
@@ -26,9 +30,15 @@ export function readRunFiles(root: string, runId: string): RunFiles {
   const path = journalPath(root, runId);
   let events: RunEvent[] = [];
   let journalBytes = 0;
+  let journalMtimeMs: number | undefined;
+  let tornTail = false;
   if (existsSync(path)) {
     try {
-      journalBytes = statSync(path).size;
+      const st = statSync(path);
+      journalBytes = st.size;
+      journalMtimeMs = st.mtimeMs;
+      const text = readFileSync(path, 'utf8');
+      tornTail = text.length > 0 && !text.endsWith('\n');
       events = readJournal(path, (n) => unreadable.push(`${n} journal line${n === 1 ? '' : 's'} could not be read (cut off by a crash mid-write?)`));
     } catch (e) {
       unreadable.push(`journal: ${(e as Error).message}`);
@@ -52,7 +62,7 @@ export function readRunFiles(root: string, runId: string): RunFiles {
       unreadable.push(`run.json: ${(e as Error).message}`);
     }
   }
-  return { runId, events, ...(record ? { record } : {}), unreadable, journalBytes };
+  return { runId, events, ...(record ? { record } : {}), unreadable, journalBytes, ...(journalMtimeMs !== undefined ? { journalMtimeMs } : {}), tornTail };
 }
 
 /** Newest first; at most `limit` runs. */

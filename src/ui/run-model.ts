@@ -35,14 +35,14 @@ export function buildRunView(files: RunFiles, now: number = Date.now()): RunView
       ? 'interrupted'
       : files.events.length === 0
         ? 'unreadable'
-        : files.record && files.record.status !== 'running'
+        : (files.record && files.record.status !== 'running') || crashed(files, now)
           ? 'interrupted'
           : 'running';
   const story = memory.stages.flatMap((s) => rollbackStory(memory, s.environment));
   const lostWrites = memory.stages.flatMap((s) => (s.lostWritesWindowMs !== undefined ? [`${s.environment}: ${describeLostWrites(s.bookmark, s.lostWritesWindowMs)}`] : []));
   const actions: RunView['actions'] = [];
   if (memory.summary?.action) actions.push({ why: oneLine(memory.summary.action), command: `promote status` });
-  if (result === 'interrupted') actions.push({ why: 'the run stopped before it finished', command: `promote resume --run ${files.runId}` });
+  if (result === 'interrupted') actions.push({ why: crashed(files, now) ? 'the run stopped mid-write (its process crashed?)' : 'the run stopped before it finished', command: `promote resume --run ${files.runId}` });
   if (result === 'running' && files.record?.updatedAt && now - Date.parse(files.record.updatedAt) > 10 * 60_000) {
     actions.push({ why: 'no transition for over 10 minutes: if its process died, resume it', command: `promote resume --run ${files.runId}` });
   }
@@ -63,6 +63,14 @@ export function buildRunView(files: RunFiles, now: number = Date.now()): RunView
     unreadable: files.unreadable,
     ...(open && result === 'running' ? { current: open } : {}),
   };
+}
+
+/**
+ * A line cut off and nothing written for a while: the writer died mid-write. (A live
+ * writer appends whole lines, so a torn tail lasts only while a line is being written.)
+ */
+function crashed(files: RunFiles, now: number): boolean {
+  return files.tornTail && files.journalMtimeMs !== undefined && now - files.journalMtimeMs > 5000;
 }
 
 /** The rollback story of one stage in sentences: what failed, what was undone, whether it is healthy again. */
