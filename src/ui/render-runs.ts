@@ -74,8 +74,9 @@ export function renderRunBody(run: RunView): string {
 /** The run in progress, if any, large: where it is now and what it has done. */
 export function renderLive(run: RunView | undefined): string {
   if (!run) return '<p class="muted" data-live="idle">No promotion is running. This panel follows one as soon as it starts (any process writing this project’s <code>.promote/</code>).</p>';
-  const where = run.current ? `${run.current.stage}: ${run.current.step}…` : RESULT_TEXT[run.result];
   const last = lastTransition(run);
+  // Between two steps nothing is in flight: say what just finished.
+  const where = run.current ? `${run.current.stage}: ${run.current.step}…` : run.result === 'running' && last ? last : RESULT_TEXT[run.result];
   return `<div data-live="${run.result}" data-run="${escapeHtml(run.runId)}"><p class="live-now"><span class="result r-${run.result}">${escapeHtml(RESULT_TEXT[run.result])}</span> <code>${escapeHtml(run.runId)}</code> → ${escapeHtml(run.to ?? '?')} · now: <strong class="live-step">${escapeHtml(where)}</strong></p>${last ? `<p class="muted live-last">last transition: ${escapeHtml(last)}</p>` : ''}${drawStatePath(run.memory)}</div>`;
 }
 
@@ -83,5 +84,5 @@ function lastTransition(run: RunView): string | undefined {
   const stage = [...run.memory.stages].reverse().find((s) => s.steps.length > 0);
   const step = stage?.steps.at(-1);
   if (!stage || !step) return undefined;
-  return `${stage.environment} ${step.step} ${step.state}`;
+  return `${stage.environment}: ${step.step} ${step.state}`;
 }
