@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildError, runChild } from './lib/child.js';
 import { BREAKING_MIGRATION, resetState, writePromotionProject, writeProject } from './lib/project.js';
+import { benchDashboard } from './lib/dashboard.js';
 import { benchRemote } from './lib/remote.js';
 import { median, min, summarize } from './lib/stats.js';
 
@@ -48,7 +49,7 @@ if (opts.help) {
       '  --growth-runs N    runs per size in "how it grows" (default 2)\n' +
       '  --fast-runs N      runs of --help / --version (default 7)\n' +
       '  --skip-wrangler    leave wrangler out (its apply takes 1-3 min per run on a shared 2-core machine)\n' +
-      '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote;\n' +
+      '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote; 7 dashboard;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -65,9 +66,9 @@ const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opt
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
 const SECTIONS = new Set(
-  (opts.only ?? '1,2,3,4,5,6').split(',').map((x) => {
+  (opts.only ?? '1,2,3,4,5,6,7').split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
-    if (!(n >= 1 && n <= 6)) throw new Error(`--only: expected section numbers 1-6, got ${x}`);
+    if (!(n >= 1 && n <= 7)) throw new Error(`--only: expected section numbers 1-7, got ${x}`);
     return n;
   }),
 );
@@ -572,6 +573,22 @@ async function remote() {
   }
 }
 
+// ---------------------------------------------------------------- 7. dashboard
+async function dashboard() {
+  const runs = opts.quick ? 3 : RUNS;
+  section(`7. dashboard (promote ui): 10 environments x 500 migrations x 200 runs, synthesised; system chromium (${runs} page loads, ${Math.max(10, runs * 4)} transitions)`);
+  try {
+    const r = await benchDashboard({ repo: REPO, runs, log });
+    addFigure('first full render: request -> matrix painted', r.firstRender, { target: { label: '<= 300 ms', maxMs: 300 }, key: 'dashboardFirstRender' });
+    addFigure('  of which: request -> last byte (server)', r.serverPart, { key: 'dashboardServerPart' });
+    addFigure('transition: journal line -> painted in the page', r.transition, { target: { label: '<= 250 ms', maxMs: 250 }, key: 'dashboardTransition' });
+    addNote('  page size', `${(r.pageBytes / 1024).toFixed(0)} KiB`, '');
+    figures.dashboardPageBytes = r.pageBytes;
+  } catch (e) {
+    fail('dashboard', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -624,6 +641,7 @@ async function main() {
       await promotionAndRollback();
     }
     if (SECTIONS.has(6)) await remote();
+    if (SECTIONS.has(7)) await dashboard();
   } catch (e) {
     fail('harness', e);
   } finally {

@@ -12,7 +12,7 @@ import { environmentDir } from '../targets/local/local-handle.js';
 import { WorkerVersionStore } from '../targets/local/worker-versions.js';
 import { buildDashboard, type DashboardInput, type DashboardModel } from './dashboard-model.js';
 import { describeBusy } from './environment-busy.js';
-import { readRunHistory } from './read-runs.js';
+import { RunViewCache } from './run-cache.js';
 
 export interface CollectOptions {
   processEnv: NodeJS.ProcessEnv;
@@ -20,6 +20,8 @@ export interface CollectOptions {
   readTimeoutMs?: number;
   /** Newest runs shown (default 200). */
   runLimit?: number;
+  /** Runs parsed on an earlier load (the server keeps one). */
+  cache?: RunViewCache;
 }
 
 export async function collectDashboard(root: string, opts: CollectOptions): Promise<DashboardModel> {
@@ -31,7 +33,7 @@ export async function collectDashboard(root: string, opts: CollectOptions): Prom
     project: basename(ws.project.root),
     stages: ws.project.pipeline.stages.map((s) => s.environment),
     readings,
-    runs: readRunHistory(ws.project.root, opts.runLimit ?? 200),
+    runs: (opts.cache ?? new RunViewCache(ws.project.root)).views(opts.runLimit ?? 200),
     warnings: ws.warnings,
     now: Date.now(),
   };

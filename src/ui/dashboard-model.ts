@@ -1,8 +1,7 @@
 /** Everything one page shows, assembled from what was read (pure). */
 import type { Problem } from '../problems.js';
 import { buildMatrix, type EnvironmentReading, type MatrixTable } from './matrix-model.js';
-import type { RunFiles } from './read-runs.js';
-import { buildRunView, deployedFromRuns, type DeployedFromRuns, type RunView } from './run-model.js';
+import { deployedFromRuns, type DeployedFromRuns, type RunView } from './run-model.js';
 
 export interface EnvironmentView {
   name: string;
@@ -31,13 +30,14 @@ export interface DashboardInput {
   project: string;
   stages: string[];
   readings: (EnvironmentReading & { checks: { name: string; url: string }[]; serving?: { current?: string; previous?: string } })[];
-  runs: readonly RunFiles[];
+  /** Newest first. */
+  runs: readonly RunView[];
   warnings: Problem[];
   now: number;
 }
 
 export function buildDashboard(input: DashboardInput): DashboardModel {
-  const runs = input.runs.map((r) => buildRunView(r, input.now));
+  const runs = [...input.runs];
   const environments = input.readings.map((r) => ({
     name: r.name,
     target: r.target,

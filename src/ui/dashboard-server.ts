@@ -12,7 +12,7 @@ import type { DashboardModel } from './dashboard-model.js';
 import { readRunFiles } from './read-runs.js';
 import { renderPage, renderStatusHtml } from './render-page.js';
 import { renderMatrix } from './render-matrix.js';
-import { renderLive, renderRun } from './render-runs.js';
+import { renderLive, renderRun, renderRunBody } from './render-runs.js';
 import { buildRunView } from './run-model.js';
 import { watchRuns } from './run-watcher.js';
 
@@ -104,6 +104,12 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
         const env = url.searchParams.get('env');
         if (!env) return send(res, 400, 'text/plain', 'env is required\n');
         return send(res, 200, 'text/html', await opts.health(env));
+      }
+      case 'GET /api/run': {
+        const id = url.searchParams.get('id') ?? '';
+        // Run ids are folder names: nothing else may reach the file system.
+        if (!/^r-[A-Za-z0-9-]+$/.test(id)) return send(res, 400, 'text/plain', 'id must be a run id (r-...)\n');
+        return send(res, 200, 'text/html', renderRunBody(buildRunView(readRunFiles(opts.root, id))));
       }
       case 'GET /api/plan':
         return send(res, 200, 'text/html', await opts.plan(url.searchParams.get('to') ?? undefined));

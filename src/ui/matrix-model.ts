@@ -82,27 +82,49 @@ function buildTable(binding: string, readings: readonly EnvironmentReading[]): M
     ...(r.unavailable ? { unavailable: r.unavailable } : {}),
     ...(schemas[i] ? { schema: schemas[i] } : {}),
   }));
+  const indexes = dbs.map((db) => (db ? indexOf(db) : undefined));
   const rows = names.map((migration) => ({
     migration,
-    cells: readings.map((r, i) => cellOf(migration, r, dbs[i])),
+    cells: readings.map((r, i) => cellOf(migration, r, dbs[i], indexes[i])),
   }));
   return { binding, columns, rows };
 }
 
-function cellOf(name: string, reading: EnvironmentReading, db: ObservedDatabase | undefined): MatrixCell {
+/** Lookups by name, built once per database: 500 rows x 10 environments must not scan lists. */
+interface DatabaseIndex {
+  applied: Map<string, ObservedDatabase['plan']['applied'][number]>;
+  drift: Map<string, ObservedDatabase['plan']['drift'][number]>;
+  adoptable: Set<string>;
+  outOfOrder: Map<string, string>;
+  pending: Set<string>;
+  byChecksum: Map<string, string>;
+}
+
+function indexOf(db: ObservedDatabase): DatabaseIndex {
+  return {
+    applied: new Map(db.plan.applied.map((a) => [a.name, a])),
+    drift: new Map(db.plan.drift.map((d) => [d.name, d])),
+    adoptable: new Set(db.plan.adoptable.map((m) => m.name)),
+    outOfOrder: new Map(db.plan.outOfOrder.map((x) => [x.name, x.newestApplied])),
+    pending: new Set(db.plan.pending.map((m) => m.name)),
+    byChecksum: new Map(db.migrations.map((m) => [m.checksum, m.name])),
+  };
+}
+
+function cellOf(name: string, reading: EnvironmentReading, db: ObservedDatabase | undefined, index: DatabaseIndex | undefined): MatrixCell {
   if (reading.databases === undefined) {
     return { state: 'unknown', text: `${STATE_MARK.unknown} unknown`, detail: [`${reading.name} could not be read: ${reading.unavailable ?? 'unknown reason'}`] };
   }
-  if (!db) return { state: 'absent', text: `${STATE_MARK.absent} no database`, detail: [`${reading.name} has no database with this binding`] };
-  const { plan } = db;
-  const applied = plan.applied.find((a) => a.name === name);
+  if (!db || !index) return { state: 'absent', text: `${STATE_MARK.absent} no database`, detail: [`${reading.name} has no database with this binding`] };
+  const applied = index.applied.get(name);
   if (applied) {
     const when = [`applied ${applied.appliedAt}`];
     if (applied.runId) when.push(`by run ${applied.runId}`);
     if (applied.durationMs !== undefined) when.push(`in ${applied.durationMs} ms`);
-    const drift = plan.drift.find((d) => d.name === name);
+    const drift = index.drift.get(name);
     if (drift?.reason === 'file missing') {
-      const renamedTo = applied.checksum ? db.migrations.find((m) => m.checksum === applied.checksum && m.name !== name) : undefined;
+      const sameContent = applied.checksum ? index.byChecksum.get(applied.checksum) : undefined;
+      const renamedTo = sameContent !== undefined && sameContent !== name ? { name: sameContent } : undefined;
       if (renamedTo) {
         return {
           state: 'renamed',
@@ -116,21 +138,21 @@ function cellOf(name: string, reading: EnvironmentReading, db: ObservedDatabase 
     if (drift) {
       return { state: 'drift', text: `${STATE_MARK.drift} drift`, detail: ['applied, but the file changed since (checksum)', when.join(', ')], command: `git log -p -- '*${name}'` };
     }
-    if (plan.adoptable.some((m) => m.name === name)) {
+    if (index.adoptable.has(name)) {
       return { state: 'unverified', text: `${STATE_MARK.unverified} applied`, detail: ['applied by another tool; checksum recorded on next migrate', when.join(', ')] };
     }
     return { state: 'applied', text: `${STATE_MARK.applied} applied`, detail: when };
   }
-  const late = plan.outOfOrder.find((x) => x.name === name);
-  if (late) {
+  const newestApplied = index.outOfOrder.get(name);
+  if (newestApplied !== undefined) {
     return {
       state: 'out-of-order',
       text: `${STATE_MARK['out-of-order']} pending`,
-      detail: [`pending, numbered below ${late.newestApplied} which is already applied (a late merge)`],
+      detail: [`pending, numbered below ${newestApplied} which is already applied (a late merge)`],
       command: `promote plan --to ${reading.name}`,
     };
   }
-  if (plan.pending.some((m) => m.name === name)) {
+  if (index.pending.has(name)) {
     return { state: 'pending', text: `${STATE_MARK.pending} pending`, detail: ['not applied yet'], command: `promote --to ${reading.name}` };
   }
   return { state: 'absent', text: `${STATE_MARK.absent}`, detail: ['no such file in this environment’s migrations folder'] };

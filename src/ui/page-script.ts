@@ -16,23 +16,38 @@ export const PAGE_SCRIPT = String.raw`
     if (!detail) return;
     document.querySelectorAll('td.cell.selected').forEach((c) => c.classList.remove('selected'));
     cell.classList.add('selected');
-    const lines = JSON.parse(cell.dataset.detail || '[]');
+    const lines = (cell.title || '').split('\n').filter(Boolean);
     const cmd = cell.dataset.command;
     detail.replaceChildren();
     const head = document.createElement('strong');
-    head.textContent = cell.dataset.migration + ' in ' + cell.dataset.env + ': ' + cell.textContent;
+    head.textContent = cell.parentElement.dataset.migration + ' in ' + cell.dataset.env + ': ' + cell.textContent;
     detail.append(head);
     for (const l of lines) { const p = document.createElement('div'); p.textContent = l; detail.append(p); }
     if (cmd) { const p = document.createElement('div'); p.append('run: '); const c = document.createElement('code'); c.className = 'cmd'; c.textContent = cmd; p.append(c); detail.append(p); }
   }
   function move(from, to) {
     if (!to) return;
-    from.tabIndex = -1; to.tabIndex = 0; to.focus(); show(to);
+    from.removeAttribute('tabindex'); to.tabIndex = 0; to.focus(); show(to);
   }
   document.addEventListener('click', (e) => {
     const cell = e.target.closest && e.target.closest('td.cell');
-    if (cell) { const cur = document.querySelector('td.cell[tabindex="0"]'); if (cur && cur !== cell) cur.tabIndex = -1; cell.tabIndex = 0; cell.focus(); show(cell); }
+    if (cell) { const cur = document.querySelector('td.cell[tabindex="0"]'); if (cur && cur !== cell) cur.removeAttribute('tabindex'); cell.tabIndex = 0; cell.focus(); show(cell); }
   });
+
+  // ---- a run's story, read when it is opened
+  document.addEventListener('toggle', async (e) => {
+    const run = e.target;
+    if (!run.matches || !run.matches('details.run') || !run.open) return;
+    const body = run.querySelector(':scope > .run-body[data-lazy]');
+    if (!body) return;
+    try {
+      const res = await fetch(withToken('/api/run?id=' + encodeURIComponent(run.dataset.run)));
+      body.innerHTML = await res.text();
+      body.removeAttribute('data-lazy');
+    } catch (err) {
+      body.textContent = 'could not read the run: ' + err;
+    }
+  }, true);
   document.addEventListener('keydown', (e) => {
     const cell = e.target.closest && e.target.closest('td.cell');
     if (!cell) return;
@@ -94,7 +109,7 @@ export const PAGE_SCRIPT = String.raw`
   const status = $('#live-status');
   const seen = (window.promoteTransitions = []);
   const source = new EventSource(withToken('/events'));
-  source.onopen = () => { dot && dot.classList.add('on'); status && (status.textContent = 'live'); };
+  source.onopen = () => { dot && dot.classList.add('on'); status && (status.textContent = 'connected'); };
   source.onerror = () => { dot && dot.classList.remove('on'); status && (status.textContent = 'reconnecting…'); };
   source.addEventListener('run', (e) => {
     const data = JSON.parse(e.data);

@@ -29,13 +29,14 @@ button:hover { background:var(--info-bg); }
 .env h3 { margin:0 0 6px; font-size:15px; display:flex; justify-content:space-between; gap:8px; }
 .env dl { margin:0; display:grid; grid-template-columns:auto 1fr; gap:2px 10px; }
 .env dt { color:var(--muted); }
-.env dd { margin:0; overflow-wrap:anywhere; }
+.env dd { margin:0; overflow-wrap:anywhere; min-width:0; }
 .env .health { margin-top:8px; }
 .env .health ul { margin:6px 0 0; padding-left:18px; }
 .badge { font-size:12px; padding:1px 8px; border-radius:10px; background:var(--none-bg); color:var(--none-fg); font-weight:600; }
 .badge.busy, .note.busy { background:var(--pend-bg); color:var(--pend-fg); }
 .matrix-wrap { overflow:auto; max-height:70vh; border:1px solid var(--line); border-radius:8px; margin-bottom:10px; }
-table.matrix { border-collapse:separate; border-spacing:0; width:100%; }
+table.matrix { border-collapse:separate; border-spacing:0; width:100%; table-layout:fixed; }
+table.matrix th.corner, table.matrix th.migration { width:19em; overflow:hidden; text-overflow:ellipsis; }
 table.matrix caption { text-align:left; padding:8px 10px; font-weight:600; }
 table.matrix th, table.matrix td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
 table.matrix thead th { position:sticky; top:0; background:#fff; z-index:1; vertical-align:bottom; }
@@ -54,6 +55,7 @@ td.cell:focus-visible, td.cell.selected { outline:3px solid #f59f00; outline-off
 .legend { display:flex; flex-wrap:wrap; gap:6px; margin:0 0 10px; }
 .legend .cell { padding:2px 8px; cursor:default; }
 #cell-detail { min-height:2.6em; padding:8px 10px; border-radius:6px; background:#f0f2f5; }
+.runs details.run { content-visibility:auto; contain-intrinsic-size:auto 38px; }
 .runs details.run { border:1px solid var(--line); border-radius:8px; margin:0 0 6px; background:#fff; }
 .runs details.run > summary { padding:7px 10px; cursor:pointer; display:flex; gap:10px; flex-wrap:wrap; align-items:center; }
 .run-body { padding:4px 14px 12px; border-top:1px solid var(--line); }
@@ -84,6 +86,8 @@ svg.state-path .sp-label { font:12px system-ui, sans-serif; fill:#1d2129; }
 svg.state-path .sp-failed-text, svg.state-path .sp-result { font-weight:700; }
 svg.state-path .sp-skipped-text { fill:#555; }
 #live .live-now { font-size:15px; margin:0 0 4px; }
+.live-conn { font-size:13px; font-weight:400; margin-left:8px; }
+a.run-link { font:12.5px ui-monospace, Menlo, monospace; white-space:nowrap; }
 .live-dot { display:inline-block; width:9px; height:9px; border-radius:50%; background:#9aa3b2; margin-right:6px; }
 .live-dot.on { background:#2b8a3e; }
 .plan-stage { margin:6px 0; }

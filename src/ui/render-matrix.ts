@@ -23,16 +23,19 @@ export function renderMatrix(tables: readonly MatrixTable[]): string {
         .join('');
       const body = t.rows
         .map((r) => {
+          // Kept small: 10 x 500 cells is 5000 of these. The title holds the detail lines
+          // (hover), the script shows the same lines on click or Enter; cells join the
+          // Tab order one at a time (roving tabindex), so only the first carries one.
           const cells = r.cells
             .map((cell, i) => {
               const env = t.columns[i]!.environment;
-              const tabindex = first ? '0' : '-1';
+              const tabindex = first ? ' tabindex="0"' : '';
               first = false;
-              const title = [...cell.detail, ...(cell.command ? [`run: ${cell.command}`] : [])].join('\n');
-              return `<td role="gridcell" tabindex="${tabindex}" class="cell s-${cell.state}" data-env="${escapeHtml(env)}" data-migration="${escapeHtml(r.migration)}" data-state="${cell.state}" title="${escapeHtml(title)}" data-detail="${escapeHtml(JSON.stringify(cell.detail))}"${cell.command ? ` data-command="${escapeHtml(cell.command)}"` : ''}>${escapeHtml(cell.text)}</td>`;
+              const title = cell.detail.join('\n');
+              return `<td class="cell s-${cell.state}"${tabindex} data-env="${escapeHtml(env)}" data-state="${cell.state}" title="${escapeHtml(title)}"${cell.command ? ` data-command="${escapeHtml(cell.command)}"` : ''}>${escapeHtml(cell.text)}</td>`;
             })
             .join('');
-          return `<tr><th scope="row" class="migration">${escapeHtml(r.migration)}</th>${cells}</tr>`;
+          return `<tr data-migration="${escapeHtml(r.migration)}"><th scope="row" class="migration">${escapeHtml(r.migration)}</th>${cells}</tr>`;
         })
         .join('\n');
       return `<div class="matrix-wrap"><table class="matrix" role="grid" aria-label="migrations of ${escapeHtml(t.binding)} per environment" data-binding="${escapeHtml(t.binding)}">

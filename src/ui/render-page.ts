@@ -17,7 +17,7 @@ import { STATE_PATH_DEFS } from './state-path-svg.js';
 export function renderPage(model: DashboardModel): string {
   const options = model.stages.map((s, i) => `<option${i === model.stages.length - 1 ? ' selected' : ''}>${escapeHtml(s)}</option>`).join('');
   const body = `
-<section class="panel" id="live-panel" aria-labelledby="live-h"><h2 id="live-h"><span class="live-dot" id="live-dot" aria-hidden="true"></span>Live <span class="muted" id="live-status">connecting…</span></h2>
+<section class="panel" id="live-panel" aria-labelledby="live-h"><h2 id="live-h">Live promotion <span class="muted live-conn"><span class="live-dot" id="live-dot" aria-hidden="true"></span><span id="live-status">connecting…</span></span></h2>
 <div id="live" aria-live="polite">${renderLive(model.live)}</div></section>
 <section class="panel" aria-labelledby="envs-h"><h2 id="envs-h">Environments</h2><div class="envs">${model.environments.map(renderEnvironment).join('')}</div></section>
 ${matrixPanel(model)}
@@ -57,16 +57,22 @@ function renderEnvironment(e: EnvironmentView): string {
   const previous = e.serving?.current !== undefined ? e.serving.previous : e.deployed.previous;
   const rows: [string, string][] = [
     ['Target', escapeHtml(e.target)],
-    ['Worker now', current ? `<code>${escapeHtml(current)}</code>` : '<span class="muted">none recorded</span>'],
-    ['Before', previous ? `<code>${escapeHtml(previous)}</code>` : '<span class="muted">none recorded</span>'],
-    ['Last bookmark', e.deployed.bookmark ? `<code>${escapeHtml(e.deployed.bookmark)}</code>` : '<span class="muted">none</span>'],
-    ['Last run', e.deployed.lastRun ? `<a href="#run-${escapeHtml(e.deployed.lastRun.runId)}">${escapeHtml(e.deployed.lastRun.runId)}</a> (${escapeHtml(e.deployed.lastRun.result)})` : '<span class="muted">none</span>'],
+    ['Worker now', current ? shortId(current) : '<span class="muted">none recorded</span>'],
+    ['Before', previous ? shortId(previous) : '<span class="muted">none recorded</span>'],
+    ['Last bookmark', e.deployed.bookmark ? shortId(e.deployed.bookmark) : '<span class="muted">none</span>'],
+    ['Last run', e.deployed.lastRun ? `<a href="#run-${escapeHtml(e.deployed.lastRun.runId)}" class="run-link">${escapeHtml(e.deployed.lastRun.runId)}</a> <span class="muted">${escapeHtml(e.deployed.lastRun.result)}</span>` : '<span class="muted">none</span>'],
   ];
   const checks = e.checks.length === 0 ? '<p class="muted">No health checks configured.</p>' : `<button type="button" data-health="${escapeHtml(e.name)}">Run ${e.checks.length} health check${e.checks.length === 1 ? '' : 's'}</button><div class="health-out" id="health-${escapeHtml(e.name)}" aria-live="polite"></div>`;
   return `<article class="env" data-env="${escapeHtml(e.name)}"><h3><span>${escapeHtml(e.name)}</span>${e.unavailable ? `<span class="badge busy">${escapeHtml(e.unavailable)}</span>` : ''}</h3>
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 <div class="health">${checks}</div>
 <p class="muted">Promote here: <code class="cmd">promote --to ${escapeHtml(e.name)}</code></p></article>`;
+}
+
+/** Long ids (UUIDs, bookmarks) shown by their start; the whole id on hover and for copying. */
+function shortId(id: string): string {
+  const short = id.length > 14 ? `${id.slice(0, 13)}…` : id;
+  return `<code class="id" title="${escapeHtml(id)}" data-id="${escapeHtml(id)}">${escapeHtml(short)}</code>`;
 }
 
 export function renderProblems(problems: readonly Problem[]): string {

@@ -9,24 +9,28 @@ const RESULT_TEXT: Record<RunView['result'], string> = {
   promoted: '✓ promoted',
   'rolled-back': '↩ rolled back',
   failed: '✗ failed',
-  interrupted: '⏸ interrupted',
-  running: '⏳ running',
+  interrupted: '‖ interrupted',
+  running: '… running',
   unreadable: '? unreadable',
 };
 
+/**
+ * The list carries each run's summary line only; a run's story is fetched when it is
+ * opened (/api/run), so 200 runs cost 200 lines, not 200 diagrams.
+ */
 export function renderRunList(runs: readonly RunView[]): string {
   if (runs.length === 0) return '<p class="muted">No runs yet. Start one with <code>promote --to &lt;env&gt;</code>.</p>';
-  return `<div class="runs">${runs.map(renderRun).join('\n')}</div>`;
+  return `<div class="runs">${runs.map((r) => renderRun(r, false)).join('\n')}</div>`;
 }
 
-/** A run: its summary line (a <summary>) and its story, opened on demand. */
-export function renderRun(run: RunView): string {
+/** A run: its summary line (a <summary>) and its story (inline, or fetched when opened). */
+export function renderRun(run: RunView, withBody = true): string {
   const stages = run.memory.stages
     .map((s) => `<span class="stage-chip r-${s.result ?? (s.steps.length ? 'running' : 'none')}">${escapeHtml(s.environment)}: ${escapeHtml(s.result ? describeStageResult(s.result) : s.steps.length ? 'running' : 'not reached')}</span>`)
     .join(' ');
   return `<details class="run" id="run-${escapeHtml(run.runId)}" data-run="${escapeHtml(run.runId)}" data-result="${run.result}">
 <summary><span class="result r-${run.result}">${RESULT_TEXT[run.result]}</span> <code class="run-id">${escapeHtml(run.runId)}</code> <span class="muted">→ ${escapeHtml(run.to ?? '?')}</span> <span class="when">${escapeHtml(run.startedAt ?? '')}</span> <span class="took">${run.durationMs !== undefined ? escapeHtml(formatDuration(run.durationMs)) : ''}</span> ${stages}</summary>
-<div class="run-body">${renderRunBody(run)}</div>
+${withBody ? `<div class="run-body">${renderRunBody(run)}</div>` : '<div class="run-body" data-lazy="1">reading the journal…</div>'}
 </details>`;
 }
 

@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import type { Workspace } from '../project/load-workspace.js';
 import type { ObservedEnvironment } from '../project/observe.js';
 import { buildDashboard } from './dashboard-model.js';
-import { readRunHistory } from './read-runs.js';
+import { RunViewCache } from './run-cache.js';
 import { renderStatusHtml } from './render-page.js';
 
 /** Writes the file (relative paths against `cwd`) and returns its absolute path. */
@@ -14,7 +14,7 @@ export function writeStatusHtml(ws: Workspace, observed: readonly ObservedEnviro
     project: basename(ws.project.root),
     stages: ws.project.pipeline.stages.map((s) => s.environment),
     readings: observed.map((o) => ({ name: o.env.name, target: o.env.config.target, databases: o.databases, checks: [] })),
-    runs: readRunHistory(ws.project.root, 20),
+    runs: new RunViewCache(ws.project.root).views(20),
     warnings: ws.warnings,
     now: Date.now(),
   });

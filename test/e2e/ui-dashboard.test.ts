@@ -35,7 +35,7 @@ function expectedState(db: StatusJson['environments'][number]['databases'][numbe
 
 async function matrixCells(page: Page): Promise<{ env: string; migration: string; state: string; text: string }[]> {
   return page.$$eval('table.matrix td.cell', (tds) =>
-    tds.map((td) => ({ env: td.getAttribute('data-env')!, migration: td.getAttribute('data-migration')!, state: td.getAttribute('data-state')!, text: td.textContent ?? '' })),
+    tds.map((td) => ({ env: td.getAttribute('data-env')!, migration: td.closest('tr')!.getAttribute('data-migration')!, state: td.getAttribute('data-state')!, text: td.textContent ?? '' })),
   );
 }
 
@@ -78,6 +78,7 @@ describe('promote ui in chromium', () => {
     // Environments: the Worker serving, from the local deployment history; the production bookmark.
     const production = page.locator('article.env[data-env="production"]');
     await expect.poll(() => production.textContent()).toMatch(/Last bookmark\s*[0-9a-f]{6}/);
+    expect(await production.locator('code.id').first().getAttribute('data-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     await page.screenshot({ path: artifact('ui-after-promotion.png'), fullPage: true });
 
     const file = await browser.newPage();
@@ -96,7 +97,9 @@ describe('promote ui in chromium', () => {
     ui ??= await startUi(root);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(ui.url);
-    const focused = () => page.evaluate(() => ({ tag: document.activeElement?.tagName, env: document.activeElement?.getAttribute('data-env'), migration: document.activeElement?.getAttribute('data-migration') }));
+    // Browser-side code as strings: the tests are type-checked without the DOM library.
+    const focused = () =>
+      page.evaluate(`(() => { const a = document.activeElement; return { tag: a?.tagName, env: a?.getAttribute('data-env'), migration: a?.closest('tr')?.getAttribute('data-migration') }; })()`) as Promise<{ tag?: string; env?: string; migration?: string }>;
     // Tab from the top until the grid's one tab stop is reached.
     for (let i = 0; i < 60 && (await focused()).tag !== 'TD'; i++) await page.keyboard.press('Tab');
     expect(await focused()).toEqual({ tag: 'TD', env: 'dev', migration: '0001_init.sql' });
@@ -110,7 +113,7 @@ describe('promote ui in chromium', () => {
     expect(await focused()).toMatchObject({ env: 'production', migration: '0004_tags.sql' });
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#cell-detail').textContent()).toContain('promote --to production');
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
     expect(outline).not.toBe('none');
     // Only one cell is in the Tab order: Tab leaves the grid.
     expect(await page.locator('td.cell[tabindex="0"]').count()).toBe(1);
@@ -167,8 +170,10 @@ describe('promote ui in chromium', () => {
       expect(await page.locator('td.cell[data-env="dev"][data-state="applied"]').count()).toBe(3);
       const run = page.locator(`#run-${runId}`);
       await run.locator(':scope > summary').click();
+      // The story is read from the journal when the run is opened.
+      await run.locator('.run-body:not([data-lazy])').waitFor();
       const text = await run.textContent();
-      expect(text).toContain('⏸ interrupted');
+      expect(text).toContain('‖ interrupted');
       expect(text).toContain('1 journal line could not be read');
       expect(text).toContain('preflight');
       expect(text).toContain(`promote resume --run ${runId}`);
@@ -191,7 +196,7 @@ describe('promote ui in chromium', () => {
       const res = await page.goto(`${guarded.url}?token=open-sesame`);
       expect(res?.status()).toBe(200);
       // The page carries the token on its own requests (the live stream connects).
-      await expect.poll(() => page.locator('#live-status').textContent()).toBe('live');
+      await expect.poll(() => page.locator('#live-status').textContent()).toBe('connected');
       await page.close();
     } finally {
       await guarded.stop();

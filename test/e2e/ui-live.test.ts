@@ -67,9 +67,9 @@ describe('promote ui live view', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       await page.goto(ui.url);
-      await expect.poll(() => page.locator('#live-status').textContent()).toBe('live');
+      await expect.poll(() => page.locator('#live-status').textContent()).toBe('connected');
       expect(await page.locator('#live [data-live="idle"]').count()).toBe(1);
-      expect(await page.locator('td.cell[data-migration="0004_tags.sql"][data-state="pending"]').count()).toBe(3);
+      expect(await page.locator('tr[data-migration="0004_tags.sql"] td.cell[data-state="pending"]').count()).toBe(3);
 
       const running = promoteInBackground(root);
       // Mid-run: the panel names the step in flight.
@@ -79,7 +79,7 @@ describe('promote ui live view', () => {
       expect(res.code, res.stderr + res.stdout).toBe(0);
       await expect.poll(() => page.locator('#live [data-live="promoted"]').count(), { timeout: 10_000 }).toBe(1);
 
-      const seen = (await page.evaluate(() => (window as unknown as { promoteTransitions: Seen[] }).promoteTransitions)) as Seen[];
+      const seen = (await page.evaluate('window.promoteTransitions')) as Seen[];
       const runId = seen.at(-1)!.runId;
       expect(seen.every((s) => s.runId === runId)).toBe(true);
       expect(seen.map((s) => s.seq)).toEqual([...seen.map((s) => s.seq)].sort((a, b) => a - b));
@@ -93,7 +93,7 @@ describe('promote ui live view', () => {
       expect(journal.at(-1)).toMatchObject({ type: 'summary', result: 'promoted' });
       expect(await page.locator(`#run-${runId} .result`).textContent()).toBe('✓ promoted');
       // After the run lets go of its environments, the matrix is read again.
-      await expect.poll(() => page.locator('td.cell[data-migration="0004_tags.sql"][data-state="applied"]').count(), { timeout: 30_000 }).toBe(3);
+      await expect.poll(() => page.locator('tr[data-migration="0004_tags.sql"] td.cell[data-state="applied"]').count(), { timeout: 30_000 }).toBe(3);
       await page.screenshot({ path: artifact('ui-live-finished.png'), fullPage: true });
       await page.close();
     } finally {
@@ -114,6 +114,7 @@ describe('promote ui live view', () => {
       const run = page.locator('details.run').first();
       expect(await run.getAttribute('data-result')).toBe('rolled-back');
       await run.locator(':scope > summary').click();
+      await run.locator('.run-body:not([data-lazy])').waitFor();
       const story = page.locator('details.run').first().locator('.story');
       const text = (await story.textContent()) ?? '';
       expect(text).toMatch(/staging: verify failed: .*no such column: title/);

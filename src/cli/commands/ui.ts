@@ -7,6 +7,7 @@ import { ExitCode, PromoteError } from '../../errors.js';
 import { collectDashboard } from '../../ui/collect-dashboard.js';
 import { startDashboardServer } from '../../ui/dashboard-server.js';
 import { readHealth, readPlan } from '../../ui/read-on-demand.js';
+import { RunViewCache } from '../../ui/run-cache.js';
 import { renderHealth, renderPlan } from '../../ui/render-fragments.js';
 import type { CommandContext } from '../main.js';
 
@@ -37,10 +38,11 @@ export function isLoopback(host: string): boolean {
 
 export async function run({ root, output, env, values }: CommandContext): Promise<number> {
   const opts = parseUiOptions(values);
+  const cache = new RunViewCache(root);
   const server = await startDashboardServer({
     root,
     ...opts,
-    loadModel: () => collectDashboard(root, { processEnv: env }),
+    loadModel: () => collectDashboard(root, { processEnv: env, cache }),
     health: async (name) => renderHealth(await readHealth(root, name, env)),
     plan: async (to) => renderPlan(await readPlan(root, to, env)),
   });
