@@ -80,7 +80,7 @@ export function renderLive(run: RunView | undefined): string {
   if (!run) return '<p class="muted" data-live="idle">No promotion is running. This panel follows one as soon as it starts (any process writing this project’s <code>.promote/</code>).</p>';
   const last = lastTransition(run);
   // Between two steps nothing is in flight: say what just finished.
-  const where = run.current ? `${run.current.stage}: ${run.current.step}…` : run.result === 'running' && last ? last : RESULT_TEXT[run.result];
+  const where = run.current ? `${run.current.stage}: ${run.current.step}…` : run.result !== 'running' ? RESULT_TEXT[run.result] : (last ?? 'starting…');
   return `<div data-live="${run.result}" data-run="${escapeHtml(run.runId)}"><p class="live-now"><span class="result r-${run.result}">${escapeHtml(RESULT_TEXT[run.result])}</span> <code>${escapeHtml(run.runId)}</code> → ${escapeHtml(run.to ?? '?')} · now: <strong class="live-step">${escapeHtml(where)}</strong></p>${last ? `<p class="muted live-last">last transition: ${escapeHtml(last)}</p>` : ''}${drawStatePath(run.memory)}</div>`;
 }
 
