@@ -26,7 +26,7 @@ export function parseUiOptions(values: CommandContext['values']): UiOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--port ${String(values.port)} is not a port number`, 'pass --port <0-65535> (0: any free port)');
   const token = typeof values.token === 'string' && values.token !== '' ? values.token : undefined;
   if (!isLoopback(host) && token === undefined) {
-    throw usage(`binding ${host} would show your environments to the network without a password`, 'bind 127.0.0.1 (the default), or pass --token <secret> so every request must carry it');
+    throw usage(`binding ${host} without --token would show your environments to the network`, 'bind 127.0.0.1 (the default), or pass --token <secret> so every request must carry it');
   }
   return { host, port, ...(token ? { token } : {}) };
 }
