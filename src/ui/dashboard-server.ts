@@ -8,6 +8,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InvalidInputError } from '../errors.js';
+import { formatProblem } from '../problems.js';
 import type { DashboardModel } from './dashboard-model.js';
 import { readRunFiles } from './read-runs.js';
 import { renderPage, renderStatusHtml } from './render-page.js';
@@ -77,8 +79,11 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
       return;
     }
     handle(req, res, url).catch((e: unknown) => {
+      // Files edited into an invalid state while the server runs: say what is wrong, as `promote validate` would.
+      const problems = e instanceof InvalidInputError ? e.problems.map(formatProblem) : [];
+      const text = [`could not read the project: ${(e as Error)?.message ?? String(e)}`, ...problems, problems.length ? 'run `promote validate` after fixing, then reload' : ''].filter(Boolean).join('\n');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`could not read: ${(e as Error)?.message ?? String(e)}\n`);
+      res.end(`${text}\n`);
     });
   });
 

@@ -4,7 +4,7 @@
  * dangling symlinks where files belong, binary bytes, 20 MB files, symlink loops, names with spaces
  * and unicode) x every command that reads the project. Each must exit 2 at once with a
  * `file[:line] error CODE: ...` line naming the file and a `fix:` line, and touch nothing: the
- * project's state (.promote/, .wrangler/) is never created. `serve` in particular must exit 2
+ * project's state (.promote/, .wrangler/) is never created. `serve` and `ui` in particular must exit 2
  * instead of serving (it runs under a timeout).
  */
 import { randomBytes } from 'node:crypto';
@@ -37,6 +37,7 @@ const COMMANDS: string[][] = [
   ['rollback', '--env', 'dev'],
   ['serve', '--env', 'dev'],
   ['graph'],
+  ['ui', '--port', '0'],
   ['migrate', '--env', 'dev'],
   ['validate'],
 ];
@@ -105,12 +106,12 @@ const CASES: Case[] = [
 
 /**
  * Every command for every case under PROMOTE_CHAOS=long; in the short run (npm test) `--to production`
- * and `serve` for every case and the other eight on alternate cases, so each command still meets
+ * and the long-running `serve` and `ui` for every case and the other eight on alternate cases, so each command still meets
  * every kind of bad input (about 0.4 s of CPU per run adds up on two cores).
  */
 function commandsFor(index: number): string[][] {
   if (process.env.PROMOTE_CHAOS === 'long') return COMMANDS;
-  return COMMANDS.filter((args, i) => i === 0 || args[0] === 'serve' || (i + index) % 2 === 0);
+  return COMMANDS.filter((args, i) => i === 0 || args[0] === 'serve' || args[0] === 'ui' || (i + index) % 2 === 0);
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -132,7 +133,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'migrate', 'validate']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'validate']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 
@@ -151,7 +152,7 @@ describe('bad input x every command: exit 2 naming the file, nothing touched', (
         const timings: string[] = [];
         for (const args of commands) {
           const started = Date.now();
-          // serve would run until Ctrl-C: give it 20 s, and a run that had to be stopped fails below (exit -1)
+          // serve and ui would run until Ctrl-C: give them 20 s, and a run that had to be stopped fails below (exit -1)
           const res = await runWithTimeout([...args, '--cwd', root], 20_000);
           const ms = Date.now() - started;
           timings.push(`${args[0] === '--to' ? args.join(' ') : args[0]} ${ms} ms`);

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { ExitCode, PromoteError } from '../../errors.js';
+import { loadWorkspace } from '../../project/load-workspace.js';
 import { collectDashboard } from '../../ui/collect-dashboard.js';
 import { startDashboardServer } from '../../ui/dashboard-server.js';
 import { readHealth, readPlan } from '../../ui/read-on-demand.js';
@@ -38,6 +39,8 @@ export function isLoopback(host: string): boolean {
 
 export async function run({ root, output, env, values }: CommandContext): Promise<number> {
   const opts = parseUiOptions(values);
+  // A project that does not load is exit 2 now, like every other command, not a broken page later.
+  await loadWorkspace(root, env);
   const cache = new RunViewCache(root);
   const server = await startDashboardServer({
     root,
