@@ -26,7 +26,8 @@ button:hover { background:var(--info-bg); }
 :focus-visible { outline:3px solid #f59f00; outline-offset:1px; }
 .envs { display:grid; grid-template-columns:repeat(auto-fill, minmax(260px, 1fr)); gap:12px; }
 .env { border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
-.env h3 { margin:0 0 6px; font-size:15px; display:flex; justify-content:space-between; gap:8px; }
+.env h3 { margin:0 0 6px; font-size:15px; }
+.env h3 .badge { display:block; margin-top:4px; border-radius:6px; padding:3px 8px; font-size:12px; }
 .env dl { margin:0; display:grid; grid-template-columns:auto 1fr; gap:2px 10px; }
 .env dt { color:var(--muted); }
 .env dd { margin:0; overflow-wrap:anywhere; min-width:0; }
@@ -39,7 +40,7 @@ table.matrix { border-collapse:separate; border-spacing:0; width:100%; table-lay
 table.matrix th.corner, table.matrix th.migration { width:19em; overflow:hidden; text-overflow:ellipsis; }
 table.matrix caption { text-align:left; padding:8px 10px; font-weight:600; }
 table.matrix th, table.matrix td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
-table.matrix thead th { position:sticky; top:0; background:#fff; z-index:1; vertical-align:bottom; }
+table.matrix thead th { position:sticky; top:0; background:#fff; z-index:1; vertical-align:bottom; white-space:normal; }
 table.matrix th .env-name { display:block; font-size:14px; }
 table.matrix th .target, table.matrix th .note { display:block; font-weight:400; font-size:12px; color:var(--muted); }
 table.matrix th .note.schema-drift { color:var(--bad-fg); font-weight:600; }
@@ -87,7 +88,7 @@ svg.state-path .sp-failed-text, svg.state-path .sp-result { font-weight:700; }
 svg.state-path .sp-skipped-text { fill:#555; }
 #live .live-now { font-size:15px; margin:0 0 4px; }
 .live-conn { font-size:13px; font-weight:400; margin-left:8px; }
-a.run-link { font:12.5px ui-monospace, Menlo, monospace; white-space:nowrap; }
+a.run-link { font:12px ui-monospace, Menlo, monospace; overflow-wrap:anywhere; }
 .live-dot { display:inline-block; width:9px; height:9px; border-radius:50%; background:#9aa3b2; margin-right:6px; }
 .live-dot.on { background:#2b8a3e; }
 .plan-stage { margin:6px 0; }

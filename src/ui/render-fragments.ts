@@ -35,5 +35,5 @@ export function renderPlan(plan: PlanView): string {
   const problems = plan.problems.length > 0 ? `<h4>Refused</h4>${renderProblems(plan.problems)}` : '';
   const warnings = plan.warnings.length > 0 ? `<h4>Lint warnings</h4>${renderProblems(plan.warnings)}` : '<p class="muted">No lint warnings.</p>';
   const next = plan.problems.length > 0 ? '<p>Fix the problems above first.</p>' : `<p>To do it: <code class="cmd">promote --to ${escapeHtml(plan.to)}</code> (preview: <code class="cmd">promote --to ${escapeHtml(plan.to)} --dry-run</code>)</p>`;
-  return `${stages}${problems}${warnings}${next}<p class="muted">Expand/contract classes: this project's lint does not classify migrations that way yet.</p>`;
+  return `${stages}${problems}${next}${warnings}<p class="muted">Expand/contract classes: this project's lint does not classify migrations that way yet.</p>`;
 }

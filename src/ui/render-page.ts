@@ -22,9 +22,8 @@ export function renderPage(model: DashboardModel): string {
 <section class="panel" aria-labelledby="envs-h"><h2 id="envs-h">Environments</h2><div class="envs">${model.environments.map(renderEnvironment).join('')}</div></section>
 ${matrixPanel(model)}
 <section class="panel" aria-labelledby="plan-h"><h2 id="plan-h">Plan</h2>
-<form id="plan-form"><label for="plan-to">What would <code>promote --to</code></label> <select id="plan-to">${options}</select> <button type="submit">apply? show the plan</button></form>
-<div id="plan-result" aria-live="polite"></div>
-${model.warnings.length > 0 ? `<h4>Lint warnings</h4>${renderProblems(model.warnings)}` : '<p class="muted">No lint warnings.</p>'}</section>
+<form id="plan-form"><label for="plan-to">What <code>promote --to</code> would apply, up to</label> <select id="plan-to">${options}</select> <button type="submit">Show the plan</button> <span class="muted">(reads every stage; changes nothing)</span></form>
+<div id="plan-result" aria-live="polite">${model.warnings.length > 0 ? `<h4>Lint warnings</h4>${renderProblems(model.warnings)}` : '<p class="muted">No lint warnings.</p>'}</div></section>
 <section class="panel" aria-labelledby="runs-h"><h2 id="runs-h">Runs <span class="muted">(${model.runs.length}, newest first)</span></h2><div id="runs-list">${renderRunList(model.runs)}</div></section>`;
   return documentOf(model, body, true);
 }

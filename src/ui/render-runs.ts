@@ -25,8 +25,10 @@ export function renderRunList(runs: readonly RunView[]): string {
 
 /** A run: its summary line (a <summary>) and its story (inline, or fetched when opened). */
 export function renderRun(run: RunView, withBody = true): string {
+  // A stage without a result in a run that is no longer running stopped there.
+  const open = run.result === 'running' ? 'running' : 'stopped';
   const stages = run.memory.stages
-    .map((s) => `<span class="stage-chip r-${s.result ?? (s.steps.length ? 'running' : 'none')}">${escapeHtml(s.environment)}: ${escapeHtml(s.result ? describeStageResult(s.result) : s.steps.length ? 'running' : 'not reached')}</span>`)
+    .map((s) => `<span class="stage-chip r-${s.result ?? (s.steps.length ? 'running' : 'none')}">${escapeHtml(s.environment)}: ${escapeHtml(s.result ? describeStageResult(s.result) : s.steps.length ? open : 'not reached')}</span>`)
     .join(' ');
   return `<details class="run" id="run-${escapeHtml(run.runId)}" data-run="${escapeHtml(run.runId)}" data-result="${run.result}">
 <summary><span class="result r-${run.result}">${RESULT_TEXT[run.result]}</span> <code class="run-id">${escapeHtml(run.runId)}</code> <span class="muted">→ ${escapeHtml(run.to ?? '?')}</span> <span class="when">${escapeHtml(run.startedAt ?? '')}</span> <span class="took">${run.durationMs !== undefined ? escapeHtml(formatDuration(run.durationMs)) : ''}</span> ${stages}</summary>
@@ -58,8 +60,9 @@ export function renderRunBody(run: RunView): string {
     if (steps.length === 0) continue;
     const rows = steps
       .map((s) => {
-        const detail = s.state === 'failed' ? describeFailure(s.step, s.error ?? '', s.detail).join('; ') : s.state === 'started' ? 'in flight' : describeDetail(s.step, s.detail);
-        const mark = s.state === 'failed' ? '✗ failed' : s.state === 'succeeded' ? '✓ done' : '… running';
+        const running = run.result === 'running';
+        const detail = s.state === 'failed' ? describeFailure(s.step, s.error ?? '', s.detail).join('; ') : s.state === 'started' ? (running ? 'in flight' : 'started, never finished: resume repeats it (every step checks real state first)') : describeDetail(s.step, s.detail);
+        const mark = s.state === 'failed' ? '✗ failed' : s.state === 'succeeded' ? '✓ done' : running ? '… running' : '‖ stopped';
         return `<tr class="st-${s.state}"><td>${escapeHtml(s.step)}</td><td>${mark}</td><td class="num">${s.durationMs !== undefined ? escapeHtml(formatDuration(s.durationMs)) : ''}</td><td>${escapeHtml(detail)}</td></tr>`;
       })
       .join('');
@@ -70,7 +73,7 @@ export function renderRunBody(run: RunView): string {
     const checks = (stage.checks ?? [])
       .map((c) => `<li>${c.ok ? '✓' : '✗'} ${escapeHtml(c.name)}: ${c.attempts.length} attempt(s), last ${c.attempts.at(-1) ? escapeHtml(formatDuration(c.attempts.at(-1)!.latencyMs)) : '—'}${c.reason ? ` — ${escapeHtml(c.reason)}` : ''}</li>`)
       .join('');
-    out.push(`<section class="stage"><h4>${escapeHtml(stage.environment)}: ${escapeHtml(stage.result ? describeStageResult(stage.result) : 'running')}${stage.durationMs !== undefined ? ` <span class="muted">(${escapeHtml(formatDuration(stage.durationMs))})</span>` : ''}</h4>${facts.length ? `<p>${facts.join(' · ')}</p>` : ''}<table class="steps"><thead><tr><th>Step</th><th>Result</th><th>Duration</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>${checks ? `<ul class="checks">${checks}</ul>` : ''}</section>`);
+    out.push(`<section class="stage"><h4>${escapeHtml(stage.environment)}: ${escapeHtml(stage.result ? describeStageResult(stage.result) : run.result === 'running' ? 'running' : 'stopped')}${stage.durationMs !== undefined ? ` <span class="muted">(${escapeHtml(formatDuration(stage.durationMs))})</span>` : ''}</h4>${facts.length ? `<p>${facts.join(' · ')}</p>` : ''}<table class="steps"><thead><tr><th>Step</th><th>Result</th><th>Duration</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>${checks ? `<ul class="checks">${checks}</ul>` : ''}</section>`);
   }
   return out.join('\n');
 }

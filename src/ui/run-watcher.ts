@@ -2,13 +2,13 @@
  * Notices every transition another process writes under .promote/runs/: fs.watch
  * for promptness, and a short poll of journal sizes because fs.watch may miss
  * events (network file systems, editors replacing files, a folder created after
- * the watch began). Only the newest runs are polled: older ones change only when
- * resumed, and a resume makes its run the newest unfinished one again... or not,
- * so the watch event covers those.
+ * the watch began). The poll looks at the newest runs only; an older run changes
+ * only when resumed, which the watch reports. Only runs/ is watched: the
+ * environments' database files beside it change thousands of times per promotion.
  */
 import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { journalPath, listRuns, runDir } from '../runs/run-store.js';
+import { journalPath, listRuns, runDir, runsDir } from '../runs/run-store.js';
 
 export interface RunWatcherOptions {
   pollMs?: number;
@@ -48,15 +48,12 @@ export function watchRuns(root: string, onChange: (runId: string) => void, opts:
 
   let watcher: FSWatcher | undefined;
   const startWatch = (): void => {
-    const dir = join(root, '.promote');
+    const dir = runsDir(root);
     if (watcher || !existsSync(dir)) return;
     try {
       watcher = watch(dir, { recursive: true }, (_event, file) => {
-        const name = typeof file === 'string' ? file.split(/[\\/]/) : [];
-        const i = name.indexOf('runs');
-        const runId = i >= 0 ? name[i + 1] : undefined;
+        const runId = typeof file === 'string' ? file.split(/[\\/]/)[0] : undefined;
         if (runId?.startsWith('r-')) check(runId);
-        else queueMicrotask(() => scan(false));
       });
       watcher.on('error', () => {
         watcher?.close();
