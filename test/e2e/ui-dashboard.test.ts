@@ -48,9 +48,9 @@ beforeAll(async () => {
   root = await copyRepositoryExample();
   const res = await runCli(['--to', 'production', '--cwd', root]);
   expect(res.code, res.stderr + res.stdout).toBe(0);
-  // One more migration, not promoted: some cells pending; and dev's copy of 0002 edited: drift.
+  // One more migration, not promoted: those cells are pending.
   await writeFile(join(root, 'migrations', '0004_tags.sql'), 'CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n');
-});
+}, 300_000);
 
 afterAll(async () => {
   await ui?.stop();
@@ -58,7 +58,8 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-describe('promote ui in chromium', () => {
+// Promotions in spawned CLIs on a shared 2-core machine: minutes, not seconds, when it is busy.
+describe('promote ui in chromium', { timeout: 300_000 }, () => {
   it('shows every cell as status --json reports it, in words, and status --html writes the same matrix', async () => {
     const status = await runCli(['status', '--json', '--cwd', root, '--html', join(root, 'status.html')]);
     expect(status.code, status.stderr).toBe(0);

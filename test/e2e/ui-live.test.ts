@@ -57,7 +57,8 @@ interface Seen {
   paintedAt: number;
 }
 
-describe('promote ui live view', () => {
+// Promotions in spawned CLIs on a shared 2-core machine: minutes, not seconds, when it is busy.
+describe('promote ui live view', { timeout: 300_000 }, () => {
   it('follows a promotion run by another process from start to finish', async () => {
     const root = await copy(REPO, ['app', 'environments', 'migrations', 'pipeline', 'wrangler.jsonc']);
     const first = await runCli(['--to', 'production', '--cwd', root]);
