@@ -66,6 +66,7 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
     const json = JSON.parse(status.stdout) as StatusJson;
     ui = await startUi(root);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(120_000);
     await page.goto(ui.url);
     await page.locator('table.matrix').waitFor();
     const cells = await matrixCells(page);
@@ -78,11 +79,13 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
     expect(cells.filter((c) => c.state === 'pending').map((c) => c.migration)).toEqual(['0004_tags.sql', '0004_tags.sql', '0004_tags.sql']);
     // Environments: the Worker serving, from the local deployment history; the production bookmark.
     const production = page.locator('article.env[data-env="production"]');
-    await expect.poll(() => production.textContent()).toMatch(/Last bookmark\s*[0-9a-f]{6}/);
+    await expect.poll(() => production.textContent(), { timeout: 30_000 }).toMatch(/Last bookmark\s*[0-9a-f]{6}/);
     expect(await production.locator('code.id').first().getAttribute('data-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     await page.screenshot({ path: artifact('ui-after-promotion.png'), fullPage: true });
 
     const file = await browser.newPage();
+
+    file.setDefaultTimeout(120_000);
     await file.goto(pathToFileURL(join(root, 'status.html')).href);
     const fromFile = await matrixCells(file);
     expect(fromFile.map(({ env, migration, state }) => ({ env, migration, state })).sort(byKey)).toEqual(expected.sort(byKey));
@@ -97,6 +100,7 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
   it('moves through the matrix with Tab and the arrow keys, focus visible, Enter explains the cell', async () => {
     ui ??= await startUi(root);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(120_000);
     await page.goto(ui.url);
     // Browser-side code as strings: the tests are type-checked without the DOM library.
     const focused = () =>
@@ -113,14 +117,14 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
     await page.keyboard.press('End');
     expect(await focused()).toMatchObject({ env: 'production', migration: '0004_tags.sql' });
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#cell-detail').textContent()).toContain('promote --to production');
+    await expect.poll(() => page.locator('#cell-detail').textContent(), { timeout: 30_000 }).toContain('promote --to production');
     const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
     expect(outline).not.toBe('none');
     // Only one cell is in the Tab order: Tab leaves the grid.
     expect(await page.locator('td.cell[tabindex="0"]').count()).toBe(1);
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#cell-detail').textContent()).toMatch(/applied 20\d\d-.*by run r-.*in \d+ ms/);
+    await expect.poll(() => page.locator('#cell-detail').textContent(), { timeout: 30_000 }).toMatch(/applied 20\d\d-.*by run r-.*in \d+ ms/);
     await page.screenshot({ path: artifact('ui-keyboard.png') });
     await page.close();
   });
@@ -128,6 +132,7 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
   it('runs the health checks on demand and shows their latencies', async () => {
     ui ??= await startUi(root);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(120_000);
     await page.goto(ui.url);
     await page.locator('button[data-health="staging"]').click();
     const out = page.locator('#health-staging');
@@ -161,6 +166,7 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
     await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), owner: 'tester@ci pid 1', runId: 'r-other', command: '--to staging', since: at }));
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.setDefaultTimeout(120_000);
       await page.goto(ui.url);
       // Named from the lock file, not learnt by waiting 15 s for the lock (that would read "could not read: ... locked").
       const card = page.locator('article.env[data-env="staging"]');
@@ -194,10 +200,11 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
       expect((await fetch(`${guarded.url}events`)).status).toBe(401);
       expect((await fetch(`${guarded.url}?token=wrong`)).status).toBe(401);
       const page = await browser.newPage();
+      page.setDefaultTimeout(120_000);
       const res = await page.goto(`${guarded.url}?token=open-sesame`);
       expect(res?.status()).toBe(200);
       // The page carries the token on its own requests (the live stream connects).
-      await expect.poll(() => page.locator('#live-status').textContent()).toBe('connected');
+      await expect.poll(() => page.locator('#live-status').textContent(), { timeout: 30_000 }).toBe('connected');
       await page.close();
     } finally {
       await guarded.stop();

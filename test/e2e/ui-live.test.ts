@@ -67,8 +67,9 @@ describe('promote ui live view', { timeout: 300_000 }, () => {
     const ui = await startUi(root);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      page.setDefaultTimeout(120_000);
       await page.goto(ui.url);
-      await expect.poll(() => page.locator('#live-status').textContent()).toBe('connected');
+      await expect.poll(() => page.locator('#live-status').textContent(), { timeout: 30_000 }).toBe('connected');
       expect(await page.locator('#live [data-live="idle"]').count()).toBe(1);
       expect(await page.locator('tr[data-migration="0004_tags.sql"] td.cell[data-state="pending"]').count()).toBe(3);
 
@@ -78,7 +79,7 @@ describe('promote ui live view', { timeout: 300_000 }, () => {
       await page.screenshot({ path: artifact('ui-live-running.png') });
       const res = await running;
       expect(res.code, res.stderr + res.stdout).toBe(0);
-      await expect.poll(() => page.locator('#live [data-live="promoted"]').count(), { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => page.locator('#live [data-live="promoted"]').count(), { timeout: 30_000 }).toBe(1);
 
       const seen = (await page.evaluate('window.promoteTransitions')) as Seen[];
       const runId = seen.at(-1)!.runId;
@@ -113,6 +114,7 @@ describe('promote ui live view', { timeout: 300_000 }, () => {
     const ui = await startUi(root);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      page.setDefaultTimeout(120_000);
       await page.goto(ui.url);
       const run = page.locator('details.run').first();
       expect(await run.getAttribute('data-result')).toBe('rolled-back');
