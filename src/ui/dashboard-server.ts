@@ -12,7 +12,7 @@ import { InvalidInputError } from '../errors.js';
 import { formatProblem } from '../problems.js';
 import type { DashboardModel } from './dashboard-model.js';
 import { readRunFiles } from './read-runs.js';
-import { renderPage, renderStatusHtml } from './render-page.js';
+import { renderEnvironments, renderPage, renderStatusHtml } from './render-page.js';
 import { renderMatrix } from './render-matrix.js';
 import { renderLive, renderRun, renderRunBody } from './render-runs.js';
 import { buildRunView } from './run-model.js';
@@ -49,7 +49,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     matrixTimer = setTimeout(() => {
       opts
         .loadModel()
-        .then((m) => broadcast('matrix', { html: renderMatrix(m.matrix) }))
+        .then((m) => broadcast('matrix', { html: renderMatrix(m.matrix), environments: renderEnvironments(m) }))
         .catch(() => undefined);
     }, 800);
   };

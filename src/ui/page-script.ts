@@ -133,6 +133,8 @@ export const PAGE_SCRIPT = String.raw`
     const data = JSON.parse(e.data);
     const m = $('#matrix');
     if (m) m.innerHTML = data.html;
+    const envs = $('#envs');
+    if (envs && data.environments) envs.innerHTML = data.environments;
   });
 })();
 `;

@@ -19,7 +19,7 @@ export function renderPage(model: DashboardModel): string {
   const body = `
 <section class="panel" id="live-panel" aria-labelledby="live-h"><h2 id="live-h">Live promotion <span class="muted live-conn"><span class="live-dot" id="live-dot" aria-hidden="true"></span><span id="live-status">connecting…</span></span></h2>
 <div id="live" aria-live="polite">${renderLive(model.live)}</div></section>
-<section class="panel" aria-labelledby="envs-h"><h2 id="envs-h">Environments</h2><div class="envs">${model.environments.map(renderEnvironment).join('')}</div></section>
+<section class="panel" aria-labelledby="envs-h"><h2 id="envs-h">Environments</h2><div class="envs" id="envs">${renderEnvironments(model)}</div></section>
 ${matrixPanel(model)}
 <section class="panel" aria-labelledby="plan-h"><h2 id="plan-h">Plan</h2>
 <form id="plan-form"><label for="plan-to">What <code>promote --to</code> would apply, up to</label> <select id="plan-to">${options}</select> <button type="submit">Show the plan</button> <span class="muted">(reads every stage; changes nothing)</span></form>
@@ -49,6 +49,10 @@ function documentOf(model: DashboardModel, body: string, live: boolean): string 
 <script>performance.mark('matrix-painted-parse');requestAnimationFrame(()=>{performance.mark('matrix-painted');document.body.dataset.painted='1';});</script>
 <script>${PAGE_SCRIPT}</script>
 </body></html>`;
+}
+
+export function renderEnvironments(model: DashboardModel): string {
+  return model.environments.map(renderEnvironment).join('');
 }
 
 function renderEnvironment(e: EnvironmentView): string {

@@ -98,6 +98,8 @@ describe('promote ui live view', { timeout: 300_000 }, () => {
       expect(await page.locator(`#run-${runId} .result`).textContent()).toBe('✓ promoted');
       // After the run lets go of its environments, the matrix is read again.
       await expect.poll(() => page.locator('tr[data-migration="0004_tags.sql"] td.cell[data-state="applied"]').count(), { timeout: 30_000 }).toBe(3);
+      // ...and the environments: their last run is this one.
+      await expect.poll(() => page.locator('article.env[data-env="production"] a.run-link').textContent(), { timeout: 30_000 }).toBe(runId);
       await page.screenshot({ path: artifact('ui-live-finished.png'), fullPage: true });
       await page.close();
     } finally {
