@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildError, runChild } from './lib/child.js';
 import { BREAKING_MIGRATION, resetState, writePromotionProject, writeProject } from './lib/project.js';
+import { benchDashboard } from './lib/dashboard.js';
 import { benchRemote } from './lib/remote.js';
 import { benchBaselineLocal, benchFingerprintRemote } from './lib/adopt.js';
 import { benchTransport } from './lib/transport.js';
@@ -53,6 +54,7 @@ if (opts.help) {
       '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote;\n' +
       '                     7 adopt: baseline of 200 migrations locally, fingerprint of 200 tables remotely;\n' +
       '                     8 trigger migrations over import vs query;\n' +
+      '                     9 dashboard: first render and live delay in chromium;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -69,7 +71,7 @@ const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opt
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
 /** Sections: 1-6 the first release's, 7 adopt, 8 transport, 9 dashboard, 10 rollout. */
-const LAST_SECTION = 8;
+const LAST_SECTION = 9;
 const SECTIONS = new Set(
   (opts.only ?? Array.from({ length: LAST_SECTION }, (_, i) => i + 1).join(',')).split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
@@ -620,6 +622,22 @@ async function transport() {
   }
 }
 
+// ---------------------------------------------------------------- 9. dashboard
+async function dashboard() {
+  const runs = opts.quick ? 3 : RUNS;
+  section(`9. dashboard (promote ui): 10 environments x 500 migrations x 200 runs, synthesised; system chromium (${runs} page loads, ${Math.max(10, runs * 4)} transitions)`);
+  try {
+    const r = await benchDashboard({ repo: REPO, runs, log });
+    addFigure('first full render: request -> matrix painted', r.firstRender, { target: { label: '<= 300 ms', maxMs: 300 }, key: 'dashboardFirstRender' });
+    addFigure('  of which: request -> last byte (server)', r.serverPart, { key: 'dashboardServerPart' });
+    addFigure('transition: journal line -> painted in the page', r.transition, { target: { label: '<= 250 ms', maxMs: 250 }, key: 'dashboardTransition' });
+    addNote('  page size', `${(r.pageBytes / 1024).toFixed(0)} KiB`, '');
+    figures.dashboardPageBytes = r.pageBytes;
+  } catch (e) {
+    fail('dashboard', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -674,6 +692,7 @@ async function main() {
     if (SECTIONS.has(6)) await remote();
     if (SECTIONS.has(7)) await adopt();
     if (SECTIONS.has(8)) await transport();
+    if (SECTIONS.has(9)) await dashboard();
   } catch (e) {
     fail('harness', e);
   } finally {

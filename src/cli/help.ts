@@ -11,6 +11,8 @@ Usage
   promote validate                            check pipeline/, environments/ and migrations/; touches nothing
   promote plan [--to <env>] [--comment]       pending migrations and lint warnings per environment
   promote status [--env <env>] [--json]       applied / pending / drift per environment and database
+           [--html <file>]                    the same as one self-contained HTML page (a CI artifact)
+  promote ui [--port <n>] [--host <h>]        read-only dashboard in the browser: matrix, health, runs, live
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
   promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
@@ -46,10 +48,23 @@ drift, and lint warnings. Reads the environments; changes nothing.
 every push, never repeated). It needs a pull_request workflow run and GITHUB_TOKEN
 with pull-requests: write; exit 2 outside a pull request or without a token.
 `,
-  status: `promote status [--env <env>] [--json]
+  status: `promote status [--env <env>] [--json] [--html <file>]
 
 Applied, pending and drifted migrations per environment and database. An applied
 migration whose file changed (checksum) or vanished is drift.
+--html also writes the matrix (migrations x environments) as one self-contained
+HTML file, e.g. for a CI artifact.
+`,
+  ui: `promote ui [--port <n>] [--host 127.0.0.1] [--token <secret>]
+
+A read-only dashboard on http://127.0.0.1:7420/: migrations x environments, each
+environment's health (checks run on demand), Worker versions and last bookmark, the
+run history with each run's path and rollback story, the plan for a target, and a
+live view of a running promotion. It never changes an environment; it shows the
+command to run instead. Binding anything but loopback needs --token; every request
+must then carry it (?token=<secret> or Authorization: Bearer). Reading a local
+environment takes its lock for a moment: a promotion started meanwhile without
+--wait may exit 3.
 `,
   migrate: `promote migrate --env <env> [--dry-run]
 

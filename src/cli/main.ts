@@ -25,7 +25,7 @@ const GLOBAL_OPTIONS = {
 const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () => Promise<CommandModule> }> = {
   validate: { options: {}, load: () => import('./commands/validate.js') },
   plan: { options: { to: { type: 'string' }, comment: { type: 'boolean' } }, load: () => import('./commands/plan.js') },
-  status: { options: { env: { type: 'string' } }, load: () => import('./commands/status.js') },
+  status: { options: { env: { type: 'string' }, html: { type: 'string' } }, load: () => import('./commands/status.js') },
   migrate: {
     options: { env: { type: 'string' }, 'dry-run': { type: 'boolean' } },
     load: () => import('./commands/migrate.js'),
@@ -70,6 +70,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () =
     load: () => import('./commands/repair.js'),
   },
   init: { options: {}, load: () => import('./commands/init.js') },
+  ui: { options: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } }, load: () => import('./commands/ui.js') },
 };
 
 export async function main(

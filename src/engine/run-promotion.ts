@@ -35,6 +35,8 @@ export interface RunPromotionOptions {
   releaseLocks: () => Promise<void>;
   /** Re-takes the lock of the stage a resumed run stopped in, before continuing it. */
   relock?: (environment: string) => Promise<void>;
+  /** Recorded in run.json for the dashboard. */
+  triggeredBy?: string;
 }
 
 export interface RunOutcome {
@@ -105,6 +107,7 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
       updatedAt: iso(),
       snapshot,
       ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(o.triggeredBy ? { triggeredBy: o.triggeredBy } : {}),
     });
 
   // Recorded before anything happens, so a run killed at any point can be resumed

@@ -20,6 +20,8 @@ export interface RunRecord {
   /** xstate persisted snapshot. */
   snapshot: unknown;
   exitCode?: number;
+  /** Who started (or last resumed) the run: the CI actor, else user@host. */
+  triggeredBy?: string;
 }
 
 export function runsDir(root: string): string {

@@ -39,6 +39,7 @@ const COMMANDS: string[][] = [
   ['rollback', '--env', 'dev'],
   ['serve', '--env', 'dev'],
   ['graph'],
+  ['ui', '--port', '0'],
   ['migrate', '--env', 'dev'],
   ['baseline', '--env', 'dev'],
   ['validate'],
@@ -126,7 +127,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'migrate', 'baseline', 'validate', 'repair']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'baseline', 'validate', 'repair']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 
@@ -146,7 +147,7 @@ describe('bad input x every command: exit 2 naming the file, nothing touched', (
         const timings: string[] = [];
         for (const args of commands) {
           const started = Date.now();
-          // serve would run until Ctrl-C: give it 20 s, and a run that did not end fails below (exit -1)
+          // serve and ui would run until Ctrl-C: give them 20 s, and a run that had to be stopped fails below (exit -1)
           const res = await runWithTimeout([...args, '--cwd', root], 20_000);
           const ms = Date.now() - started;
           timings.push(`${args[0] === '--to' ? args.join(' ') : args[0]} ${ms} ms`);

@@ -4,6 +4,7 @@ import { MACHINE_VERSION, type PromotionInput, type StepImplementations, type St
 import { runChangeId } from '../../engine/change.js';
 import { loadWorkspace, type Workspace } from '../../engine/load-workspace.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
+import { describeTrigger, runContextFromEnv } from '../../notify/run-context.js';
 import { newRunId } from '../../runs/run-id.js';
 import { runPromotion } from '../../engine/run-promotion.js';
 import { journalPath, type RunRecord } from '../../runs/run-store.js';
@@ -100,6 +101,7 @@ export async function startPromotion(
       handleSignals: true,
       releaseLocks: () => target.releaseAll(),
       relock: (environment) => target.lock({ environment } as StepInput),
+      triggeredBy: describeTrigger(runContextFromEnv(ctx.env, ws.project.pipeline.name)) ?? ctx.settings.owner,
     });
     return outcome.exitCode;
   } finally {

@@ -19,6 +19,11 @@ export async function run({ root, output, env, settings: base, values }: Command
       return observeAndClose(ws, e, settings);
     }),
   );
+  if (values.html !== undefined) {
+    const { writeStatusHtml } = await import('../../ui/status-html.js');
+    const file = writeStatusHtml(ws, observed, String(values.html), process.cwd());
+    output.err(`promote: wrote ${file}`);
+  }
   if (output.json) output.out(JSON.stringify(statusJson(observed)));
   else renderStatus(output, observed);
   return 0;
