@@ -41,6 +41,8 @@ export interface StageState {
   previousWorkerVersion?: string;
   verifiedChange?: string;
   lostWritesWindowMs?: number;
+  /** Gradual rollout: each step's split and verdict, as the verify step reported them. */
+  rollout?: { percentage: number; ok: boolean }[];
 }
 
 export interface FailureInfo {
@@ -87,6 +89,8 @@ export interface StepInput {
   changeId: string;
   stage: StageState;
   rollbackPolicy: RollbackPolicy;
+  /** Verify runs again after a rollback: the previous version alone serves, so no rollout steps. */
+  reverify?: boolean;
 }
 
 export interface MigrateOutput { migrations: string[] }
@@ -153,6 +157,11 @@ function stepInput({ context }: { context: PromotionContext }): StepInput {
     stage,
     rollbackPolicy: context.rollbackPolicy,
   };
+}
+
+/** The rollout steps of a verify step's detail, as a stage patch (nothing without a rollout). */
+function rolloutOf(detail: StepDetail | undefined): Partial<StageState> {
+  return detail?.rollout ? { rollout: detail.rollout.map((r) => ({ percentage: r.percentage, ok: r.ok })) } : {};
 }
 
 function patchStage(context: PromotionContext, patch: Partial<StageState>): StageState[] {
@@ -284,13 +293,23 @@ export function createPromotionMachine(stages: readonly StagePlan[]) {
             {
               target: 'unlock',
               actions: [
-                assign(({ context, event }: { context: PromotionContext; event: unknown }) => ({
-                  results: patchStage(context, { verifiedChange: (event as { output: VerifyOutput }).output.observedChange }),
-                })),
+                assign(({ context, event }: { context: PromotionContext; event: unknown }) => {
+                  const out = (event as { output: VerifyOutput }).output;
+                  return { results: patchStage(context, { verifiedChange: out.observedChange, ...rolloutOf(out.detail) }) };
+                }),
                 ok('verify', (o) => (o as VerifyOutput).detail),
               ],
             },
-            { target: 'rollback', actions: [recordFailure('verify'), failed('verify')] },
+            {
+              target: 'rollback',
+              actions: [
+                recordFailure('verify'),
+                assign(({ context, event }: { context: PromotionContext; event: unknown }) => ({
+                  results: patchStage(context, rolloutOf(describeError((event as { error?: unknown }).error).detail)),
+                })),
+                failed('verify'),
+              ],
+            },
           ),
           ...timeout('verify', 'rollback'),
         },
@@ -349,7 +368,7 @@ export function createPromotionMachine(stages: readonly StagePlan[]) {
         reverify: {
           invoke: {
             src: 'verify',
-            input: stepInput,
+            input: (args: { context: PromotionContext }) => ({ ...stepInput(args), reverify: true }),
             onDone: { target: 'unlockRolledBack', actions: ok('reverify', (o) => (o as VerifyOutput).detail) },
             onError: { target: 'unlockRollbackFailed', actions: [recordFailure('reverify', 'rollbackFailure'), failed('reverify')] },
           },

@@ -4,7 +4,7 @@
  * and Ctrl-C handled at a safe point (between steps).
  */
 import { createActor, fromPromise, toPromise } from 'xstate';
-import type { RunEvent, RunSink, StageSummary, StepName } from '../machine/events.js';
+import type { RolloutStep, RunEvent, RunSink, StageSummary, StepName } from '../machine/events.js';
 import {
   ACTOR_NAMES,
   MACHINE_VERSION,
@@ -17,7 +17,12 @@ import {
 } from '../machine/promotion-machine.js';
 import { saveRun } from './run-store.js';
 
-export type StepActors = Record<(typeof ACTOR_NAMES)[number], (input: StepInput, signal: AbortSignal) => Promise<unknown>>;
+/** What a step reports while it runs (a rollout's steps); the runner turns it into RunEvents. */
+export interface StepProgress {
+  rolloutStep(step: RolloutStep): void;
+}
+
+export type StepActors = Record<(typeof ACTOR_NAMES)[number], (input: StepInput, signal: AbortSignal, progress: StepProgress) => Promise<unknown>>;
 
 export interface RunPromotionOptions {
   root: string;
@@ -75,7 +80,14 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
   const emitEvent = (event: RunEvent) => void o.sink.write(event);
 
   const actors = Object.fromEntries(
-    ACTOR_NAMES.map((name) => [name, fromPromise<unknown, StepInput>(({ input, signal }) => o.actors[name](input, signal))]),
+    ACTOR_NAMES.map((name) => [
+      name,
+      fromPromise<unknown, StepInput>(({ input, signal }) =>
+        o.actors[name](input, signal, {
+          rolloutStep: (step) => emitEvent({ ...base, type: 'rollout.step', at: iso(), stage: input.environment, step }),
+        }),
+      ),
+    ]),
   );
   const machine = createPromotionMachine(o.input.stages).provide({ actors } as never);
   const actor = createActor(machine, {
@@ -253,6 +265,7 @@ function buildSummary(
       durationMs: durations.get(plan.environment) ?? 0,
       ...(r?.workerVersion ? { workerVersion: r.workerVersion } : {}),
       ...(r?.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),
+      ...(r?.rollout ? { rollout: r.rollout } : {}),
     };
   });
   return {

@@ -55,6 +55,6 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
     e.config.target === 'local'
       ? openLocalHandle(ws, e, builds.get(e.name), { lockWaitMs: opts.waitMs, runId: opts.runId })
       : openCloudflareHandle(ws, e, cloudflare!, builds.get(e.name), opts);
-  const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts);
+  const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts, stages);
   return { steps, expected: stages.map((e) => steps.expectedChange(e)), close: () => cloudflare?.close() };
 }

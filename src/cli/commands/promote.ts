@@ -5,7 +5,7 @@ import { runChangeId } from '../../project/change.js';
 import { loadWorkspace, type Workspace } from '../../project/load-workspace.js';
 import { stagesUpTo } from '../../project/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
-import { runPromotion, type StepActors } from '../../runs/run-promotion.js';
+import { runPromotion, type StepActors, type StepProgress } from '../../runs/run-promotion.js';
 import { journalPath, type RunRecord } from '../../runs/run-store.js';
 import { prepareSteps } from '../../targets/prepare-steps.js';
 import { parseDuration } from '../durations.js';
@@ -69,7 +69,8 @@ export async function startPromotion(
   const actors = Object.fromEntries(
     (['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const).map((name) => [
       name,
-      (i: StepInput, signal: AbortSignal) => (name === 'verify' || name === 'deploy' ? target[name](i, signal) : target[name](i)),
+      (i: StepInput, signal: AbortSignal, progress: StepProgress) =>
+        name === 'verify' ? target.verify(i, signal, progress) : name === 'deploy' ? target.deploy(i, signal) : target[name](i),
     ]),
   ) as StepActors;
   try {
