@@ -13,6 +13,7 @@ import { D1QueryError } from '../../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { D1Connection, ScratchDatabase, SqlStatement, StatementResult } from '../d1-connection.js';
 import { ADMIN_WORKER_SOURCE } from './admin-worker.js';
+import { ROUTER_WORKER_SOURCE } from './router-worker.js';
 import { lockEnvironment } from './environment-lock.js';
 
 const ADMIN_URL = 'http://promote.admin';
@@ -58,6 +59,22 @@ export interface ServedWorker {
   vars: Record<string, string>;
 }
 
+/**
+ * Two versions serving side by side (a gradual rollout): an entry router Worker
+ * splits the traffic between them (router-worker.ts). The new version comes first.
+ */
+export interface ServedSplit {
+  /** The key the version override header names. */
+  scriptName: string;
+  versions: { id: string; worker: ServedWorker; percentage: number }[];
+}
+
+export type Served = ServedWorker | ServedSplit;
+
+function isSplit(served: Served): served is ServedSplit {
+  return 'versions' in served;
+}
+
 /** Served while an environment has no version yet, so health checks fail clearly instead of hanging. */
 export const NOTHING_DEPLOYED: ServedWorker = {
   code: 'export default { fetch() { return new Response("promote: no Worker version deployed to this environment yet\\n", { status: 503 }); } };',
@@ -76,8 +93,8 @@ export class LocalEnvironmentRuntime {
   private constructor(
     readonly name: string,
     private readonly mf: Miniflare,
-    private readonly buildOptions: (worker: ServedWorker | undefined) => MiniflareOptions,
-    private served: ServedWorker | undefined,
+    private readonly buildOptions: (worker: Served | undefined) => MiniflareOptions,
+    private served: Served | undefined,
     private currentUrl: URL,
     private readonly scratchFiles: string[],
     private readonly unlock: () => void,
@@ -91,7 +108,7 @@ export class LocalEnvironmentRuntime {
     root: string,
     name: string,
     env: LocalEnvironment,
-    opts: { worker?: ServedWorker | 'nothing-deployed'; lockWaitMs?: number; runId?: string } = {},
+    opts: { worker?: Served | 'nothing-deployed'; lockWaitMs?: number; runId?: string } = {},
   ): Promise<LocalEnvironmentRuntime> {
     const paths = localEnvironmentPaths(root, name, env);
     const unlock = await lockEnvironment(join(paths.state, 'promote.lock'), {
@@ -112,7 +129,7 @@ export class LocalEnvironmentRuntime {
     name: string,
     env: LocalEnvironment,
     paths: LocalEnvironmentPaths,
-    worker: ServedWorker | 'nothing-deployed' | undefined,
+    worker: Served | 'nothing-deployed' | undefined,
     unlock: () => void,
   ): Promise<LocalEnvironmentRuntime> {
     const { Miniflare, Log, LogLevel } = await import('miniflare');
@@ -125,7 +142,33 @@ export class LocalEnvironmentRuntime {
       admin[`S_${db.binding}`] = scratchDatabaseId(db.binding);
       app[db.binding] = id;
     }
-    const buildOptions = (worker: ServedWorker | undefined): MiniflareOptions => ({
+    const appWorker = (name: string, worker: ServedWorker) => ({
+      name,
+      modules: true,
+      script: worker.code,
+      compatibilityDate: worker.compatibilityDate,
+      compatibilityFlags: worker.compatibilityFlags,
+      bindings: worker.vars,
+      d1Databases: app,
+    });
+    // The first worker answers the loopback port: the user's Worker, or the router in front of two versions.
+    const entryWorkers = (worker: Served | undefined) => {
+      if (!worker) return [];
+      if (!isSplit(worker)) return [appWorker('app', worker)];
+      const versions = worker.versions.map((v, i) => ({ ...v, binding: `VERSION_${i}` }));
+      return [
+        {
+          name: 'promote-router',
+          modules: true,
+          script: ROUTER_WORKER_SOURCE,
+          compatibilityDate: ADMIN_COMPATIBILITY_DATE,
+          bindings: { SCRIPT: worker.scriptName, VERSIONS: JSON.stringify(versions.map(({ id, binding, percentage }) => ({ id, binding, percentage }))) },
+          serviceBindings: Object.fromEntries(versions.map((v) => [v.binding, `app-${v.binding.toLowerCase()}`])),
+        },
+        ...versions.map((v) => appWorker(`app-${v.binding.toLowerCase()}`, v.worker)),
+      ];
+    };
+    const buildOptions = (worker: Served | undefined): MiniflareOptions => ({
       log: new Log(LogLevel.WARN),
       host: '127.0.0.1',
       port: env.worker?.port ?? 0,
@@ -133,20 +176,7 @@ export class LocalEnvironmentRuntime {
       // Never reach out for the real Request.cf object: the local target works offline.
       cf: false,
       workers: [
-        // The first worker answers the loopback port: the user's Worker when served.
-        ...(worker
-          ? [
-              {
-                name: 'app',
-                modules: true,
-                script: worker.code,
-                compatibilityDate: worker.compatibilityDate,
-                compatibilityFlags: worker.compatibilityFlags,
-                bindings: worker.vars,
-                d1Databases: app,
-              },
-            ]
-          : []),
+        ...entryWorkers(worker),
         {
           name: 'promote-admin',
           modules: true,
@@ -171,14 +201,14 @@ export class LocalEnvironmentRuntime {
     return this.currentUrl;
   }
 
-  /** Serves another Worker version in place (same port, same databases). */
-  async serve(worker: ServedWorker): Promise<void> {
+  /** Serves another Worker version, or two side by side, in place (same port, same databases). */
+  async serve(worker: Served): Promise<void> {
     await this.mf.setOptions(this.buildOptions(worker));
     this.served = worker;
     this.currentUrl = await this.mf.ready;
   }
 
-  get serving(): ServedWorker | undefined {
+  get serving(): Served | undefined {
     return this.served;
   }
 

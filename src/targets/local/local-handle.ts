@@ -9,7 +9,7 @@ import type { StepDetail } from '../../machine/events.js';
 import type { Workspace } from '../../project/load-workspace.js';
 import type { EnvironmentHandle } from '../environment-handle.js';
 import { BookmarkStore } from './bookmarks.js';
-import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, type ServedWorker } from './local-environment.js';
+import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, type Served, type ServedWorker } from './local-environment.js';
 import type { WorkerBuild } from './worker-build.js';
 import { WorkerVersionStore, type WorkerVersion } from './worker-versions.js';
 
@@ -27,6 +27,18 @@ export async function servedWorkerOf(store: WorkerVersionStore, version: WorkerV
   };
 }
 
+/**
+ * What the version store says serves now: one version, or two behind the router (a rollout).
+ * The override header names the environment, the local stand-in for a script name.
+ */
+export async function servedNow(store: WorkerVersionStore, scriptName: string): Promise<Served | 'nothing-deployed'> {
+  const split = await store.currentSplit();
+  if (split.length < 2) return servedWorkerOf(store, await store.current());
+  const versions = [];
+  for (const v of split) versions.push({ id: v.versionId, percentage: v.percentage, worker: (await servedWorkerOf(store, await store.get(v.versionId))) as ServedWorker });
+  return { scriptName, versions };
+}
+
 /** `serve: false` opens the databases only (status, plan): no Worker is started. */
 export async function openLocalHandle(
   ws: Workspace,
@@ -38,7 +50,7 @@ export async function openLocalHandle(
   const dir = environmentDir(ws.project.root, env.name);
   const versions = new WorkerVersionStore(join(dir, 'workers'));
   const bookmarks = new BookmarkStore(join(dir, 'bookmarks'), env.name);
-  const serving = config.worker && opts.serve !== false ? await servedWorkerOf(versions, await versions.current()) : undefined;
+  const serving = config.worker && opts.serve !== false ? await servedNow(versions, env.name) : undefined;
   const runtime = await LocalEnvironmentRuntime.start(ws.project.root, env.name, config, {
     ...(serving ? { worker: serving } : {}),
     ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
@@ -46,6 +58,10 @@ export async function openLocalHandle(
   });
   const serve = async (version: WorkerVersion | undefined) => {
     const worker = await servedWorkerOf(versions, version);
+    await runtime.serve(worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker);
+  };
+  const serveCurrent = async () => {
+    const worker = await servedNow(versions, env.name);
     await runtime.serve(worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker);
   };
   return {
@@ -80,6 +96,15 @@ export async function openLocalHandle(
               return { workerVersion: version.id };
             },
             servingCodeHash: async () => (await versions.current())?.codeHash,
+            rollout: {
+              scriptName: env.name,
+              split: async () => ({ versions: (await versions.currentSplit()).map((v) => ({ id: v.versionId, percentage: v.percentage })) }),
+              upload: async (runId: string) => ({ version: (await versions.upload(build, { runId })).id }),
+              deploySplit: async ({ newVersion, oldVersion, percentage, runId }) => {
+                await versions.deploySplit(newVersion, oldVersion, percentage, { runId, message: `promote ${runId} at ${percentage}%` });
+                await serveCurrent();
+              },
+            },
           },
         }
       : {}),
