@@ -123,7 +123,11 @@ export class PromotionSteps {
         refusals.push(...contractRefusals({ env: later, databases: await observeHandle(this.ws, await this.handle(later.name)) }));
       }
     }
-    if (refusals.length > 0) throw new InvalidInputError(refusals);
+    if (refusals.length > 0) {
+      // The step's error is all the journal and the sinks show: it names each problem and its fix.
+      const each = refusals.map((p) => `${p.code} ${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}${p.hint ? ` (fix: ${p.hint})` : ''}`);
+      throw new InvalidInputError(refusals, `${refusals.length} problem(s) found; nothing was changed: ${each.join('; ')}`);
+    }
     const pending = observed.flatMap((d) => d.plan.pending);
     if (input.rollbackPolicy === 'down-migrations') {
       const missing = missingRollbacks(pending);

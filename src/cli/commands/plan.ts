@@ -6,6 +6,8 @@ import { postPlanComment, type PlanForComment } from '../../notify/github/plan-c
 import { secretsFrom } from '../../notify/secrets.js';
 import { loadWorkspace } from '../../project/load-workspace.js';
 import { observeAndClose } from '../../project/observe.js';
+import { classifyMigration } from '../../migrations/expand-contract.js';
+import { contractRefusals } from '../../project/contract-refusals.js';
 import { migrationRefusals } from '../../project/refusals.js';
 import { stagesUpTo } from '../../project/select-environment.js';
 import type { CommandContext } from '../main.js';
@@ -24,7 +26,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
       return observeAndClose(ws, e, env);
     }),
   );
-  const refusals = observed.flatMap(migrationRefusals);
+  const refusals = observed.flatMap((o) => [...migrationRefusals(o), ...contractRefusals(o)]);
   const plan = {
     type: 'plan',
     pipeline: ws.project.pipeline.name,
@@ -34,6 +36,11 @@ export async function run({ root, output, env, values }: CommandContext): Promis
       databases: o.databases.map((d) => ({
         binding: d.binding,
         pending: d.plan.pending.map((m) => m.name),
+        /** Each pending migration's class: contract ones cannot go out beside the previous Worker version. */
+        migrations: d.plan.pending.map((m) => {
+          const c = classifyMigration(m);
+          return { name: m.name, class: c.class, reasons: c.reasons.map((r) => r.reason) };
+        }),
         drift: d.plan.drift,
       })),
     })),
@@ -47,7 +54,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
       output.out(paint(output, 'bold', `${i + 1}. ${s.environment}${s.bookmark ? ' (bookmark before migrating)' : ''}`));
       for (const d of s.databases) {
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
-        else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.pending.map((n) => `     + ${n}`).join('\n')}`);
+        else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.migrations.map((m) => `     + ${m.name} (${m.class}${m.reasons.length > 0 ? `: ${m.reasons.join('; ')}` : ''})`).join('\n')}`);
       }
     }
     printProblems(output, [...ws.warnings, ...refusals]);
@@ -61,6 +68,7 @@ export async function run({ root, output, env, values }: CommandContext): Promis
         return {
           environment: s.environment,
           pending: s.databases.flatMap((d) => d.pending.map((n) => named(d.binding, n, many))),
+          classes: Object.fromEntries(s.databases.flatMap((d) => d.migrations.map((m) => [named(d.binding, m.name, many), m.class]))),
           drift: s.databases.flatMap((d) => d.drift.map((x) => ({ ...x, name: named(d.binding, x.name, many) }))),
         };
       }),
