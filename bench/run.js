@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { ChildError, runChild } from './lib/child.js';
 import { BREAKING_MIGRATION, resetState, writePromotionProject, writeProject } from './lib/project.js';
 import { benchRemote } from './lib/remote.js';
+import { ROLLOUT_SOAK_MS, ROLLOUT_STEPS, benchRollout } from './lib/rollout.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -48,7 +49,7 @@ if (opts.help) {
       '  --growth-runs N    runs per size in "how it grows" (default 2)\n' +
       '  --fast-runs N      runs of --help / --version (default 7)\n' +
       '  --skip-wrangler    leave wrangler out (its apply takes 1-3 min per run on a shared 2-core machine)\n' +
-      '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote;\n' +
+      '  --only LIST        run only these sections, e.g. --only 4,5 (1 apply 200, 2 start-up, 3 growth, 4 full promotion, 5 rollback; 6 remote; 7 rollout;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -65,9 +66,9 @@ const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opt
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
 const SECTIONS = new Set(
-  (opts.only ?? '1,2,3,4,5,6').split(',').map((x) => {
+  (opts.only ?? '1,2,3,4,5,6,7').split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
-    if (!(n >= 1 && n <= 6)) throw new Error(`--only: expected section numbers 1-6, got ${x}`);
+    if (!(n >= 1 && n <= 7)) throw new Error(`--only: expected section numbers 1-7, got ${x}`);
     return n;
   }),
 );
@@ -572,6 +573,25 @@ async function remote() {
   }
 }
 
+// ---------------------------------------------------------------- 7. rollout
+async function rollout() {
+  const runs = opts.quick ? 1 : Math.min(3, RUNS);
+  section(`7. local gradual rollout ${ROLLOUT_STEPS.join(' / ')} %, ${ROLLOUT_SOAK_MS / 1000} s soak per step (${runs} runs)`);
+  try {
+    const s = await benchRollout({ node: NODE, promote: PROMOTE, runs, env: CHILD_ENV, log, keep: opts.keep });
+    addFigure('rollout beyond the soak (deploy + verify)', s.beyondSoak, {
+      key: 'rollout.beyondSoak',
+      target: { maxMs: 500, label: '< 0.5 s' },
+      note: `deploy step + verify step durationMs minus ${ROLLOUT_STEPS.length} x ${ROLLOUT_SOAK_MS} ms of soak`,
+    });
+    addFigure('  verify step beyond the soak', s.verifyBeyondSoak, { key: 'rollout.verifyBeyondSoak' });
+    addFigure('  deploy step (upload + 0% split)', s.deployStep, { key: 'rollout.deployStep' });
+    addFigure('  whole run (process)', s.wall, { key: 'rollout.wall' });
+  } catch (e) {
+    fail('7. rollout', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -624,6 +644,7 @@ async function main() {
       await promotionAndRollback();
     }
     if (SECTIONS.has(6)) await remote();
+    if (SECTIONS.has(7)) await rollout();
   } catch (e) {
     fail('harness', e);
   } finally {

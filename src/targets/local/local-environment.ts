@@ -3,7 +3,7 @@
  * persisted in the environment's own folder. Miniflare is imported lazily so
  * commands that never touch a database (help, validate, new) start fast.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -66,13 +66,18 @@ export interface ServedWorker {
 export interface ServedSplit {
   /** The key the version override header names. */
   scriptName: string;
-  versions: { id: string; worker: ServedWorker; percentage: number }[];
+  /** `gone`: still loaded, but no longer in the deployment (the override header cannot reach it). */
+  versions: { id: string; worker: ServedWorker; percentage: number; gone?: boolean }[];
 }
 
 export type Served = ServedWorker | ServedSplit;
 
 function isSplit(served: Served): served is ServedSplit {
   return 'versions' in served;
+}
+
+function sameVersions(a: ServedSplit, b: ServedSplit): boolean {
+  return a.scriptName === b.scriptName && a.versions.length === b.versions.length && a.versions.every((v, i) => v.id === b.versions[i]!.id);
 }
 
 /** Served while an environment has no version yet, so health checks fail clearly instead of hanging. */
@@ -98,6 +103,8 @@ export class LocalEnvironmentRuntime {
     private currentUrl: URL,
     private readonly scratchFiles: string[],
     private readonly unlock: () => void,
+    /** Token the router Worker takes split changes with. */
+    private readonly control: string,
   ) {}
 
   /**
@@ -133,6 +140,7 @@ export class LocalEnvironmentRuntime {
     unlock: () => void,
   ): Promise<LocalEnvironmentRuntime> {
     const { Miniflare, Log, LogLevel } = await import('miniflare');
+    const control = randomBytes(16).toString('hex');
     const admin: Record<string, string> = {};
     const app: Record<string, string> = {};
     for (const db of env.databases) {
@@ -162,8 +170,10 @@ export class LocalEnvironmentRuntime {
           modules: true,
           script: ROUTER_WORKER_SOURCE,
           compatibilityDate: ADMIN_COMPATIBILITY_DATE,
-          bindings: { SCRIPT: worker.scriptName, VERSIONS: JSON.stringify(versions.map(({ id, binding, percentage }) => ({ id, binding, percentage }))) },
+          bindings: { SCRIPT: worker.scriptName, CONTROL: control, VERSIONS: JSON.stringify(versions.map(({ id, binding, percentage }) => ({ id, binding, percentage }))) },
           serviceBindings: Object.fromEntries(versions.map((v) => [v.binding, `app-${v.binding.toLowerCase()}`])),
+          // Reached by dispatchFetch with this host name and the control token only.
+          routes: ['promote.router/*'],
         },
         ...versions.map((v) => appWorker(`app-${v.binding.toLowerCase()}`, v.worker)),
       ];
@@ -193,7 +203,7 @@ export class LocalEnvironmentRuntime {
     yieldSignalsToPromote();
     const url = await mf.ready;
     const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
-    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock);
+    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock, control);
   }
 
   /** Where the served Worker answers, e.g. http://127.0.0.1:41234/ */
@@ -203,6 +213,20 @@ export class LocalEnvironmentRuntime {
 
   /** Serves another Worker version, or two side by side, in place (same port, same databases). */
   async serve(worker: Served): Promise<void> {
+    const now = this.served;
+    // Same two versions, other percentages: the router takes the new split without a restart.
+    if (now && isSplit(now) && isSplit(worker) && sameVersions(now, worker)) {
+      const versions = worker.versions.map((v, i) => ({ id: v.id, binding: `VERSION_${i}`, percentage: v.percentage, ...(v.gone ? { gone: true } : {}) }));
+      const res = await this.mf.dispatchFetch('http://promote.router/split', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-promote-control': this.control },
+        body: JSON.stringify({ versions }),
+      });
+      if (!res.ok) throw new Error(`the local router did not take the new split (HTTP ${res.status})`);
+      await res.arrayBuffer();
+      this.served = worker;
+      return;
+    }
     await this.mf.setOptions(this.buildOptions(worker));
     this.served = worker;
     this.currentUrl = await this.mf.ready;

@@ -102,6 +102,13 @@ export async function openLocalHandle(
               upload: async (runId: string) => ({ version: (await versions.upload(build, { runId })).id }),
               deploySplit: async ({ newVersion, oldVersion, percentage, runId }) => {
                 await versions.deploySplit(newVersion, oldVersion, percentage, { runId, message: `promote ${runId} at ${percentage}%` });
+                const now = runtime.serving;
+                // The last step keeps the router (new at 100%, old at 0%) for the rest of this process:
+                // the traffic is the same as the new version alone, without a restart. The next start serves it alone.
+                if (percentage === 100 && oldVersion && now && 'versions' in now && now.versions[0]?.id === newVersion) {
+                  await runtime.serve({ ...now, versions: now.versions.map((v) => (v.id === newVersion ? { ...v, percentage: 100 } : { ...v, percentage: 0, gone: true })) });
+                  return;
+                }
                 await serveCurrent();
               },
             },
