@@ -160,4 +160,45 @@ describe('gradual rollout on target: local', () => {
     expect(await ledgerNames(root, 'production')).toEqual(['0001_notes.sql']);
     expect(readFileSync(join(root, '.promote', 'envs', 'production', 'workers', 'deployments.json'), 'utf8')).toBe(before);
   }, 120_000);
+
+  it('refuses at the first stage when a later stage rolls out: nothing is touched anywhere', async () => {
+    const plainEnv = ENV.replace(/  rollout:\n    steps: \[0, 10, 50, 100\]\n    soak: 300ms\n/, '');
+    expect(plainEnv).not.toContain('rollout');
+    const root = await makeProject({
+      'pipeline/pipeline.yaml': 'name: two\nstages:\n  - environment: dev\n  - environment: production\n    bookmark: true\n',
+      'environments/dev.yaml': plainEnv,
+      'environments/production.yaml': ENV,
+      'app/worker.js': WORKER('v1'),
+      'migrations/0001_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, legacy TEXT);\n',
+    });
+    expect((await promote(root)).code).toBe(0);
+    await writeFiles(root, { 'migrations/0002_rename.sql': 'ALTER TABLE notes RENAME COLUMN body TO text;\n' });
+    const res = await runCli(['--to', 'production', '--json', '--cwd', root]);
+    expect(res.code).toBe(2);
+    const failed = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; stage?: string; step?: string; error?: string }).find((e) => e.type === 'step.failed');
+    expect(failed).toMatchObject({ stage: 'dev', step: 'preflight' });
+    expect(failed?.error).toContain('production rolls its Worker out gradually');
+    expect(await ledgerNames(root, 'dev')).toEqual(['0001_notes.sql']);
+    expect(await ledgerNames(root, 'production')).toEqual(['0001_notes.sql']);
+  }, 120_000);
+
+  it('never rolls the Worker back alone over a contract migration the database keeps (rollback.database: none): exit 4', async () => {
+    const plainEnv = ENV.replace(/  rollout:\n    steps: \[0, 10, 50, 100\]\n    soak: 300ms\n/, '');
+    const root = await makeProject({
+      'pipeline/pipeline.yaml': 'name: one\nstages:\n  - environment: dev\nrollback:\n  database: none\n',
+      'environments/dev.yaml': plainEnv,
+      'app/worker.js': WORKER('v1'),
+      'migrations/0001_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, legacy TEXT);\n',
+    });
+    expect((await runCli(['--to', 'dev', '--cwd', root])).code).toBe(0);
+    const deployments = () => JSON.parse(readFileSync(join(root, '.promote', 'envs', 'dev', 'workers', 'deployments.json'), 'utf8')) as LocalDeployment[];
+    await writeFiles(root, { 'app/worker.js': WORKER('v2', true), 'migrations/0002_drop.sql': 'ALTER TABLE notes DROP COLUMN legacy;\n' });
+    const res = await runCli(['--to', 'dev', '--cwd', root]);
+    expect(res.code, res.stdout + res.stderr).toBe(4);
+    expect(res.stdout).toContain('keeps the contract migration 0002_drop.sql (rollback.database is none), so its Worker was not rolled back alone');
+    // The deployment history ends with the new version: no rollback deployment was written.
+    expect(deployments().map((d) => d.runId).filter((r, i, a) => a.indexOf(r) === i)).toHaveLength(2);
+    expect(deployments().at(-1)!.runId).not.toBe(deployments()[0]!.runId);
+    expect(await ledgerNames(root, 'dev')).toEqual(['0001_notes.sql', '0002_drop.sql']);
+  }, 120_000);
 });
