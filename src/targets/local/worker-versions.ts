@@ -90,7 +90,8 @@ export class WorkerVersionStore {
   async previousOf(versionId: string): Promise<WorkerVersion | undefined> {
     const deployments = await this.deployments();
     const index = deployments.findLastIndex((d) => d.versionId === versionId);
-    const before = index > 0 ? deployments[index - 1] : undefined;
+    // A rollout's steps where this version already had the larger share are the same version, not an earlier one.
+    const before = deployments.slice(0, Math.max(0, index)).findLast((d) => d.versionId !== versionId);
     return before && this.get(before.versionId);
   }
 

@@ -194,5 +194,9 @@ describe('WorkerVersionStore: gradual deployments', () => {
     await s.deploySplit(v2.id, v1.id, 100, { runId: 'run-2' });
     expect(await s.currentSplit()).toEqual([{ versionId: v2.id, percentage: 100 }]);
     expect((await s.current())?.id).toBe(v2.id);
+    // v2 had the larger share from 90% on: the version before it is still v1.
+    await s.deploySplit(v2.id, v1.id, 90, { runId: 'run-3' });
+    await s.deploySplit(v2.id, v1.id, 100, { runId: 'run-3' });
+    expect((await s.previousOf(v2.id))?.id).toBe(v1.id);
   });
 });
