@@ -76,8 +76,11 @@ function isSplit(served: Served): served is ServedSplit {
   return 'versions' in served;
 }
 
+/** Same Workers in the same router slots (ids may differ: a slot can be loaded before its version is recorded). */
 function sameVersions(a: ServedSplit, b: ServedSplit): boolean {
-  return a.scriptName === b.scriptName && a.versions.length === b.versions.length && a.versions.every((v, i) => v.id === b.versions[i]!.id);
+  const same = (x: ServedWorker, y: ServedWorker) =>
+    x.code === y.code && x.compatibilityDate === y.compatibilityDate && JSON.stringify(x.compatibilityFlags) === JSON.stringify(y.compatibilityFlags) && JSON.stringify(x.vars) === JSON.stringify(y.vars);
+  return a.scriptName === b.scriptName && a.versions.length === b.versions.length && a.versions.every((v, i) => same(v.worker, b.versions[i]!.worker));
 }
 
 /** Served while an environment has no version yet, so health checks fail clearly instead of hanging. */

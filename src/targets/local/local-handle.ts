@@ -39,6 +39,20 @@ export async function servedNow(store: WorkerVersionStore, scriptName: string): 
   return { scriptName, versions };
 }
 
+/**
+ * A rollout environment about to get a new build starts with the router in front already, the new
+ * build loaded in a slot that serves nothing and cannot be reached (gone): the same traffic as the
+ * current version alone, and the rollout's first split then needs no Miniflare restart.
+ */
+async function withRolloutSlot(store: WorkerVersionStore, scriptName: string, now: Served | 'nothing-deployed', build: WorkerBuild): Promise<Served | 'nothing-deployed'> {
+  const current = await store.current();
+  const split = await store.currentSplit();
+  if (now === 'nothing-deployed' || !current || split.length !== 1) return now;
+  if (current.codeHash === build.codeHash && current.configHash === build.configHash) return now;
+  const pending: ServedWorker = { code: build.code, compatibilityDate: build.compatibilityDate, compatibilityFlags: build.compatibilityFlags, vars: build.vars };
+  return { scriptName, versions: [{ id: 'pending', worker: pending, percentage: 0, gone: true }, { id: current.id, worker: now as ServedWorker, percentage: 100 }] };
+}
+
 /** `serve: false` opens the databases only (status, plan): no Worker is started. */
 export async function openLocalHandle(
   ws: Workspace,
@@ -50,7 +64,8 @@ export async function openLocalHandle(
   const dir = environmentDir(ws.project.root, env.name);
   const versions = new WorkerVersionStore(join(dir, 'workers'));
   const bookmarks = new BookmarkStore(join(dir, 'bookmarks'), env.name);
-  const serving = config.worker && opts.serve !== false ? await servedNow(versions, env.name) : undefined;
+  const now = config.worker && opts.serve !== false ? await servedNow(versions, env.name) : undefined;
+  const serving = now && config.worker?.rollout && build ? await withRolloutSlot(versions, env.name, now, build) : now;
   const runtime = await LocalEnvironmentRuntime.start(ws.project.root, env.name, config, {
     ...(serving ? { worker: serving } : {}),
     ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
