@@ -91,6 +91,11 @@ export interface StageSummary {
   rollout?: { percentage: number; ok: boolean }[];
 }
 
+/** What a step reports while it runs (a rollout's steps); the runner turns it into RunEvents. */
+export interface StepProgress {
+  rolloutStep(step: RolloutStep): void;
+}
+
 /** A sink receives every event in order. It must never throw into the promotion. */
 export interface RunSink {
   write(event: RunEvent): void | Promise<void>;

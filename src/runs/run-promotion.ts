@@ -4,7 +4,9 @@
  * and Ctrl-C handled at a safe point (between steps).
  */
 import { createActor, fromPromise, toPromise } from 'xstate';
-import type { RolloutStep, RunEvent, RunSink, StageSummary, StepName } from '../machine/events.js';
+import type { RunEvent, RunSink, StageSummary, StepName, StepProgress } from '../machine/events.js';
+
+export type { StepProgress } from '../machine/events.js';
 import {
   ACTOR_NAMES,
   MACHINE_VERSION,
@@ -16,11 +18,6 @@ import {
   type StepInput,
 } from '../machine/promotion-machine.js';
 import { saveRun } from './run-store.js';
-
-/** What a step reports while it runs (a rollout's steps); the runner turns it into RunEvents. */
-export interface StepProgress {
-  rolloutStep(step: RolloutStep): void;
-}
 
 export type StepActors = Record<(typeof ACTOR_NAMES)[number], (input: StepInput, signal: AbortSignal, progress: StepProgress) => Promise<unknown>>;
 
