@@ -151,6 +151,11 @@ describe('gradual rollout on target: local', () => {
     expect(planJson.problems.map((p) => p.code)).toEqual(['E_CONTRACT_IN_ROLLOUT']);
     expect(plan.code).toBe(2);
 
+    const dry = await runCli(['--to', 'production', '--dry-run', '--cwd', root]);
+    expect(dry.code).toBe(2);
+    expect(dry.stdout).toContain('rollout: 0% -> 10% -> 50% -> 100%');
+    expect(dry.stdout + dry.stderr).toContain('E_CONTRACT_IN_ROLLOUT');
+
     const res = await runCli(['--to', 'production', '--cwd', root]);
     expect(res.code, res.stdout + res.stderr).toBe(2);
     const text = res.stdout + res.stderr;

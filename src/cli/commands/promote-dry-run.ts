@@ -2,7 +2,8 @@
  * `promote --to <env> --dry-run`: the plan the machine would follow, read
  * from the environments without touching them.
  */
-import type { LoadedEnvironment } from '../../config/schema.js';
+import { rolloutOf, type LoadedEnvironment } from '../../config/schema.js';
+import { contractRefusals } from '../../project/contract-refusals.js';
 import type { Workspace } from '../../project/load-workspace.js';
 import { observeAndClose } from '../../project/observe.js';
 import { migrationRefusals } from '../../project/refusals.js';
@@ -20,7 +21,8 @@ export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: Lo
       steps: ['preflight', 'lock', ...(bookmark ? ['bookmark'] : []), 'migrate', 'deploy', 'verify', 'unlock'],
       pending: observed.databases.flatMap((d) => d.plan.pending.map((m) => m.name)),
       checks: env.config.health.map((h) => `${h.method} ${h.url} -> ${h.expect.status}`),
-      problems: migrationRefusals(observed),
+      ...(rolloutOf(env.config) ? { rollout: rolloutOf(env.config) } : {}),
+      problems: [...migrationRefusals(observed), ...contractRefusals(observed)],
     });
   }
   const problems = plan.flatMap((p) => p.problems);
@@ -32,6 +34,7 @@ export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: Lo
       ctx.output.out(`${i + 1}. ${p.environment}: ${p.steps.join(' -> ')}`);
       ctx.output.out(`   migrations: ${p.pending.length ? p.pending.join(', ') : 'none pending'}`);
       ctx.output.out(`   checks: ${p.checks.length ? p.checks.join('; ') : 'none'}`);
+      if (p.rollout) ctx.output.out(`   rollout: ${p.rollout.steps.map((s) => `${s}%`).join(' -> ')}, each step's checks soaking ${p.rollout.soak} ms`);
     }
     ctx.output.out(`on failure: roll back (database: ${policy}; Worker: previous version), verify again, stop`);
     printProblems(ctx.output, problems);
