@@ -18,6 +18,7 @@ import { benchDashboard } from './lib/dashboard.js';
 import { benchRemote } from './lib/remote.js';
 import { benchBaselineLocal, benchFingerprintRemote } from './lib/adopt.js';
 import { benchTransport } from './lib/transport.js';
+import { ROLLOUT_SOAK_MS, ROLLOUT_STEPS, benchRollout } from './lib/rollout.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -55,6 +56,7 @@ if (opts.help) {
       '                     7 adopt: baseline of 200 migrations locally, fingerprint of 200 tables remotely;\n' +
       '                     8 trigger migrations over import vs query;\n' +
       '                     9 dashboard: first render and live delay in chromium;\n' +
+      '                     10 local gradual rollout 0/50/100 with 1 s soak;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -71,7 +73,7 @@ const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opt
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
 /** Sections: 1-6 the first release's, 7 adopt, 8 transport, 9 dashboard, 10 rollout. */
-const LAST_SECTION = 9;
+const LAST_SECTION = 10;
 const SECTIONS = new Set(
   (opts.only ?? Array.from({ length: LAST_SECTION }, (_, i) => i + 1).join(',')).split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
@@ -638,6 +640,25 @@ async function dashboard() {
   }
 }
 
+// ---------------------------------------------------------------- 10. rollout
+async function rollout() {
+  const runs = opts.quick ? 1 : Math.min(3, RUNS);
+  section(`10. local gradual rollout ${ROLLOUT_STEPS.join(' / ')} %, ${ROLLOUT_SOAK_MS / 1000} s soak per step (${runs} runs)`);
+  try {
+    const s = await benchRollout({ node: NODE, promote: PROMOTE, runs, env: CHILD_ENV, log, keep: opts.keep });
+    addFigure('rollout beyond the soak (deploy + verify)', s.beyondSoak, {
+      key: 'rollout.beyondSoak',
+      target: { maxMs: 500, label: '< 0.5 s' },
+      note: `deploy step + verify step durationMs minus ${ROLLOUT_STEPS.length} x ${ROLLOUT_SOAK_MS} ms of soak`,
+    });
+    addFigure('  verify step beyond the soak', s.verifyBeyondSoak, { key: 'rollout.verifyBeyondSoak' });
+    addFigure('  deploy step (upload + 0% split)', s.deployStep, { key: 'rollout.deployStep' });
+    addFigure('  whole run (process)', s.wall, { key: 'rollout.wall' });
+  } catch (e) {
+    fail('10. rollout', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -693,6 +714,7 @@ async function main() {
     if (SECTIONS.has(7)) await adopt();
     if (SECTIONS.has(8)) await transport();
     if (SECTIONS.has(9)) await dashboard();
+    if (SECTIONS.has(10)) await rollout();
   } catch (e) {
     fail('harness', e);
   } finally {

@@ -108,10 +108,35 @@ export const HealthCheckSchema = z.strictObject({
   retries: z.number().int().min(0).max(100).default(2),
   consecutive: z.number().int().min(1).max(1000).default(1),
   soak: Duration.default(0),
+  /**
+   * During a gradual rollout, send this check to one version (with the Cloudflare-Workers-Version-Overrides
+   * header) instead of letting the split pick one. Without a rollout it has no effect.
+   */
+  version: z.enum(['new', 'old']).optional(),
 }).superRefine((check, ctx) => {
   if (check.body !== undefined && check.method !== 'POST') {
     ctx.addIssue({ code: 'custom', path: ['body'], message: `a body is sent only with method: POST (this check uses ${check.method})` });
   }
+});
+
+/**
+ * Percentages of traffic the new Worker version serves, step by step: ascending,
+ * each 0..100, ending at 100 (a rollout that stops short would leave two versions serving).
+ */
+const RolloutSteps = z
+  .array(z.number().int('expected a whole percentage').min(0).max(100))
+  .min(1, 'a rollout needs at least one step')
+  .superRefine((steps, ctx) => {
+    steps.forEach((p, i) => {
+      if (i > 0 && p <= steps[i - 1]!) ctx.addIssue({ code: 'custom', path: [i], message: `steps must ascend: ${p} follows ${steps[i - 1]}` });
+    });
+    if (steps.at(-1) !== 100) ctx.addIssue({ code: 'custom', path: [steps.length - 1], message: `the last step must be 100 (got ${steps.at(-1)}), so the new version ends up serving everything` });
+  });
+
+/** Health-gated gradual deployment: at every step the health checks must pass for `soak`. */
+export const RolloutSchema = z.strictObject({
+  steps: RolloutSteps,
+  soak: Duration.default(0),
 });
 
 export const LocalDatabaseSchema = z.strictObject({
@@ -136,6 +161,7 @@ export const LocalWorkerSchema = z.strictObject({
   vars: z.record(z.string(), z.string()).optional(),
   /** Fixed loopback port; default: a free one. */
   port: z.number().int().min(0).max(65535).optional(),
+  rollout: RolloutSchema.optional(),
 });
 
 /**
@@ -199,6 +225,7 @@ export const CloudflareEnvironmentSchema = z.strictObject({
     .strictObject({
       /** Base URL that relative health check URLs resolve against. */
       url: z.url().optional(),
+      rollout: RolloutSchema.optional(),
     })
     .optional(),
   /** Export each database (D1 export API) to .promote/backups/ before migrating it. */
@@ -218,6 +245,12 @@ export type Pipeline = z.output<typeof PipelineSchema>;
 export type GitHubNotifyConfig = NonNullable<NonNullable<Pipeline['notify']>['github']>;
 export type Stage = z.output<typeof StageSchema>;
 export type HealthCheck = z.output<typeof HealthCheckSchema>;
+export type Rollout = z.output<typeof RolloutSchema>;
+
+/** The environment's gradual rollout, when it has one. */
+export function rolloutOf(env: Environment): Rollout | undefined {
+  return env.worker?.rollout;
+}
 export type Environment = z.output<typeof EnvironmentSchema>;
 export type LocalEnvironment = z.output<typeof LocalEnvironmentSchema>;
 export type CloudflareEnvironment = z.output<typeof CloudflareEnvironmentSchema>;

@@ -57,6 +57,6 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
     e.config.target === 'local'
       ? openLocalHandle(targetContext(ws, e, settings), e, builds.get(e.name), { lockWaitMs: opts.waitMs, runId: opts.runId, owner: settings.owner })
       : openCloudflareHandle(targetContext(ws, e, settings), e, cloudflare!, builds.get(e.name));
-  const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts);
+  const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts, stages);
   return { steps, expected: stages.map((e) => steps.expectedChange(e)), close: () => cloudflare?.close() };
 }

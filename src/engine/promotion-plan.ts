@@ -14,6 +14,7 @@ import type { Migration } from '../migrations/types.js';
 import type { Problem } from '../problems.js';
 import type { Workspace } from './load-workspace.js';
 import type { ObservedDatabase, ObservedEnvironment } from './observe.js';
+import { contractRefusals } from './contract-refusals.js';
 import { migrationRefusals } from './refusals.js';
 
 export interface PlannedDatabase {
@@ -66,7 +67,7 @@ export function planPromotion(ws: Workspace, observed: readonly ObservedEnvironm
       steps: stageSteps({ environment: o.env.name, bookmark }),
       databases: o.databases.map((d) => ({ binding: d.binding, migrationsDir: d.migrationsDir, pending: d.plan.pending, drift: d.plan.drift, observed: d })),
       checks: o.env.config.health.map((h) => `${h.method} ${h.url} -> ${h.expect.status}`),
-      problems: [...migrationRefusals(o), ...(opts.rollback === 'down-migrations' ? rollbackFileProblems(pending) : [])],
+      problems: [...migrationRefusals(o), ...contractRefusals(o), ...(opts.rollback === 'down-migrations' ? rollbackFileProblems(pending) : [])],
     };
   });
   return { pipeline: ws.project.pipeline.name, rollback, stages, problems: stages.flatMap((s) => s.problems) };

@@ -3,15 +3,16 @@
  * Every step checks real state before acting (ledger, serving version,
  * bookmark already taken), so a resumed run that repeats a step does no harm.
  */
-import type { LoadedEnvironment } from '../config/schema.js';
+import { rolloutOf, type LoadedEnvironment } from '../config/schema.js';
 import { InvalidInputError, LockedError, OutcomeUnknownError, RollbackFailedError, RunError } from '../errors.js';
 import { applyChunks, type ApplyContext } from '../ledger/apply.js';
 import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrations.js';
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
-import type { StepDetail } from '../events/run-events.js';
+import type { StepDetail, StepProgress } from '../events/run-events.js';
 import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import type { Problem } from '../problems.js';
+import { classifyMigration } from '../migrations/expand-contract.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
 import { chunkTransports } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
@@ -21,7 +22,8 @@ import { applyContextFor, observeHandle, type ObservedEnvironment } from './obse
 import { planPromotion, type PlannedStage, type PromotionPlan } from './promotion-plan.js';
 import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { runHealthChecks } from '../verify/health-check.js';
-import type { EnvironmentHandle } from '../targets/environment-handle.js';
+import type { EnvironmentHandle, WorkerRollout } from '../targets/environment-handle.js';
+import { walkRollout } from './rollout-steps.js';
 import type { D1Connection } from '../d1/connection.js';
 import { withSignal } from '../d1/with-signal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,6 +80,8 @@ export class PromotionSteps {
     /** Code hash each environment should end up serving (undefined: no Worker). */
     private readonly expectedCode: (env: LoadedEnvironment) => string | undefined,
     private readonly opts: StepOptions,
+    /** Every stage of the run, in order: the first preflight refuses what a later stage would refuse. */
+    private readonly stages: readonly LoadedEnvironment[] = [],
   ) {}
 
   /** What this environment looks like once the change is in: every file applied, this build serving. */
@@ -215,17 +219,58 @@ export class PromotionSteps {
   async deploy(input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
     const h = await this.handle(input.environment);
     if (!h.worker) return {};
+    const rollout = rolloutOf(h.env.config);
+    if (rollout && h.worker.rollout) return this.deployFirstStep(h, h.worker.rollout, rollout.steps[0]!, input, signal);
     return h.worker.deploy(this.opts.runId, signal);
   }
 
-  async verify(input: StepInput, signal?: AbortSignal): Promise<VerifyOutput> {
+  /**
+   * Uploads the new version and deploys it at the first step beside what serves now. What
+   * serves is read first: a resumed run finds its version already in the split and leaves it.
+   */
+  private async deployFirstStep(h: EnvironmentHandle, r: WorkerRollout, first: number, input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
+    const split = await r.split(signal);
+    // Nothing serves yet: there is no old version to split with, so the first version serves everything.
+    if (split.versions.length === 0) return h.worker!.deploy(this.opts.runId, signal);
+    const { version } = await r.upload(this.opts.runId, input.changeId, signal);
+    const old = split.versions.filter((v) => v.id !== version).sort((a, b) => b.percentage - a.percentage)[0]?.id ?? input.stage.previousWorkerVersion;
+    if (!old) return { version };
+    if (!split.versions.some((v) => v.id === version)) await r.deploySplit({ newVersion: version, oldVersion: old, percentage: first, runId: this.opts.runId }, signal);
+    return { version, previousVersion: old };
+  }
+
+  async verify(input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<VerifyOutput> {
     const h = await this.handle(input.environment);
     const base = h.baseUrl();
-    const outcome = await runHealthChecks(h.env.config.health, base, {
+    const verifyOptions = {
       ...(signal ? { signal } : {}),
       ...(this.opts.redact ? { redact: this.opts.redact } : {}),
       ...(this.opts.soakIntervalMs !== undefined ? { soakInterval: this.opts.soakIntervalMs } : {}),
-    });
+    };
+    const rollout = rolloutOf(h.env.config);
+    const newVersion = input.stage.workerVersion;
+    if (rollout && h.worker?.rollout && !input.reverify && newVersion) {
+      const walk = await walkRollout({
+        rollout,
+        worker: h.worker.rollout,
+        checks: h.env.config.health,
+        baseUrl: base,
+        runId: this.opts.runId,
+        newVersion,
+        ...(input.stage.previousWorkerVersion ? { oldVersion: input.stage.previousWorkerVersion } : {}),
+        verify: verifyOptions,
+        onStep: (step) => progress?.rolloutStep(step),
+      });
+      const last = walk.steps.at(-1);
+      const detail: StepDetail = { rollout: walk.steps, checks: last?.checks ?? [] };
+      if (!walk.ok) {
+        const failing = (last?.checks ?? []).filter((r) => !r.ok).map((r) => `${r.url}: ${r.reason ?? 'failed'}`);
+        throw new VerificationFailed(`rollout of ${input.environment} failed at ${last?.percentage}%: ${failing.join('; ')}`, detail);
+      }
+      const observed = await this.observedChange(h);
+      return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail };
+    }
+    const outcome = await runHealthChecks(h.env.config.health, base, verifyOptions);
     const detail: StepDetail = { checks: outcome.results };
     if (!outcome.ok) {
       const failing = outcome.results.filter((r) => !r.ok).map((r) => `${r.url}: ${r.reason ?? 'failed'}`);
@@ -239,6 +284,7 @@ export class PromotionSteps {
     const h = await this.handle(input.environment);
     try {
       const database = await this.rollbackDatabase(h, input, signal);
+      await this.refuseWorkerOnlyAfterContract(h, input, database);
       const worker = h.worker ? await h.worker.rollbackRun(this.opts.runId, signal) : {};
       return { detail: { ...database, ...worker } };
     } catch (e) {
@@ -248,6 +294,20 @@ export class PromotionSteps {
         `inspect ${input.environment} with 'promote status --env ${input.environment}', then restore it by hand: promote rollback --env ${input.environment}${input.stage.bookmark ? ` --bookmark ${input.stage.bookmark}` : ''}`,
       );
     }
+  }
+
+  /**
+   * The previous Worker version cannot run against a contracted schema: when the database keeps
+   * a contract migration of this run (rollback.database: none), the Worker is not rolled back alone.
+   */
+  private async refuseWorkerOnlyAfterContract(h: EnvironmentHandle, input: StepInput, database: StepDetail): Promise<void> {
+    if (!h.worker || database.database !== 'none') return;
+    const contract = (await this.appliedByThisRun(h)).flatMap((a) => a.migrations).filter((m) => classifyMigration(m).class === 'contract');
+    if (contract.length === 0) return;
+    throw new RollbackFailedError(
+      `${input.environment} keeps the contract migration${contract.length === 1 ? '' : 's'} ${contract.map((m) => m.name).join(', ')} (rollback.database is none), so its Worker was not rolled back alone: the previous version would run against the new schema`,
+      `fix forward with a new Worker version, or undo the migration first (rollback files or a bookmark) and then roll the Worker back: promote rollback --env ${input.environment}`,
+    );
   }
 
   private async rollbackDatabase(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal): Promise<StepDetail> {

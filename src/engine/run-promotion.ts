@@ -4,7 +4,9 @@
  * and Ctrl-C handled at a safe point (between steps).
  */
 import { createActor, toPromise } from 'xstate';
-import type { RunEvent, RunSink, StageSummary, StepName } from '../events/run-events.js';
+import type { RunEvent, RunSink, StageSummary, StepName, StepProgress } from '../events/run-events.js';
+
+export type { StepProgress } from '../events/run-events.js';
 import {
   MACHINE_VERSION,
   createPromotionMachine,
@@ -77,7 +79,9 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
   const base = { runId: o.input.runId };
   const emitEvent = (event: RunEvent) => void o.sink.write(event);
 
-  const machine = providePromotionMachine(createPromotionMachine(o.input.stages), o.actors);
+  const machine = providePromotionMachine(createPromotionMachine(o.input.stages), o.actors, (input): StepProgress => ({
+    rolloutStep: (step) => emitEvent({ ...base, type: 'rollout.step', at: iso(), stage: input.environment, step }),
+  }));
   const actor = createActor(machine, {
     input: o.input,
     ...(o.snapshot ? { snapshot: o.snapshot as never } : {}),
@@ -254,6 +258,7 @@ function buildSummary(
       durationMs: durations.get(plan.environment) ?? 0,
       ...(r?.workerVersion ? { workerVersion: r.workerVersion } : {}),
       ...(r?.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),
+      ...(r?.rollout ? { rollout: r.rollout } : {}),
     };
   });
   return {

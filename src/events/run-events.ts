@@ -35,6 +35,19 @@ export interface CheckResult {
   durationMs: number;
 }
 
+/** One step of a gradual rollout: the split it deployed and what its health checks saw. */
+export interface RolloutStep {
+  /** Percentage of traffic the new version serves at this step. */
+  percentage: number;
+  newVersion: string;
+  /** Absent when nothing served before (the new version went straight to 100%). */
+  oldVersion?: string;
+  ok: boolean;
+  /** Wall time of the step's checks (soak included). */
+  durationMs: number;
+  checks: CheckResult[];
+}
+
 export interface StepDetail {
   migrations?: string[];
   bookmark?: string;
@@ -45,6 +58,8 @@ export interface StepDetail {
   lostWritesWindowMs?: number;
   database?: 'time-travel' | 'down-migrations' | 'none';
   message?: string;
+  /** Gradual rollout: every step taken, in order. */
+  rollout?: RolloutStep[];
 }
 
 interface Base {
@@ -58,6 +73,8 @@ export type RunEvent =
   | (Base & { type: 'step.started'; stage: string; step: StepName })
   | (Base & { type: 'step.succeeded'; stage: string; step: StepName; durationMs: number; detail?: StepDetail })
   | (Base & { type: 'step.failed'; stage: string; step: StepName; durationMs: number; error: string; detail?: StepDetail })
+  /** A gradual rollout finished one step (sent while the verify step runs). */
+  | (Base & { type: 'rollout.step'; stage: string; step: RolloutStep })
   | (Base & { type: 'stage.finished'; stage: string; result: StageResult; durationMs: number })
   | (Base & { type: 'run.interrupted'; stage?: string; step?: StepName; message: string })
   | (Base & { type: 'summary'; result: RunResult | 'interrupted'; exitCode: number; stages: StageSummary[]; durationMs: number; message?: string; action?: string });
@@ -70,6 +87,13 @@ export interface StageSummary {
   durationMs: number;
   workerVersion?: string;
   lostWritesWindowMs?: number;
+  /** Gradual rollout: each step's split and verdict, in order. */
+  rollout?: { percentage: number; ok: boolean }[];
+}
+
+/** What a step reports while it runs (a rollout's steps); the runner turns it into RunEvents. */
+export interface StepProgress {
+  rolloutStep(step: RolloutStep): void;
 }
 
 /** A sink receives every event in order. It must never throw into the promotion. */

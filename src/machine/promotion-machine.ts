@@ -10,7 +10,7 @@
  * simulated clock. Context stays JSON-serializable so snapshots persist.
  */
 import { assign, emit, fromPromise, setup } from 'xstate';
-import type { StepDetail, StepName } from '../events/run-events.js';
+import type { StepDetail, StepName, StepProgress } from '../events/run-events.js';
 
 /** Bumped whenever states or context change shape: a persisted snapshot of another version is not resumed. */
 export const MACHINE_VERSION = 1;
@@ -41,6 +41,8 @@ export interface StageState {
   previousWorkerVersion?: string;
   verifiedChange?: string;
   lostWritesWindowMs?: number;
+  /** Gradual rollout: each step's split and verdict, as the verify step reported them. */
+  rollout?: { percentage: number; ok: boolean }[];
 }
 
 export interface FailureInfo {
@@ -87,6 +89,8 @@ export interface StepInput {
   changeId: string;
   stage: StageState;
   rollbackPolicy: RollbackPolicy;
+  /** Verify runs again after a rollback: the previous version alone serves, so no rollout steps. */
+  reverify?: boolean;
 }
 
 export interface MigrateOutput { migrations: string[] }
@@ -122,19 +126,20 @@ export type ActorName = (typeof ACTOR_NAMES)[number];
 
 /** What a target supplies: one function per actor, each given the actor's signal for its I/O. */
 export interface StepImplementations {
-  preflight(input: StepInput, signal: AbortSignal): Promise<MigrateOutput>;
-  lock(input: StepInput, signal: AbortSignal): Promise<void>;
-  bookmark(input: StepInput, signal: AbortSignal): Promise<BookmarkOutput>;
-  migrate(input: StepInput, signal: AbortSignal): Promise<MigrateOutput>;
-  deploy(input: StepInput, signal: AbortSignal): Promise<DeployOutput>;
-  verify(input: StepInput, signal: AbortSignal): Promise<VerifyOutput>;
-  unlock(input: StepInput, signal: AbortSignal): Promise<void>;
-  rollback(input: StepInput, signal: AbortSignal): Promise<RollbackOutput>;
+  preflight(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<MigrateOutput>;
+  lock(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<void>;
+  bookmark(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<BookmarkOutput>;
+  migrate(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<MigrateOutput>;
+  deploy(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<DeployOutput>;
+  verify(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<VerifyOutput>;
+  unlock(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<void>;
+  rollback(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<RollbackOutput>;
 }
 
 /** The machine with a target's implementations in place of the placeholders. */
-export function providePromotionMachine(machine: PromotionMachine, steps: StepImplementations) {
-  const actor = <T>(fn: (input: StepInput, signal: AbortSignal) => Promise<T>) => fromPromise<T, StepInput>(({ input, signal }) => fn(input, signal));
+export function providePromotionMachine(machine: PromotionMachine, steps: StepImplementations, progress: (input: StepInput) => StepProgress = () => ({ rolloutStep: () => undefined })) {
+  const actor = <T>(fn: (input: StepInput, signal: AbortSignal, progress: StepProgress) => Promise<T>) =>
+    fromPromise<T, StepInput>(({ input, signal }) => fn(input, signal, progress(input)));
   return machine.provide({
     actors: {
       preflight: actor(steps.preflight),
@@ -163,6 +168,11 @@ function stepInput({ context }: { context: PromotionContext }): StepInput {
     stage,
     rollbackPolicy: context.rollbackPolicy,
   };
+}
+
+/** The rollout steps of a verify step's detail, as a stage patch (nothing without a rollout). */
+function rolloutOf(detail: StepDetail | undefined): Partial<StageState> {
+  return detail?.rollout ? { rollout: detail.rollout.map((r) => ({ percentage: r.percentage, ok: r.ok })) } : {};
 }
 
 function patchStage(context: PromotionContext, patch: Partial<StageState>): StageState[] {
@@ -254,9 +264,12 @@ const promotionSetup = setup({
         }),
       };
     }),
-    storeVerifiedChange: assign(({ context, event }) => ({
-      results: patchStage(context, { verifiedChange: ((event as StepEvent).output as VerifyOutput).observedChange }),
-    })),
+    storeVerifiedChange: assign(({ context, event }) => {
+      const out = (event as StepEvent).output as VerifyOutput;
+      return { results: patchStage(context, { verifiedChange: out.observedChange, ...rolloutOf(out.detail) }) };
+    }),
+    /** A rollout that failed at a step: the steps it went through, from the error's detail. */
+    storeFailedRollout: assign(({ context, event }) => ({ results: patchStage(context, rolloutOf(describeError((event as StepEvent).error).detail)) })),
     storeRollback: assign(({ context, event }) => {
       const d = ((event as StepEvent).output as RollbackOutput).detail;
       return {
@@ -305,14 +318,15 @@ function stepState(
   src: ActorName,
   step: StepName,
   onDone: { target: string; store?: 'storeBookmark' | 'storeMigrations' | 'storeDeployment' | 'storeVerifiedChange' | 'storeRollback' },
-  onFail: { target: string; slot?: Slot },
+  onFail: { target: string; slot?: Slot; store?: 'storeFailedRollout' },
+  input: (args: { context: PromotionContext }) => StepInput = stepInput,
 ): StateConfig {
   return {
     invoke: {
       src,
-      input: stepInput,
+      input,
       onDone: { target: onDone.target, actions: [...(onDone.store ? [onDone.store] : []), succeeded(step)] },
-      onError: { target: onFail.target, actions: failedAt(step, onFail.slot) },
+      onError: { target: onFail.target, actions: [...(onFail.store ? [onFail.store] : []), ...failedAt(step, onFail.slot)] },
     },
     after: { stepTimeout: { target: onFail.target, actions: failedAt(step, onFail.slot) } },
   };
@@ -342,7 +356,7 @@ function stageState(stage: StagePlan, index: number, next: string): StateConfig 
       ...(stage.bookmark ? { bookmark: stepState('bookmark', 'bookmark', { target: 'migrate', store: 'storeBookmark' }, { target: 'unlockFailed' }) } : {}),
       migrate: stepState('migrate', 'migrate', { target: 'deploy', store: 'storeMigrations' }, { target: 'rollback' }),
       deploy: stepState('deploy', 'deploy', { target: 'verify', store: 'storeDeployment' }, { target: 'rollback' }),
-      verify: stepState('verify', 'verify', { target: 'unlock', store: 'storeVerifiedChange' }, { target: 'rollback' }),
+      verify: stepState('verify', 'verify', { target: 'unlock', store: 'storeVerifiedChange' }, { target: 'rollback', store: 'storeFailedRollout' }),
       unlock: unlockState('passed'),
       passed: {
         always: [
@@ -351,7 +365,8 @@ function stageState(stage: StagePlan, index: number, next: string): StateConfig 
         ],
       },
       rollback: stepState('rollback', 'rollback', { target: 'reverify', store: 'storeRollback' }, { target: 'unlockRollbackFailed', slot: 'rollbackFailure' }),
-      reverify: stepState('verify', 'reverify', { target: 'unlockRolledBack' }, { target: 'unlockRollbackFailed', slot: 'rollbackFailure' }),
+      // After a rollback the previous version alone serves: verify without rollout steps.
+      reverify: stepState('verify', 'reverify', { target: 'unlockRolledBack' }, { target: 'unlockRollbackFailed', slot: 'rollbackFailure' }, (args) => ({ ...stepInput(args), reverify: true })),
       unlockRolledBack: unlockState('#promotion.rolledBack', 'rolled-back'),
       unlockFailed: unlockState('#promotion.failed', 'failed'),
       unlockRollbackFailed: unlockState('#promotion.rollbackFailed', 'failed'),

@@ -16,6 +16,7 @@ export type { Migration, RawFile, SqlFile, Statement } from './types.js';
 export { checksumOf } from './checksum.js';
 export { discoverMigrations, type DiscoverOptions, type Discovered } from './discover.js';
 export { lintMigrations } from './lint.js';
+export { classifyMigration, contractReasons, type ContractReason, type MigrationClass, type MigrationClassification } from './expand-contract.js';
 export { readMigrationDir, type MigrationDirContents } from './read-migration-dir.js';
 export { RETIRED_FILE, addRetired, parseRetired } from './retired-file.js';
 export { hasExecutableSql, isCompleteStatement, splitStatements } from './split-statements.js';

@@ -3,7 +3,7 @@
  * terminal say the same thing. Pure: strings in, strings out, no color — the sinks
  * decide how to paint them.
  */
-import type { CheckResult, RunEvent, StageResult, StageSummary, StepDetail, StepName } from '../events/run-events.js';
+import type { CheckResult, RolloutStep, RunEvent, StageResult, StageSummary, StepDetail, StepName } from '../events/run-events.js';
 
 type SummaryEvent = Extract<RunEvent, { type: 'summary' }>;
 
@@ -45,6 +45,7 @@ export function describeDetail(step: StepName, detail: StepDetail | undefined): 
     const was = detail.previousWorkerVersion ? ` (was ${detail.previousWorkerVersion})` : '';
     parts.push(`version ${detail.workerVersion}${was}`);
   }
+  if (detail.rollout) parts.push(`rollout ${describeRolloutPath(detail.rollout)}`);
   if (detail.checks) {
     const passed = detail.checks.filter((c) => c.ok).length;
     parts.push(`${passed}/${detail.checks.length} checks passed`);
@@ -111,4 +112,24 @@ export function describeStageLosses(stages: readonly StageSummary[]): string[] {
   return stages
     .filter((s) => s.lostWritesWindowMs !== undefined)
     .map((s) => `${s.environment}: ${describeLostWrites(s.bookmark, s.lostWritesWindowMs ?? 0)}`);
+}
+
+/** A rollout's path, e.g. "0% ✓ → 10% ✗". */
+export function describeRolloutPath(steps: readonly { percentage: number; ok: boolean }[]): string {
+  return steps.map((s) => `${s.percentage}% ${s.ok ? '✓' : '✗'}`).join(' → ');
+}
+
+/** One rollout step as a line, e.g. "new 1b2c… at 10%, old 9f8e… at 90%: 2/2 checks passed". */
+export function describeRolloutStep(step: RolloutStep): string {
+  const split = step.oldVersion
+    ? `new ${step.newVersion} at ${step.percentage}%, old ${step.oldVersion} at ${100 - step.percentage}%`
+    : `new ${step.newVersion} at ${step.percentage}%`;
+  const passed = step.checks.filter((c) => c.ok).length;
+  const failing = step.checks.filter((c) => !c.ok).map(describeCheckFailure);
+  return `${split}: ${passed}/${step.checks.length} checks passed${failing.length > 0 ? `; ${failing.join('; ')}` : ''} (${formatDuration(step.durationMs)})`;
+}
+
+/** Stages that rolled out gradually, e.g. "staging rollout 0% ✓ → 10% ✗". */
+export function describeStageRollouts(stages: readonly StageSummary[]): string[] {
+  return stages.filter((s) => s.rollout && s.rollout.length > 0).map((s) => `${s.environment} rollout ${describeRolloutPath(s.rollout!)}`);
 }

@@ -8,7 +8,7 @@
  */
 import { paint, type Output, type Style } from './terminal-output.js';
 import type { RunEvent, RunSink, StageResult, StepName } from '../events/run-events.js';
-import { describeDetail, describeFailure, describeRunResult, describeStageLosses, describeStages, formatDuration, oneLine } from './describe.js';
+import { describeDetail, describeFailure, describeRolloutStep, describeRunResult, describeStageLosses, describeStages, formatDuration, oneLine } from './describe.js';
 
 export interface LiveStream {
   write(s: string): unknown;
@@ -102,6 +102,12 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
       case 'stage.finished':
         Object.assign(stageOf(event.stage), { result: event.result, durationMs: event.durationMs });
         return;
+      case 'rollout.step': {
+        // The verify line says where the rollout is while its checks run.
+        const verify = stepOf(event.stage, 'verify');
+        verify.text = `rollout at ${event.step.percentage}%: ${describeRolloutStep(event.step)}`;
+        return;
+      }
       case 'run.interrupted':
         interrupted = oneLine(event.message);
         if (event.stage && event.step) stepOf(event.stage, event.step).status = 'interrupted';

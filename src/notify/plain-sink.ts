@@ -9,8 +9,10 @@ import type { RunEvent, RunSink } from '../events/run-events.js';
 import {
   describeDetail,
   describeFailure,
+  describeRolloutStep,
   describeRunResult,
   describeStageLosses,
+  describeStageRollouts,
   describeStageResult,
   describeStages,
   formatDuration,
@@ -68,6 +70,8 @@ export function createPlainSink(output: Output): RunSink {
         const took = event.result === 'skipped' ? '' : ` ${formatDuration(event.durationMs)}`;
         return `${columns(event.stage, 'finished')}${mark} ${describeStageResult(event.result)}${took}`;
       }
+      case 'rollout.step':
+        return `${columns(event.stage, 'rollout')}${event.step.ok ? paint(output, 'green', '✓') : paint(output, 'red', '✗')} ${describeRolloutStep(event.step)}`;
       case 'run.interrupted':
         return `${columns(event.stage, event.step)}${paint(output, 'yellow', '!')} interrupted: ${oneLine(event.message)}`;
       case 'summary': {
@@ -76,6 +80,7 @@ export function createPlainSink(output: Output): RunSink {
           `${paint(output, style, describeRunResult(event))} (${describeStages(event.stages)})`,
           `exit ${event.exitCode} after ${formatDuration(event.durationMs)}`,
           ...describeStageLosses(event.stages),
+          ...describeStageRollouts(event.stages),
           ...(event.message ? [oneLine(event.message)] : []),
           ...(event.action ? [paint(output, 'bold', `action: ${oneLine(event.action)}`)] : []),
         ];

@@ -92,6 +92,9 @@ export function rememberEvent(memory: RunMemory, event: RunEvent): RunMemory {
       return patchStage(next, event.stage, (s) => ({ ...s, result: event.result, durationMs: event.durationMs }));
     case 'run.interrupted':
       return { ...next, interrupted: event.message };
+    case 'rollout.step':
+      // The verify step's detail carries every step when it ends; the thread shows that.
+      return next;
     case 'summary': {
       let merged = next;
       for (const st of event.stages) {

@@ -39,7 +39,30 @@ export interface WorkerRollback {
   rollbackToPrevious(message: string, signal?: AbortSignal): Promise<{ from?: string; to?: string }>;
 }
 
+/** Which versions serve, and how much of the traffic each gets (percentages add up to 100). */
+export interface TrafficSplit {
+  versions: { id: string; percentage: number }[];
+}
+
+/**
+ * Gradual deployments (two versions side by side): what a target needs for a
+ * health-gated rollout. Every method checks what serves first, so a resumed
+ * run repeats them safely.
+ */
+export interface WorkerRollout {
+  /** The key of the Cloudflare-Workers-Version-Overrides header: the Worker's script name. */
+  scriptName: string;
+  /** What serves now (no versions: nothing was ever deployed). */
+  split(signal?: AbortSignal): Promise<TrafficSplit>;
+  /** This build as a version that serves nothing yet; a version of this build uploaded before is reused. */
+  upload(runId: string, changeId: string, signal?: AbortSignal): Promise<{ version: string }>;
+  /** newVersion at `percentage`, oldVersion at the rest (at 100, or without oldVersion, newVersion alone). */
+  deploySplit(a: { newVersion: string; oldVersion?: string; percentage: number; runId: string }, signal?: AbortSignal): Promise<void>;
+}
+
 export interface WorkerDeployer {
+  /** Present when the target supports gradual deployments. */
+  rollout?: WorkerRollout;
   deploy(runId: string, signal?: AbortSignal): Promise<{ version: string; previousVersion?: string }>;
   /** Back to the version that served before this run's first deployment. */
   rollbackRun(runId: string, signal?: AbortSignal): Promise<StepDetail>;

@@ -335,7 +335,7 @@ describe('promote plan --comment', () => {
     const ours = () => github.comments.get(7)!.filter((c) => c.body.includes(PLAN_MARKER));
     expect(ours()).toHaveLength(1);
     expect(ours()[0]!.body).toContain('## promote plan for `0123456789ab`');
-    expect(ours()[0]!.body).toContain('| production | `0001_t1.sql`<br>`0002_t2.sql` | none |');
+    expect(ours()[0]!.body).toContain('| production | `0001_t1.sql` expand<br>`0002_t2.sql` expand | none |');
 
     await writeFiles(root, { 'migrations/0003_t3.sql': 'CREATE TABLE t3 (id INTEGER PRIMARY KEY);\nDROP TABLE t1;\n' });
     const second = await runCli(['plan', '--comment', '--cwd', root], { env });

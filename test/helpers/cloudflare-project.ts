@@ -27,7 +27,52 @@ export function activeVars(fake: FakeCloudflare, script: string): Record<string,
   return vars;
 }
 
-export async function startHealthServer(fake: FakeCloudflare, uuids: Record<string, string>): Promise<{ server: Server; base: string }> {
+export function versionVars(fake: FakeCloudflare, script: string, id: string | undefined): Record<string, string> {
+  const version = fake.scripts.get(script)?.versions.find((v) => v.id === id);
+  const vars: Record<string, string> = {};
+  for (const b of (version?.bindings ?? []) as { type: string; name: string; text?: string }[]) if (b.type === 'plain_text' && b.text !== undefined) vars[b.name] = b.text;
+  return vars;
+}
+
+/** Which version of the fake's current deployment a request reached, and whether an override header chose it. */
+export interface ServedRequest {
+  script: string;
+  versionId: string | undefined;
+  overridden: boolean;
+}
+
+/**
+ * Plays Cloudflare's routing for a gradual deployment: the version named by a
+ * Cloudflare-Workers-Version-Overrides header when it is in the current deployment,
+ * else by the split (deterministically, like the local router: an accumulator that
+ * starts full, so the first routed request after a split change reaches the new version).
+ */
+function createVersionRouter(fake: FakeCloudflare) {
+  const acc = new Map<string, { deployment: string; value: number }>();
+  return (script: string, header: string | undefined): ServedRequest => {
+    const deployment = fake.scripts.get(script)?.deployments.at(-1);
+    if (!deployment) return { script, versionId: undefined, overridden: false };
+    const wanted = new RegExp(`(?:^|,)\\s*${script}\\s*=\\s*"([^"]+)"`).exec(header ?? '')?.[1];
+    if (wanted && deployment.versions.some((v) => v.version_id === wanted)) return { script, versionId: wanted, overridden: true };
+    if (deployment.versions.length === 1) return { script, versionId: deployment.versions[0]!.version_id, overridden: false };
+    // The version of the two that the newer upload is gets the accumulator.
+    const versions = fake.scripts.get(script)!.versions;
+    const [fresh, old] = [...deployment.versions].sort((a, b) => versions.findIndex((v) => v.id === b.version_id) - versions.findIndex((v) => v.id === a.version_id));
+    let state = acc.get(script);
+    if (state?.deployment !== deployment.id) state = { deployment: deployment.id, value: 100 - fresh!.percentage };
+    state.value += fresh!.percentage;
+    acc.set(script, state);
+    if (state.value >= 100 && fresh!.percentage > 0) {
+      state.value -= 100;
+      return { script, versionId: fresh!.version_id, overridden: false };
+    }
+    return { script, versionId: old!.version_id, overridden: false };
+  };
+}
+
+export async function startHealthServer(fake: FakeCloudflare, uuids: Record<string, string>): Promise<{ server: Server; base: string; served: ServedRequest[] }> {
+  const route = createVersionRouter(fake);
+  const served: ServedRequest[] = [];
   const server = createServer(async (req, res) => {
     const [, env, path] = /^\/(dev|staging|production)(\/.*)$/.exec(req.url ?? '') ?? [];
     const reply = (status: number, body: unknown) => {
@@ -36,7 +81,13 @@ export async function startHealthServer(fake: FakeCloudflare, uuids: Record<stri
     };
     if (!env) return reply(404, { ok: false });
     try {
-      if (activeVars(fake, `app-${env}`).BROKEN === 'yes') return reply(503, { ok: false, error: 'broken build' });
+      const header = req.headers['cloudflare-workers-version-overrides'];
+      const reached = route(`app-${env}`, Array.isArray(header) ? header.join(',') : header);
+      served.push(reached);
+      const vars = versionVars(fake, `app-${env}`, reached.versionId);
+      if (vars.BROKEN === 'yes') return reply(503, { ok: false, error: 'broken build' });
+      // A build that passes its smoke test (override header) and fails on real traffic.
+      if (vars.LIVE_BROKEN === 'yes' && !reached.overridden) return reply(503, { ok: false, error: 'fails on live traffic' });
       const db = fake.database(uuids[env]!);
       if (path === '/health') {
         const rows = (await db.query('SELECT count(*) AS n FROM d1_migrations')) as { n: number }[];
@@ -52,7 +103,7 @@ export async function startHealthServer(fake: FakeCloudflare, uuids: Record<stri
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}`, served };
 }
 
 export function wranglerConfig(world: Pick<CloudflareWorld, 'fake' | 'uuids'>, vars: Partial<Record<CfEnv, Record<string, string>>> = {}): string {

@@ -10,6 +10,7 @@ import { stagesUpTo } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
 import { describeChunk, pendingChunks } from '../../migrations/transport.js';
+import { classifyMigration } from '../../migrations/expand-contract.js';
 import { paint, printProblems } from '../output.js';
 
 /** Time for the whole comment (find, then create or update). */
@@ -39,6 +40,11 @@ export async function run({ root, output, env, settings: base, values }: Command
         pending: d.pending.map((m) => m.name),
         drift: d.drift,
         ...(d.pending.length > 0 && d.observed.transport ? { chunks: pendingChunks(d.pending, d.observed.transport) } : {}),
+        /** Each pending migration's class: contract ones cannot go out beside the previous Worker version. */
+        migrations: d.pending.map((m) => {
+          const c = classifyMigration(m);
+          return { name: m.name, class: c.class, reasons: c.reasons.map((r) => r.reason) };
+        }),
       })),
     })),
     warnings: ws.warnings,
@@ -51,7 +57,7 @@ export async function run({ root, output, env, settings: base, values }: Command
       output.out(paint(output, 'bold', `${i + 1}. ${s.environment}${s.bookmark ? ' (bookmark before migrating)' : ''}`));
       for (const d of s.databases) {
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
-        else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.pending.map((n) => `     + ${n}`).join('\n')}`);
+        else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.migrations.map((m) => `     + ${m.name} (${m.class}${m.reasons.length > 0 ? `: ${m.reasons.join('; ')}` : ''})`).join('\n')}`);
         for (const c of d.chunks ?? []) output.out(paint(output, 'dim', `     ${describeChunk(c)}`));
       }
     }
@@ -66,6 +72,7 @@ export async function run({ root, output, env, settings: base, values }: Command
         return {
           environment: s.environment,
           pending: s.databases.flatMap((d) => d.pending.map((n) => named(d.binding, n, many))),
+          classes: Object.fromEntries(s.databases.flatMap((d) => d.migrations.map((m) => [named(d.binding, m.name, many), m.class]))),
           drift: s.databases.flatMap((d) => d.drift.map((x) => ({ ...x, name: named(d.binding, x.name, many) }))),
         };
       }),

@@ -2,7 +2,7 @@
  * `promote --to <env> --dry-run`: the plan the machine would follow, read
  * from the environments without touching them.
  */
-import type { LoadedEnvironment } from '../../config/schema.js';
+import { rolloutOf, type LoadedEnvironment } from '../../config/schema.js';
 import type { Workspace } from '../../engine/load-workspace.js';
 import { observeAndClose } from '../../engine/observe.js';
 import { planPromotion } from '../../engine/promotion-plan.js';
@@ -19,6 +19,7 @@ export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: Lo
     steps: s.steps,
     pending: s.databases.flatMap((d) => d.pending.map((m) => m.name)),
     checks: s.checks,
+    ...(rolloutOf(s.env.config) ? { rollout: rolloutOf(s.env.config) } : {}),
     problems: s.problems,
   }));
   const policy = planned.rollback;
@@ -31,6 +32,7 @@ export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: Lo
       ctx.output.out(`${i + 1}. ${p.environment}: ${p.steps.join(' -> ')}`);
       ctx.output.out(`   migrations: ${p.pending.length ? p.pending.join(', ') : 'none pending'}`);
       ctx.output.out(`   checks: ${p.checks.length ? p.checks.join('; ') : 'none'}`);
+      if (p.rollout) ctx.output.out(`   rollout: ${p.rollout.steps.map((s) => `${s}%`).join(' -> ')}, each step's checks soaking ${p.rollout.soak} ms`);
     }
     ctx.output.out(`on failure: roll back (database: ${policy}; Worker: previous version), verify again, stop`);
     printProblems(ctx.output, problems);

@@ -85,7 +85,7 @@ export async function startPromotion(
     bookmark: (i, signal) => target.bookmark(i, signal),
     migrate: (i, signal) => target.migrate(i, signal),
     deploy: (i, signal) => target.deploy(i, signal),
-    verify: (i, signal) => target.verify(i, signal),
+    verify: (i, signal, progress) => target.verify(i, signal, progress),
     unlock: (i, signal) => target.unlock(i, signal),
     rollback: (i, signal) => target.rollback(i, signal),
   };

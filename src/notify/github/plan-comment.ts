@@ -2,6 +2,7 @@
  * The migration plan as one sticky pull-request comment: found by a hidden marker
  * and edited in place, so a PR shows the current plan once, not a comment per push.
  */
+import type { MigrationClass } from '../../migrations/expand-contract.js';
 import type { Drift } from '../../migrations/plan.js';
 import { sortProblems, type Problem } from '../../problems.js';
 import type { GitHubApi, IssueComment, RepoRef } from './github-api.js';
@@ -11,7 +12,13 @@ export const PLAN_MARKER = '<!-- promote:plan -->';
 const BODY_LIMIT = 65_536;
 
 export interface PlanForComment {
-  stages: { environment: string; pending: string[]; drift: Drift[] }[];
+  stages: {
+    environment: string;
+    pending: string[];
+    drift: Drift[];
+    /** Expand or contract, by pending name (contract: the previous Worker version cannot run beside it). */
+    classes?: Record<string, MigrationClass>;
+  }[];
   warnings: Problem[];
   /** The commit the plan was made for. */
   commit?: string;
@@ -22,7 +29,8 @@ export function buildPlanComment(plan: PlanForComment): string {
   const out = [PLAN_MARKER, `## promote plan${plan.commit ? ` for \`${plan.commit.slice(0, 12)}\`` : ''}`, ''];
   out.push('| Environment | Pending migrations | Drift |', '|---|---|---|');
   for (const s of plan.stages) {
-    const pending = s.pending.length === 0 ? 'none' : s.pending.map(code).join('<br>');
+    const label = (name: string) => (s.classes?.[name] === 'contract' ? ' ⚠️ contract' : s.classes?.[name] === 'expand' ? ' expand' : '');
+    const pending = s.pending.length === 0 ? 'none' : s.pending.map((n) => `${code(n)}${label(n)}`).join('<br>');
     const drift = s.drift.length === 0 ? 'none' : s.drift.map((d) => `⚠️ ${code(d.name)}: ${d.reason}`).join('<br>');
     out.push(`| ${escape(s.environment)} | ${pending} | ${drift} |`);
   }

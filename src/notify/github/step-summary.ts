@@ -122,6 +122,16 @@ function stageSection(stage: StageMemory): string[] {
     }
     out.push('');
   }
+  const rollout = stage.steps.find((s) => s.step === 'verify' && s.detail?.rollout)?.detail?.rollout ?? [];
+  if (rollout.length > 0) {
+    out.push('| Rollout step | Split | Result | Checks | Duration |', '|---|---|---|---|---|');
+    for (const r of rollout) {
+      const split = r.oldVersion ? `new ${code(r.newVersion)} ${r.percentage}% · old ${code(r.oldVersion)} ${100 - r.percentage}%` : `new ${code(r.newVersion)} ${r.percentage}%`;
+      const passed = r.checks.filter((c) => c.ok).length;
+      out.push(`| ${r.percentage}% | ${split} | ${r.ok ? '✅ passed' : '❌ failed'} | ${passed}/${r.checks.length} | ${formatDuration(r.durationMs)} |`);
+    }
+    out.push('');
+  }
   const checks = stage.checks ?? [];
   if (checks.length > 0) {
     out.push('| Check | URL | Result | Status | Latency | Attempts |', '|---|---|---|---|---|---|');

@@ -161,7 +161,8 @@ export async function openCloudflareHandle(
               const target = await workers.versionBefore(runId);
               if (!target) return {};
               const current = await workers.current();
-              if (current?.versionId === target) return { workerVersion: target };
+              // Done only when the target serves alone: a rollout's split still sends traffic to the new version.
+              if (current?.versions.length === 1 && current.versionId === target) return { workerVersion: target };
               try {
                 await ctx.api.budget.take(WRANGLER_ROLLBACK_REQUESTS);
                 await wrangler.rollback(wranglerEnv, target, `promote rollback of ${runId}`);
@@ -173,6 +174,21 @@ export async function openCloudflareHandle(
               return { workerVersion: target };
             },
             servingCodeHash: async () => servedBuildOf((await workers.serving())?.annotations, build.codeHash),
+            rollout: {
+              scriptName,
+              split: async () => ({ versions: (await workers.current())?.versions ?? [] }),
+              upload: async (runId: string, changeId: string, signal?: AbortSignal) => {
+                // A version of this build uploaded before (a resumed run) is deployed rather than uploaded again.
+                const existing = await workers.versionOfBuild(build.codeHash);
+                if (existing) return { version: existing };
+                const { versionId } = await wrangler.versionsUpload(wranglerEnv, changeId, promoteMessage(runId, build.codeHash), signal);
+                return { version: versionId };
+              },
+              deploySplit: async ({ newVersion, oldVersion, percentage, runId }, signal?: AbortSignal) => {
+                const versions = oldVersion && percentage < 100 ? [{ id: newVersion, percentage }, { id: oldVersion, percentage: 100 - percentage }] : [{ id: newVersion, percentage: 100 }];
+                await wrangler.versionsDeploy(wranglerEnv, versions, promoteMessage(runId, build.codeHash), signal);
+              },
+            },
           },
         }
       : {}),

@@ -14,8 +14,17 @@ import type { CloudflareApi } from './cloudflare-api.js';
 export interface DeploymentInfo {
   id: string;
   createdOn: string;
+  /** The version with the larger share. */
   versionId: string;
+  /** Every version of the deployment with its percentage (two during a gradual rollout). */
+  versions: { id: string; percentage: number }[];
   message?: string;
+}
+
+interface ApiVersion {
+  id: string;
+  annotations?: Record<string, string>;
+  metadata?: { created_on?: string };
 }
 
 interface ApiDeployment {
@@ -80,6 +89,7 @@ export class WorkersApi {
         id: d.id,
         createdOn: d.created_on,
         versionId: [...d.versions].sort((a, b) => b.percentage - a.percentage)[0]?.version_id ?? '',
+        versions: d.versions.map((v) => ({ id: v.version_id, percentage: v.percentage })),
         ...(d.annotations?.['workers/message'] ? { message: d.annotations['workers/message'] } : {}),
       }))
       .sort((a, b) => b.createdOn.localeCompare(a.createdOn));
@@ -120,6 +130,14 @@ export class WorkersApi {
     if (mine.length === 0) return undefined;
     const oldest = mine.at(-1)![1];
     return list[oldest + 1]?.versionId;
+  }
+
+  /** The newest uploaded version whose message names this build (promote's versions upload). */
+  async versionOfBuild(codeHash: string): Promise<string | undefined> {
+    const result = await this.api.call<{ items?: ApiVersion[] }>('GET', `${this.api.accountPath}/workers/scripts/${encodeURIComponent(this.script)}/versions`, { safe: true });
+    return (result?.items ?? [])
+      .filter((v) => buildHashOf(v.annotations?.['workers/message']) === codeHash)
+      .sort((a, b) => (b.metadata?.created_on ?? '').localeCompare(a.metadata?.created_on ?? ''))[0]?.id;
   }
 
   /** A new 100% deployment of an existing version (what `wrangler rollback` does). */

@@ -84,8 +84,40 @@ export class WranglerCli {
     }
   }
 
+  /**
+   * `wrangler versions upload --env E --tag T --message M`: a new version that serves nothing
+   * yet; its id comes from the `version-upload` output record.
+   */
+  async versionsUpload(wranglerEnv: string, tag: string, message: string, signal?: AbortSignal): Promise<DeployRecord> {
+    return this.withOutputFile(async (file) => {
+      const stdout = await this.run(['versions', 'upload', '--env', wranglerEnv, '--tag', tag, '--message', message], { WRANGLER_OUTPUT_FILE_PATH: file }, signal);
+      const versionId = (await outputRecords(file)).reverse().find((r) => r.type === 'version-upload' && r.version_id)?.version_id ?? /Worker Version ID: ([0-9a-f-]{36})/.exec(stdout)?.[1];
+      if (!versionId) throw new RunError('wrangler versions upload succeeded but reported no version id', 'upgrade wrangler to 4.x');
+      return { versionId };
+    });
+  }
+
+  /** `wrangler versions deploy <id>@<pct> [<id>@<pct>] --message M -y`: a gradual deployment. */
+  async versionsDeploy(wranglerEnv: string, versions: { id: string; percentage: number }[], message: string, signal?: AbortSignal): Promise<void> {
+    await this.run(['versions', 'deploy', ...versions.map((v) => `${v.id}@${v.percentage}`), '--env', wranglerEnv, '--message', message, '--yes'], {}, signal);
+  }
+
+  private async withOutputFile<T>(fn: (file: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'promote-wrangler-'));
+    try {
+      return await fn(join(dir, 'output.ndjson'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** `wrangler rollback <version-id> -m ... -y`. */
   async rollback(wranglerEnv: string, versionId: string, message: string, signal?: AbortSignal): Promise<void> {
     await this.run(['rollback', versionId, '--env', wranglerEnv, '--message', message, '--yes'], {}, signal);
   }
+}
+
+async function outputRecords(file: string): Promise<{ type?: string; version_id?: string }[]> {
+  if (!existsSync(file)) return [];
+  return (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type?: string; version_id?: string });
 }

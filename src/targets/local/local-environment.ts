@@ -4,7 +4,7 @@
  * commands that never touch a database (help, validate, new) start fast.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { D1QueryError } from '../../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { D1Connection, ScratchDatabase, SqlStatement, StatementResult } from '../../d1/connection.js';
 import { ADMIN_WORKER_SOURCE } from './admin-worker.js';
+import { ROUTER_WORKER_SOURCE } from './router-worker.js';
 import { lockEnvironment } from './environment-lock.js';
 
 const ADMIN_URL = 'http://promote.admin';
@@ -59,6 +60,30 @@ export interface ServedWorker {
   vars: Record<string, string>;
 }
 
+/**
+ * Two versions serving side by side (a gradual rollout): an entry router Worker
+ * splits the traffic between them (router-worker.ts). The new version comes first.
+ */
+export interface ServedSplit {
+  /** The key the version override header names. */
+  scriptName: string;
+  /** `gone`: still loaded, but no longer in the deployment (the override header cannot reach it). */
+  versions: { id: string; worker: ServedWorker; percentage: number; gone?: boolean }[];
+}
+
+export type Served = ServedWorker | ServedSplit;
+
+function isSplit(served: Served): served is ServedSplit {
+  return 'versions' in served;
+}
+
+/** Same Workers in the same router slots (ids may differ: a slot can be loaded before its version is recorded). */
+function sameVersions(a: ServedSplit, b: ServedSplit): boolean {
+  const same = (x: ServedWorker, y: ServedWorker) =>
+    x.code === y.code && x.compatibilityDate === y.compatibilityDate && JSON.stringify(x.compatibilityFlags) === JSON.stringify(y.compatibilityFlags) && JSON.stringify(x.vars) === JSON.stringify(y.vars);
+  return a.scriptName === b.scriptName && a.versions.length === b.versions.length && a.versions.every((v, i) => same(v.worker, b.versions[i]!.worker));
+}
+
 /** Served while an environment has no version yet, so health checks fail clearly instead of hanging. */
 export const NOTHING_DEPLOYED: ServedWorker = {
   code: 'export default { fetch() { return new Response("promote: no Worker version deployed to this environment yet\\n", { status: 503 }); } };',
@@ -77,11 +102,13 @@ export class LocalEnvironmentRuntime {
   private constructor(
     readonly name: string,
     private readonly mf: Miniflare,
-    private readonly buildOptions: (worker: ServedWorker | undefined) => MiniflareOptions,
-    private served: ServedWorker | undefined,
+    private readonly buildOptions: (worker: Served | undefined) => MiniflareOptions,
+    private served: Served | undefined,
     private currentUrl: URL,
     private readonly scratchFiles: string[],
     private readonly unlock: () => void,
+    /** Token the router Worker takes split changes with. */
+    private readonly control: string,
   ) {}
 
   /**
@@ -92,7 +119,7 @@ export class LocalEnvironmentRuntime {
     root: string,
     name: string,
     env: LocalEnvironment,
-    opts: { worker?: ServedWorker | 'nothing-deployed'; lockWaitMs?: number; runId?: string; owner?: string } = {},
+    opts: { worker?: Served | 'nothing-deployed'; lockWaitMs?: number; runId?: string; owner?: string } = {},
   ): Promise<LocalEnvironmentRuntime> {
     const paths = localEnvironmentPaths(root, name, env);
     const unlock = await lockEnvironment(join(paths.state, 'promote.lock'), {
@@ -114,10 +141,11 @@ export class LocalEnvironmentRuntime {
     name: string,
     env: LocalEnvironment,
     paths: LocalEnvironmentPaths,
-    worker: ServedWorker | 'nothing-deployed' | undefined,
+    worker: Served | 'nothing-deployed' | undefined,
     unlock: () => void,
   ): Promise<LocalEnvironmentRuntime> {
     const { Miniflare, Log, LogLevel } = await import('miniflare');
+    const control = randomBytes(16).toString('hex');
     const admin: Record<string, string> = {};
     const app: Record<string, string> = {};
     for (const db of env.databases) {
@@ -127,7 +155,35 @@ export class LocalEnvironmentRuntime {
       admin[`S_${db.binding}`] = scratchDatabaseId(db.binding);
       app[db.binding] = id;
     }
-    const buildOptions = (worker: ServedWorker | undefined): MiniflareOptions => ({
+    const appWorker = (name: string, worker: ServedWorker) => ({
+      name,
+      modules: true,
+      script: worker.code,
+      compatibilityDate: worker.compatibilityDate,
+      compatibilityFlags: worker.compatibilityFlags,
+      bindings: worker.vars,
+      d1Databases: app,
+    });
+    // The first worker answers the loopback port: the user's Worker, or the router in front of two versions.
+    const entryWorkers = (worker: Served | undefined) => {
+      if (!worker) return [];
+      if (!isSplit(worker)) return [appWorker('app', worker)];
+      const versions = worker.versions.map((v, i) => ({ ...v, binding: `VERSION_${i}` }));
+      return [
+        {
+          name: 'promote-router',
+          modules: true,
+          script: ROUTER_WORKER_SOURCE,
+          compatibilityDate: ADMIN_COMPATIBILITY_DATE,
+          bindings: { SCRIPT: worker.scriptName, CONTROL: control, VERSIONS: JSON.stringify(versions.map(({ id, binding, percentage }) => ({ id, binding, percentage }))) },
+          serviceBindings: Object.fromEntries(versions.map((v) => [v.binding, `app-${v.binding.toLowerCase()}`])),
+          // Reached by dispatchFetch with this host name and the control token only.
+          routes: ['promote.router/*'],
+        },
+        ...versions.map((v) => appWorker(`app-${v.binding.toLowerCase()}`, v.worker)),
+      ];
+    };
+    const buildOptions = (worker: Served | undefined): MiniflareOptions => ({
       log: new Log(LogLevel.WARN),
       host: '127.0.0.1',
       port: env.worker?.port ?? 0,
@@ -135,20 +191,7 @@ export class LocalEnvironmentRuntime {
       // Never reach out for the real Request.cf object: the local target works offline.
       cf: false,
       workers: [
-        // The first worker answers the loopback port: the user's Worker when served.
-        ...(worker
-          ? [
-              {
-                name: 'app',
-                modules: true,
-                script: worker.code,
-                compatibilityDate: worker.compatibilityDate,
-                compatibilityFlags: worker.compatibilityFlags,
-                bindings: worker.vars,
-                d1Databases: app,
-              },
-            ]
-          : []),
+        ...entryWorkers(worker),
         {
           name: 'promote-admin',
           modules: true,
@@ -165,7 +208,7 @@ export class LocalEnvironmentRuntime {
     yieldSignalsToPromote();
     const url = await mf.ready;
     const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
-    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock);
+    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock, control);
   }
 
   /** Where the served Worker answers, e.g. http://127.0.0.1:41234/ */
@@ -173,14 +216,28 @@ export class LocalEnvironmentRuntime {
     return this.currentUrl;
   }
 
-  /** Serves another Worker version in place (same port, same databases). */
-  async serve(worker: ServedWorker): Promise<void> {
+  /** Serves another Worker version, or two side by side, in place (same port, same databases). */
+  async serve(worker: Served): Promise<void> {
+    const now = this.served;
+    // Same two versions, other percentages: the router takes the new split without a restart.
+    if (now && isSplit(now) && isSplit(worker) && sameVersions(now, worker)) {
+      const versions = worker.versions.map((v, i) => ({ id: v.id, binding: `VERSION_${i}`, percentage: v.percentage, ...(v.gone ? { gone: true } : {}) }));
+      const res = await this.mf.dispatchFetch('http://promote.router/split', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-promote-control': this.control },
+        body: JSON.stringify({ versions }),
+      });
+      if (!res.ok) throw new Error(`the local router did not take the new split (HTTP ${res.status})`);
+      await res.arrayBuffer();
+      this.served = worker;
+      return;
+    }
     await this.mf.setOptions(this.buildOptions(worker));
     this.served = worker;
     this.currentUrl = await this.mf.ready;
   }
 
-  get serving(): ServedWorker | undefined {
+  get serving(): Served | undefined {
     return this.served;
   }
 

@@ -8,7 +8,7 @@ import type { LoadedEnvironment, LocalEnvironment } from '../../config/schema.js
 import type { StepDetail } from '../../events/run-events.js';
 import type { EnvironmentHandle, TargetContext } from '../environment-handle.js';
 import { BookmarkStore } from './bookmarks.js';
-import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, type ServedWorker } from './local-environment.js';
+import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, type Served, type ServedWorker } from './local-environment.js';
 import type { WorkerBuild } from './worker-build.js';
 import { WorkerVersionStore, type WorkerVersion } from './worker-versions.js';
 
@@ -26,6 +26,32 @@ export async function servedWorkerOf(store: WorkerVersionStore, version: WorkerV
   };
 }
 
+/**
+ * What the version store says serves now: one version, or two behind the router (a rollout).
+ * The override header names the environment, the local stand-in for a script name.
+ */
+export async function servedNow(store: WorkerVersionStore, scriptName: string): Promise<Served | 'nothing-deployed'> {
+  const split = await store.currentSplit();
+  if (split.length < 2) return servedWorkerOf(store, await store.current());
+  const versions = [];
+  for (const v of split) versions.push({ id: v.versionId, percentage: v.percentage, worker: (await servedWorkerOf(store, await store.get(v.versionId))) as ServedWorker });
+  return { scriptName, versions };
+}
+
+/**
+ * A rollout environment about to get a new build starts with the router in front already, the new
+ * build loaded in a slot that serves nothing and cannot be reached (gone): the same traffic as the
+ * current version alone, and the rollout's first split then needs no Miniflare restart.
+ */
+async function withRolloutSlot(store: WorkerVersionStore, scriptName: string, now: Served | 'nothing-deployed', build: WorkerBuild): Promise<Served | 'nothing-deployed'> {
+  const current = await store.current();
+  const split = await store.currentSplit();
+  if (now === 'nothing-deployed' || !current || split.length !== 1) return now;
+  if (current.codeHash === build.codeHash && current.configHash === build.configHash) return now;
+  const pending: ServedWorker = { code: build.code, compatibilityDate: build.compatibilityDate, compatibilityFlags: build.compatibilityFlags, vars: build.vars };
+  return { scriptName, versions: [{ id: 'pending', worker: pending, percentage: 0, gone: true }, { id: current.id, worker: now as ServedWorker, percentage: 100 }] };
+}
+
 /** `serve: false` opens the databases only (status, plan): no Worker is started. */
 export async function openLocalHandle(
   target: TargetContext,
@@ -37,7 +63,8 @@ export async function openLocalHandle(
   const dir = environmentDir(target.root, env.name);
   const versions = new WorkerVersionStore(join(dir, 'workers'));
   const bookmarks = new BookmarkStore(join(dir, 'bookmarks'), env.name);
-  const serving = config.worker && opts.serve !== false ? await servedWorkerOf(versions, await versions.current()) : undefined;
+  const now = config.worker && opts.serve !== false ? await servedNow(versions, env.name) : undefined;
+  const serving = now && config.worker?.rollout && build ? await withRolloutSlot(versions, env.name, now, build) : now;
   const runtime = await LocalEnvironmentRuntime.start(target.root, env.name, config, {
     ...(serving ? { worker: serving } : {}),
     ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
@@ -46,6 +73,10 @@ export async function openLocalHandle(
   });
   const serve = async (version: WorkerVersion | undefined) => {
     const worker = await servedWorkerOf(versions, version);
+    await runtime.serve(worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker);
+  };
+  const serveCurrent = async () => {
+    const worker = await servedNow(versions, env.name);
     await runtime.serve(worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker);
   };
   return {
@@ -84,6 +115,22 @@ export async function openLocalHandle(
               return { workerVersion: version.id };
             },
             servingCodeHash: async () => (await versions.current())?.codeHash,
+            rollout: {
+              scriptName: env.name,
+              split: async () => ({ versions: (await versions.currentSplit()).map((v) => ({ id: v.versionId, percentage: v.percentage })) }),
+              upload: async (runId: string) => ({ version: (await versions.upload(build, { runId })).id }),
+              deploySplit: async ({ newVersion, oldVersion, percentage, runId }) => {
+                await versions.deploySplit(newVersion, oldVersion, percentage, { runId, message: `promote ${runId} at ${percentage}%` });
+                const now = runtime.serving;
+                // The last step keeps the router (new at 100%, old at 0%) for the rest of this process:
+                // the traffic is the same as the new version alone, without a restart. The next start serves it alone.
+                if (percentage === 100 && oldVersion && now && 'versions' in now && now.versions[0]?.id === newVersion) {
+                  await runtime.serve({ ...now, versions: now.versions.map((v) => (v.id === newVersion ? { ...v, percentage: 100 } : { ...v, percentage: 0, gone: true })) });
+                  return;
+                }
+                await serveCurrent();
+              },
+            },
           },
         }
       : {}),

@@ -14,6 +14,7 @@
  * repeat them safely.
  */
 import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunError } from '../../errors.js';
 import { readFileIfExists, writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
@@ -34,7 +35,10 @@ export interface WorkerVersion {
 
 export interface Deployment {
   id: string;
+  /** The version with the larger share (the only one without `split`). */
   versionId: string;
+  /** A gradual deployment: two versions and their percentages, the new version first. */
+  split?: { versionId: string; percentage: number }[];
   createdAt: string;
   runId: string;
   message: string;
@@ -86,7 +90,8 @@ export class WorkerVersionStore {
   async previousOf(versionId: string): Promise<WorkerVersion | undefined> {
     const deployments = await this.deployments();
     const index = deployments.findLastIndex((d) => d.versionId === versionId);
-    const before = index > 0 ? deployments[index - 1] : undefined;
+    // A rollout's steps where this version already had the larger share are the same version, not an earlier one.
+    const before = deployments.slice(0, Math.max(0, index)).findLast((d) => d.versionId !== versionId);
     return before && this.get(before.versionId);
   }
 
@@ -115,6 +120,48 @@ export class WorkerVersionStore {
     if (current && current.codeHash === build.codeHash && current.configHash === build.configHash) {
       return withPrevious({ version: current, unchanged: true }, await this.previousOf(current.id));
     }
+    const version = await this.writeVersion(build, meta);
+    await this.appendDeployment(version.id, meta, 'Deploy');
+    return withPrevious({ version, unchanged: false }, current);
+  }
+
+  /** What serves now, with percentages (empty: nothing deployed yet). */
+  async currentSplit(): Promise<{ versionId: string; percentage: number }[]> {
+    const last = (await this.deployments()).at(-1);
+    if (!last) return [];
+    return last.split ?? [{ versionId: last.versionId, percentage: 100 }];
+  }
+
+  /** Records this build as a version without deploying it; a version of the same build already recorded is reused. */
+  async upload(build: WorkerBuild, meta: DeploymentMeta): Promise<WorkerVersion> {
+    const ids = await readdir(join(this.dir, 'versions')).catch(() => [] as string[]);
+    const known = await Promise.all(ids.filter((id) => VERSION_ID.test(id)).map((id) => this.get(id).catch(() => undefined)));
+    const same = known
+      .filter((v): v is WorkerVersion => v !== undefined && v.codeHash === build.codeHash && v.configHash === build.configHash)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    return same ?? this.writeVersion(build, meta);
+  }
+
+  /** newId at `percentage` beside oldId (at 100, or without oldId, newId alone); nothing is written when that already serves. */
+  async deploySplit(newId: string, oldId: string | undefined, percentage: number, meta: DeploymentMeta): Promise<void> {
+    await this.get(newId);
+    if (oldId) await this.get(oldId);
+    const split = oldId && percentage < 100 ? [{ versionId: newId, percentage }, { versionId: oldId, percentage: 100 - percentage }] : undefined;
+    const wanted = split ?? [{ versionId: newId, percentage: 100 }];
+    if (JSON.stringify(await this.currentSplit()) === JSON.stringify(wanted)) return;
+    const major = split && percentage <= 50 ? oldId! : newId;
+    await this.appendDeployment(major, meta, split ? `Deploy ${percentage}%` : 'Deploy', split);
+  }
+
+  async rollbackTo(versionId: string, meta: DeploymentMeta): Promise<WorkerVersion> {
+    const target = await this.get(versionId);
+    const split = await this.currentSplit();
+    // A split whose larger share is the target still serves the other version: it is not a rollback yet.
+    if (split.length !== 1 || split[0]!.versionId !== target.id) await this.appendDeployment(target.id, meta, 'Rollback');
+    return target;
+  }
+
+  private async writeVersion(build: WorkerBuild, meta: DeploymentMeta): Promise<WorkerVersion> {
     const version: WorkerVersion = {
       id: randomUUID(),
       codeHash: build.codeHash,
@@ -129,21 +176,14 @@ export class WorkerVersionStore {
     // Code before metadata: get() only sees a version once version.json exists.
     await writeFileAtomic(this.versionFile(version.id, 'worker.js'), build.code);
     await writeJsonAtomic(this.versionFile(version.id, 'version.json'), version);
-    await this.appendDeployment(version.id, meta, 'Deploy');
-    return withPrevious({ version, unchanged: false }, current);
+    return version;
   }
 
-  async rollbackTo(versionId: string, meta: DeploymentMeta): Promise<WorkerVersion> {
-    const target = await this.get(versionId);
-    const current = await this.current();
-    if (current?.id !== target.id) await this.appendDeployment(target.id, meta, 'Rollback');
-    return target;
-  }
-
-  private async appendDeployment(versionId: string, meta: DeploymentMeta, defaultMessage: string): Promise<void> {
+  private async appendDeployment(versionId: string, meta: DeploymentMeta, defaultMessage: string, split?: Deployment['split']): Promise<void> {
     const deployment: Deployment = {
       id: randomUUID(),
       versionId,
+      ...(split ? { split } : {}),
       createdAt: this.now().toISOString(),
       runId: meta.runId,
       message: meta.message ?? defaultMessage,

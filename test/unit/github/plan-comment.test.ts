@@ -43,6 +43,14 @@ describe('sticky plan comment', () => {
     );
   });
 
+  it('labels each pending migration expand or contract', () => {
+    const body = buildPlanComment({
+      stages: [{ environment: 'production', pending: ['0004_tags.sql', '0005_drop_legacy.sql'], drift: [], classes: { '0004_tags.sql': 'expand', '0005_drop_legacy.sql': 'contract' } }],
+      warnings: [],
+    });
+    expect(body).toContain('| production | `0004_tags.sql` expand<br>`0005_drop_legacy.sql` ⚠️ contract | none |');
+  });
+
   it('creates the comment once, then updates it in place (never a duplicate), past the first page of comments', async () => {
     github.comments.set(7, Array.from({ length: 130 }, (_, i) => ({ id: i + 1, body: `chatter ${i}` })));
     expect(await post(plan)).toEqual({ action: 'created', commentId: expect.any(Number) });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendStepSummary, buildStepSummary, truncateMarkdown } from '../../../src/notify/github/step-summary.js';
-import { rollbackRun, successRun } from '../notify/runs.js';
+import type { RunEvent } from '../../../src/events/run-events.js';
+import { failingHealth, rollbackRun, successRun } from '../notify/runs.js';
 import { ctx } from '../slack/slack-fixtures.js';
 
 let dir: string | undefined;
@@ -49,6 +50,15 @@ describe('step summary', () => {
     expect(story).toContain('1. verify failed: GET /health: status 503, expected 200 (3 attempts, 412 ms');
     expect(story).toContain('2. rolled back in 1.2 s: writes after bookmark 00000085-0000-4e5b-8000-00000000abcd are lost');
     expect(story).toContain('> [!WARNING]\n> writes after bookmark 00000085-0000-4e5b-8000-00000000abcd are lost: 1.2 s window.');
+  });
+
+  it('shows each rollout step with its split', () => {
+    const step = (percentage: number, ok: boolean) => ({ percentage, newVersion: 'v42', oldVersion: 'v41', ok, durationMs: 1500, checks: [ok ? { ...failingHealth, ok: true } : failingHealth] });
+    const events = rollbackRun.map((e): RunEvent => (e.type === 'step.failed' && e.step === 'verify' ? { ...e, detail: { ...e.detail, rollout: [step(0, true), step(10, false)] } } : e));
+    const md = buildStepSummary(events, ctx);
+    expect(md).toContain('| Rollout step | Split | Result | Checks | Duration |');
+    expect(md).toContain('| 0% | new `v42` 0% · old `v41` 100% | ✅ passed | 1/1 | 1.5 s |');
+    expect(md).toContain('| 10% | new `v42` 10% · old `v41` 90% | ❌ failed | 0/1 | 1.5 s |');
   });
 
   it('keeps table cells and text from breaking the Markdown', () => {

@@ -163,3 +163,40 @@ describe('WorkerVersionStore', () => {
     expect((error as RunError).hint).toBeTruthy();
   });
 });
+
+describe('WorkerVersionStore: gradual deployments', () => {
+  it('uploads without deploying (reusing a version of the same build), splits, and rolls back to the old version alone', async () => {
+    const s = await store();
+    const v1 = (await s.deploy(build('export default { v: 1 };'), { runId: 'run-1' })).version;
+    const v2 = await s.upload(build('export default { v: 2 };'), { runId: 'run-2' });
+    expect((await s.upload(build('export default { v: 2 };'), { runId: 'run-3' })).id).toBe(v2.id);
+    expect(await s.currentSplit()).toEqual([{ versionId: v1.id, percentage: 100 }]);
+
+    await s.deploySplit(v2.id, v1.id, 0, { runId: 'run-2' });
+    await s.deploySplit(v2.id, v1.id, 0, { runId: 'run-2' }); // already serving: nothing written
+    await s.deploySplit(v2.id, v1.id, 10, { runId: 'run-2' });
+    expect(await s.currentSplit()).toEqual([{ versionId: v2.id, percentage: 10 }, { versionId: v1.id, percentage: 90 }]);
+    // The larger share is what "current" means while two versions serve.
+    expect((await s.current())?.id).toBe(v1.id);
+
+    // v1 has the larger share but does not serve alone: the rollback is still written.
+    await s.rollbackTo(v1.id, { runId: 'run-2', message: 'rollback' });
+    expect(await s.currentSplit()).toEqual([{ versionId: v1.id, percentage: 100 }]);
+    const history = (await s.deployments()).map((d) => (d.split ?? [{ versionId: d.versionId, percentage: 100 }]).map((v) => `${v.versionId === v1.id ? 'v1' : 'v2'}@${v.percentage}`).join(' '));
+    expect(history).toEqual(['v1@100', 'v2@0 v1@100', 'v2@10 v1@90', 'v1@100']);
+  });
+
+  it('deploys the new version alone at 100%', async () => {
+    const s = await store();
+    const v1 = (await s.deploy(build('export default { v: 1 };'), { runId: 'run-1' })).version;
+    const v2 = await s.upload(build('export default { v: 2 };'), { runId: 'run-2' });
+    await s.deploySplit(v2.id, v1.id, 50, { runId: 'run-2' });
+    await s.deploySplit(v2.id, v1.id, 100, { runId: 'run-2' });
+    expect(await s.currentSplit()).toEqual([{ versionId: v2.id, percentage: 100 }]);
+    expect((await s.current())?.id).toBe(v2.id);
+    // v2 had the larger share from 90% on: the version before it is still v1.
+    await s.deploySplit(v2.id, v1.id, 90, { runId: 'run-3' });
+    await s.deploySplit(v2.id, v1.id, 100, { runId: 'run-3' });
+    expect((await s.previousOf(v2.id))?.id).toBe(v1.id);
+  });
+});

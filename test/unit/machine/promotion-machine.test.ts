@@ -230,3 +230,23 @@ async function waitForCall(calls: string[], call: string): Promise<void> {
   for (let i = 0; i < 200 && !calls.includes(call); i++) await tick();
   expect(calls).toContain(call);
 }
+
+describe('gradual rollout through the verify step', () => {
+  const rolloutStep = (percentage: number, ok: boolean) => ({ percentage, newVersion: 'v2', oldVersion: 'v1', ok, durationMs: 1, checks: [] });
+  it('records each step on the stage; a failure at 10% rolls back, and the reverify is marked so it runs no rollout', async () => {
+    const verifyInputs: StepInput[] = [];
+    const { output } = await run({
+      verify: async (i) => {
+        verifyInputs.push(i);
+        if (i.environment === 'staging' && !i.reverify) {
+          throw Object.assign(new Boom('rollout of staging failed at 10%'), { detail: { rollout: [rolloutStep(0, true), rolloutStep(10, false)] } });
+        }
+        return { observedChange: i.changeId, detail: i.reverify ? {} : { rollout: [rolloutStep(0, true), rolloutStep(100, true)] } };
+      },
+    });
+    expect(output.outcome).toBe('rolled-back');
+    expect(output.stages[0]!.rollout).toEqual([{ percentage: 0, ok: true }, { percentage: 100, ok: true }]);
+    expect(output.stages[1]!.rollout).toEqual([{ percentage: 0, ok: true }, { percentage: 10, ok: false }]);
+    expect(verifyInputs.filter((i) => i.environment === 'staging').map((i) => i.reverify ?? false)).toEqual([false, true]);
+  });
+});

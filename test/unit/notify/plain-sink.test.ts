@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../../src/events/run-events.js';
 import { createPlainSink } from '../../../src/notify/plain-sink.js';
-import { recordingOutput, rollbackRun, successRun } from './runs.js';
+import { failingHealth, recordingOutput, rollbackRun, successRun } from './runs.js';
 
 function play(events: RunEvent[], color = false): string {
   const output = recordingOutput(color);
@@ -81,6 +81,20 @@ describe('plain sink', () => {
         '[  3.00s] summary: failed (production failed); exit 4 after 3.0 s; action: roll back by hand: wrangler rollback v41 --env production, then `promote status`',
       ].join('\n'),
     );
+  });
+
+  it('prints each rollout step with its split, and the path in the summary', () => {
+    const at = (ms: number) => new Date(Date.parse('2026-05-01T12:00:00.000Z') + ms).toISOString();
+    const step = (percentage: number, ok: boolean) => ({ percentage, newVersion: 'v42', oldVersion: 'v41', ok, durationMs: 1000, checks: [ok ? { ...failingHealth, ok: true, reason: undefined } : failingHealth] });
+    const events: RunEvent[] = [
+      { type: 'rollout.step', runId: 'r', at: at(0), stage: 'production', step: step(0, true) },
+      { type: 'rollout.step', runId: 'r', at: at(1000), stage: 'production', step: step(10, false) },
+      { type: 'summary', runId: 'r', at: at(2000), result: 'rolled-back', exitCode: 1, durationMs: 2000, stages: [{ environment: 'production', result: 'rolled-back', migrations: [], durationMs: 2000, rollout: [{ percentage: 0, ok: true }, { percentage: 10, ok: false }] }] },
+    ];
+    const lines = play(events).split('\n');
+    expect(lines[0]).toBe('[  0.00s] production  rollout   ✓ new v42 at 0%, old v41 at 100%: 1/1 checks passed (1.0 s)');
+    expect(lines[1]).toMatch(/^\[  1\.00s\] production  rollout   ✗ new v42 at 10%, old v41 at 90%: 0\/1 checks passed; GET \/health: /);
+    expect(lines[2]).toContain('production rollout 0% ✓ → 10% ✗');
   });
 
   it('paints marks and the result only when color is on', () => {
