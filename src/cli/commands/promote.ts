@@ -2,6 +2,7 @@ import { InvalidInputError } from '../../errors.js';
 import type { RunSink } from '../../events/run-events.js';
 import { MACHINE_VERSION, type PromotionInput, type StepInput } from '../../machine/promotion-machine.js';
 import { runChangeId } from '../../engine/change.js';
+import { changedParts, runShape } from '../../engine/run-shape.js';
 import { loadWorkspace, type Workspace } from '../../engine/load-workspace.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
@@ -30,6 +31,8 @@ export async function startPromotion(
   run: { to: string; runId: string; resume?: RunRecord },
 ): Promise<number> {
   const stages = stagesUpTo(ws.project, run.to);
+  const shape = runShape(ws.project, stages);
+  if (run.resume) refuseChangedConfig(run.resume, run.runId, shape);
   const redact = ctx.settings.redact;
   const { steps: target, expected, close } = await prepareSteps(
     ws,
@@ -45,11 +48,12 @@ export async function startPromotion(
   );
   const input: PromotionInput = {
     runId: run.runId,
-    changeId: runChangeId(expected),
+    changeId: runChangeId([...expected, ...Object.entries(shape).map(([part, digest]) => `${part}=${digest}`)]),
     stages: ws.project.pipeline.stages
       .filter((s) => stages.some((e) => e.name === s.environment))
       .map((s) => ({ environment: s.environment, bookmark: s.bookmark })),
     rollbackPolicy: ws.project.pipeline.rollback.database,
+    shape,
   };
   if (run.resume) {
     if (run.resume.machineVersion !== MACHINE_VERSION) {
@@ -58,7 +62,7 @@ export async function startPromotion(
     if (run.resume.input.changeId !== input.changeId) {
       throw new InvalidInputError(
         [],
-        `the files changed since run ${run.runId} stopped (change ${run.resume.input.changeId}, now ${input.changeId}); it cannot be resumed: start a new run with promote --to ${run.to}`,
+        `the migrations or the Worker changed since run ${run.runId} stopped (change ${run.resume.input.changeId}, now ${input.changeId}); it cannot be resumed: put them back, or start a new run with promote --to ${run.to}`,
       );
     }
   }
@@ -94,3 +98,13 @@ export async function startPromotion(
   }
 }
 
+
+/** Before anything is opened: a resumed run must run under the config it started with. */
+function refuseChangedConfig(record: RunRecord, runId: string, shape: Record<string, string>): void {
+  const changed = changedParts(record.input.shape ?? {}, shape);
+  if (record.input.shape === undefined || changed.length === 0) return;
+  throw new InvalidInputError(
+    [],
+    `the config changed since run ${runId} stopped (${changed.join('; ')}); it cannot be resumed: put it back, or start a new run with promote --to ${record.to}`,
+  );
+}
