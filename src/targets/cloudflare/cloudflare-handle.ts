@@ -143,7 +143,10 @@ export async function openCloudflareHandle(
             },
             rollbackRun: async (runId: string): Promise<StepDetail> => {
               const target = await workers.versionBefore(runId);
-              if (!target) return {};
+              if (!target) {
+                const current = await workers.current();
+                return current?.message?.startsWith(`promote ${runId} `) ? { message: `the Worker had no earlier version to go back to: version ${current.versionId}, this run's, still serves` } : {};
+              }
               const current = await workers.current();
               if (current?.versionId === target) return { workerVersion: target };
               try {

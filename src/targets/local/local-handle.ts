@@ -72,8 +72,10 @@ export async function openLocalHandle(
               if (first < 0) return {};
               const before = deployments[first - 1];
               if (!before) {
-                await serve(undefined);
-                return { message: 'the Worker had no earlier version: it no longer serves this one' };
+                // Nothing to go back to: the failed version stays the one deployed (as on Cloudflare), and says so.
+                const current = await versions.current();
+                await serve(current);
+                return { message: `the Worker had no earlier version to go back to: ${current ? `version ${current.id}, this run's,` : "this run's version"} still serves` };
               }
               const version = await versions.rollbackTo(before.versionId, { runId, message: `rollback by ${runId}` });
               await serve(version);
