@@ -30,6 +30,7 @@ export async function run({ root, output, env, settings, values }: CommandContex
     stages: observed.map((o) => ({
       environment: o.env.name,
       bookmark: ws.project.pipeline.stages.find((s) => s.environment === o.env.name)?.bookmark ?? false,
+      ...(o.note ? { note: o.note } : {}),
       databases: o.databases.map((d) => ({
         binding: d.binding,
         pending: d.plan.pending.map((m) => m.name),
@@ -44,6 +45,7 @@ export async function run({ root, output, env, settings, values }: CommandContex
   } else {
     for (const [i, s] of plan.stages.entries()) {
       output.out(paint(output, 'bold', `${i + 1}. ${s.environment}${s.bookmark ? ' (bookmark before migrating)' : ''}`));
+      if (s.note) output.out(`   ${paint(output, 'yellow', 'note:')} ${s.note}`);
       for (const d of s.databases) {
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
         else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.pending.map((n) => `     + ${n}`).join('\n')}`);

@@ -31,6 +31,7 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
     environments: observed.map((o) => ({
       name: o.env.name,
       target: o.env.config.target,
+      ...(o.note ? { note: o.note } : {}),
       databases: o.databases.map((d) => ({
         binding: d.binding,
         applied: d.plan.applied.map((a) => a.name),
@@ -46,6 +47,7 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
 function renderStatus(output: Output, observed: readonly ObservedEnvironment[]): void {
   for (const o of observed) {
     output.out(paint(output, 'bold', `${o.env.name} (${o.env.config.target})`));
+    if (o.note) output.out(`  ${paint(output, 'yellow', 'note:')} ${o.note}`);
     if (o.databases.length === 0) output.out('  no databases');
     for (const d of o.databases) {
       const { applied, pending, drift, adoptable } = d.plan;

@@ -31,7 +31,7 @@ export async function openLocalHandle(
   target: TargetContext,
   env: LoadedEnvironment,
   build: WorkerBuild | undefined,
-  opts: { serve?: boolean; lockWaitMs?: number; runId?: string; owner?: string } = {},
+  opts: { serve?: boolean; lockWaitMs?: number; runId?: string; owner?: string; readOnly?: boolean } = {},
 ): Promise<EnvironmentHandle> {
   const config = env.config as LocalEnvironment;
   const dir = environmentDir(target.root, env.name);
@@ -43,6 +43,7 @@ export async function openLocalHandle(
     ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
     ...(opts.runId ? { runId: opts.runId } : {}),
     ...(opts.owner ? { owner: opts.owner } : {}),
+    ...(opts.readOnly ? { readCopyWhenHeld: true } : {}),
   });
   const serve = async (version: WorkerVersion | undefined) => {
     const worker = await servedWorkerOf(versions, version);
@@ -86,6 +87,7 @@ export async function openLocalHandle(
         }
       : {}),
     baseUrl: () => runtime.url.toString(),
+    ...(runtime.heldBy ? { note: `${runtime.heldBy}: read from a copy of its files` } : {}),
     dispose: () => runtime.dispose(),
   };
 }
