@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Miniflare, MiniflareOptions } from 'miniflare';
 import type { LocalEnvironment, LocalDatabase } from '../../config/schema.js';
-import { D1QueryError, LockedError } from '../../errors.js';
+import { D1QueryError, ExitCode, LockedError, PromoteError } from '../../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { D1Connection, ScratchDatabase, SqlStatement, StatementResult } from '../../d1/connection.js';
 import { ADMIN_WORKER_SOURCE } from './admin-worker.js';
@@ -182,7 +182,21 @@ export class LocalEnvironmentRuntime {
     const served = worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker;
     const mf = new Miniflare(buildOptions(served));
     yieldSignalsToPromote();
-    const url = await mf.ready;
+    let url: URL;
+    try {
+      url = await mf.ready;
+    } catch (e) {
+      // A Miniflare that failed to start still holds its workerd and loopback server: the process would never exit.
+      await mf.dispose().catch(() => undefined);
+      if ((e as { code?: string }).code === 'ERR_ADDRESS_IN_USE') {
+        throw new PromoteError(
+          `${name}: port ${env.worker?.port} on 127.0.0.1 is in use`,
+          ExitCode.failed,
+          `stop what listens there, or pick another port (promote serve --port <n>, or worker.port in environments/${name}.yaml)`,
+        );
+      }
+      throw e;
+    }
     const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
     return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock);
   }
