@@ -42,3 +42,15 @@ function resolveQuietly(find: () => string): string | undefined {
     return undefined;
   }
 }
+
+const SHIELD_VARIABLES = ['MINIFLARE_WORKERD_PATH', 'ESBUILD_BINARY_PATH', 'PROMOTE_WORKERD_BINARY', 'PROMOTE_ESBUILD_BINARY'];
+
+/**
+ * The environment for children that bring their own workerd and esbuild
+ * (wrangler): without the wrappers, which exec promote's binaries, whose
+ * versions need not be theirs (esbuild refuses a binary of another version).
+ */
+export function withoutShield(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  if (env.PROMOTE_WORKERD_BINARY === undefined && env.PROMOTE_ESBUILD_BINARY === undefined) return { ...env };
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !SHIELD_VARIABLES.includes(k)));
+}

@@ -8,6 +8,7 @@ import type { EngineSettings } from '../engine/engine-settings.js';
 import { describeOwner } from '../events/run-owner.js';
 import { secretsFrom } from '../notify/secrets.js';
 import { cloudflareSettingsFromEnv } from '../targets/cloudflare/cloudflare-api.js';
+import { withoutShield } from './child-shield.js';
 
 export interface Settings extends EngineSettings {
   /** The variables `${VAR}` in config files may expand, and that GitHub and Slack context come from. */
@@ -19,6 +20,6 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     vars: env,
     redact: secretsFrom(env),
     owner: describeOwner(env),
-    cloudflare: cloudflareSettingsFromEnv(env),
+    cloudflare: { ...cloudflareSettingsFromEnv(env), childEnv: withoutShield(env) },
   };
 }
