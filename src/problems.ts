@@ -14,6 +14,8 @@ export interface Problem {
   file: string;
   /** 1-based line, where one exists. */
   line?: number;
+  /** 1-based column on that line, where the tool knows it (YAML syntax errors). */
+  column?: number;
   /** Every file involved when more than one is (duplicates, orphan rollbacks). */
   files?: string[];
   /** What the user should do about it. */
@@ -25,7 +27,7 @@ export function isError(p: Problem): boolean {
 }
 
 export function formatProblem(p: Problem): string {
-  const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file;
+  const where = p.line !== undefined ? `${p.file}:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : p.file;
   const head = `${where} ${p.severity} ${p.code}: ${p.message}`;
   return p.hint ? `${head}\n    fix: ${p.hint}` : head;
 }

@@ -7,9 +7,9 @@ Usage
   promote resume [--run <id>]                 finish an interrupted run (the newest by default)
   promote rollback --env <env> [--bookmark <id>]  restore a bookmark and the previous Worker by hand
   promote serve --env <env> [--port <n>]      serve an environment's current Worker (like wrangler dev)
-  promote graph [--to <env>]                  the promotion machine as a Mermaid diagram
+  promote graph [--to <env>] [--json]         the promotion machine as a Mermaid diagram
   promote validate                            check pipeline/, environments/ and migrations/; touches nothing
-  promote plan [--to <env>] [--comment]       pending migrations and lint warnings per environment
+  promote plan [--to <env>] [--comment] [--json]  pending migrations and lint warnings per environment
   promote status [--env <env>] [--json]       applied / pending / drift per environment and database
            [--html <file>]                    the same as one self-contained HTML page (a CI artifact)
   promote ui [--port <n>] [--host <h>]        read-only dashboard in the browser: matrix, health, runs, live
@@ -27,6 +27,7 @@ Global options
   --no-color      no colors (NO_COLOR is honoured too; output is plain when not a TTY)
   -h, --help      this help; 'promote <command> --help' for one command
   -V, --version   print the version
+  Durations (--wait, --lock-ttl) take a unit: 500ms, 30s, 2m.
 
 Exit codes
   0 ok   1 failed at run time (after a clean rollback)   2 invalid input (nothing touched)
@@ -89,7 +90,7 @@ Worker to its previous version), is verified again, and the run exits 1; exit 4 
 the rollback itself fails. Ctrl-C stops at the next safe point, releases the locks
 and exits 130: 'promote resume' finishes the run.
 --dry-run prints the plan and touches nothing. --json prints one event per line and
-a summary last.
+a summary last. Durations take a unit: 500ms, 30s, 2m.
 Cloudflare calls share one rate limit per run (PROMOTE_API_RATE_LIMIT, default 1200/5m):
 a run waits for the window rather than collect 429s; with --wait, a wait longer than
 <duration> stops the run instead (exit 1; resume it later).
@@ -142,8 +143,9 @@ databases, a bookmark on the last stage and a commented /health check. Never ove
 
 Serves the environment's current Worker version against its database until Ctrl-C.
 `,
-  graph: `promote graph [--to <env>]
+  graph: `promote graph [--to <env>] [--json]
 
-Prints the promotion machine built from pipeline/pipeline.yaml as a Mermaid diagram.
+Prints the promotion machine built from pipeline/pipeline.yaml as a Mermaid diagram
+(--json: one object, the diagram in its mermaid field).
 `,
 };

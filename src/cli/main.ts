@@ -85,7 +85,8 @@ export async function main(
   try {
     parsed = parseArgs({ args: [...argv], options: ALL_OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    streams.stderr.write(`promote: ${(e as Error).message}\nRun 'promote --help' for usage.\n`);
+    const { describeArgvError } = await import('./argv-errors.js');
+    streams.stderr.write(`promote: ${describeArgvError(e as Error, Object.keys(ALL_OPTIONS))}\nRun 'promote --help' for usage.\n`);
     return 2;
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;

@@ -11,6 +11,7 @@ import { describeOwner } from '../events/run-owner.js';
 import { createRedactor } from '../notify/redact.js';
 import { secretValues } from '../notify/secrets.js';
 import { cloudflareSettingsFromEnv } from '../targets/cloudflare/cloudflare-api.js';
+import { withoutShield } from './child-shield.js';
 
 export interface Settings extends EngineSettings {
   /** The variables `${VAR}` in config files may expand, and that GitHub and Slack context come from. */
@@ -26,7 +27,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     secrets,
     redact: createRedactor(secrets),
     owner: describeOwner(env),
-    cloudflare: cloudflareSettingsFromEnv(env),
+    cloudflare: { ...cloudflareSettingsFromEnv(env), childEnv: withoutShield(env) },
   };
 }
 

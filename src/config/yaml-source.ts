@@ -226,11 +226,18 @@ function syntaxProblems(doc: Document, text: string, file: string, lineAt: (offs
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const err of doc.errors) {
-    let line = err.linePos?.[0]?.line ?? lineAt(err.pos[0]);
-    // yaml notices an unclosed quote at the end of the file; the user needs the line that opened it.
+    let at = err.pos[0];
+    // yaml notices an unclosed quote or bracket where the next thing starts (often the next
+    // line, or the end of the file); the user needs the place that opened it.
     const quote = err.code === 'MISSING_CHAR' ? /Missing closing (["'])quote/.exec(err.message)?.[1] : undefined;
-    const opened = quote ? text.lastIndexOf(quote, err.pos[0] - 1) : -1;
-    if (opened >= 0) line = lineAt(opened);
+    const bracket = /^Flow (?:sequence|map)\b.*end with a ([\]}])/.exec(err.message)?.[1];
+    const opener = quote ?? (bracket === ']' ? '[' : bracket === '}' ? '{' : undefined);
+    const opened = opener ? text.lastIndexOf(opener, at - 1) : -1;
+    if (opened >= 0) at = opened;
+    // An error reported at the indentation of a line points at its first character instead.
+    while (text[at] === ' ' && opened < 0) at++;
+    const line = lineAt(at);
+    const column = at - (text.lastIndexOf('\n', at - 1) + 1) + 1;
     let message = err.message.split(/ at line \d+, column \d+/)[0]!;
     let code = 'E_CONFIG_YAML';
     let hint = 'fix the YAML syntax (indent with spaces, quote values that contain ": " or "#")';
@@ -247,7 +254,7 @@ function syntaxProblems(doc: Document, text: string, file: string, lineAt: (offs
     const id = `${line}:${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    problems.push({ severity: 'error', code, file, line, message, hint });
+    problems.push({ severity: 'error', code, file, line, column, message, hint });
   }
   return problems;
 }

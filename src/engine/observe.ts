@@ -27,6 +27,8 @@ export interface ObservedEnvironment {
   databases: ObservedDatabase[];
   /** Present when the environment was opened (or `start` was asked for); the caller disposes it. */
   handle?: EnvironmentHandle;
+  /** What the reader should know about how it was read (e.g. from a copy, while another process holds it). */
+  note?: string;
 }
 
 const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], foreign: [] };
@@ -34,7 +36,7 @@ const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], fo
 export async function observeEnvironment(
   ws: Workspace,
   env: LoadedEnvironment,
-  opts: { start: boolean; settings: EngineSettings },
+  opts: { start: boolean; settings: EngineSettings; readOnly?: boolean },
 ): Promise<ObservedEnvironment> {
   const config = env.config;
   if (config.target === 'local' && !opts.start && !localStateExists(localEnvironmentPaths(ws.project.root, env.name, config))) {
@@ -46,9 +48,9 @@ export async function observeEnvironment(
       }),
     };
   }
-  const { handle } = await openEnvironment(ws, env, opts.settings);
+  const { handle } = await openEnvironment(ws, env, opts.settings, opts.readOnly);
   try {
-    return { env, databases: await observeHandle(ws, handle), handle };
+    return { env, databases: await observeHandle(ws, handle), handle, ...(handle.note ? { note: handle.note } : {}) };
   } catch (e) {
     await handle.dispose();
     throw e;
@@ -57,7 +59,7 @@ export async function observeEnvironment(
 
 /** Observes and closes: for read-only commands. */
 export async function observeAndClose(ws: Workspace, env: LoadedEnvironment, settings: EngineSettings): Promise<ObservedEnvironment> {
-  const o = await observeEnvironment(ws, env, { start: false, settings });
+  const o = await observeEnvironment(ws, env, { start: false, settings, readOnly: true });
   await o.handle?.dispose();
   const { handle: _closed, ...rest } = o;
   return rest;

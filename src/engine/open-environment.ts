@@ -11,9 +11,10 @@ export function targetContext(ws: Workspace, env: LoadedEnvironment, settings: P
   return { root: ws.project.root, databases: ws.databasesOf(env), redact: settings.redact };
 }
 
-export async function openEnvironment(ws: Workspace, env: LoadedEnvironment, settings: EngineSettings): Promise<{ handle: EnvironmentHandle }> {
+/** `readOnly`: the command only reads (status, plan), so an environment another process holds is read from a copy. */
+export async function openEnvironment(ws: Workspace, env: LoadedEnvironment, settings: EngineSettings, readOnly = false): Promise<{ handle: EnvironmentHandle }> {
   const target = targetContext(ws, env, settings);
-  if (env.config.target === 'local') return { handle: await openLocalHandle(target, env, undefined, { serve: false, owner: settings.owner }) };
+  if (env.config.target === 'local') return { handle: await openLocalHandle(target, env, undefined, { serve: false, owner: settings.owner, readOnly }) };
   const ctx = await prepareCloudflare(ws.project.root, env, settings.cloudflare);
   const handle = await openCloudflareHandle(target, env, ctx, undefined);
   return {

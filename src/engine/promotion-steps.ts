@@ -4,6 +4,7 @@
  * bookmark already taken), so a resumed run that repeats a step does no harm.
  */
 import { rolloutOf, type LoadedEnvironment } from '../config/schema.js';
+import { noBookmarkAdvice } from './rollback-advice.js';
 import { InvalidInputError, LockedError, OutcomeUnknownError, RollbackFailedError, RunError } from '../errors.js';
 import { applyChunks, type ApplyContext } from '../ledger/apply.js';
 import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrations.js';
@@ -324,10 +325,15 @@ export class PromotionSteps {
     }
     const bookmark = input.stage.bookmark;
     if (!bookmark || input.stage.bookmarkAt === undefined) {
-      throw new RollbackFailedError(
-        `${input.environment} has no bookmark to restore, and ${all.filter((m) => !m.rollback).map((m) => m.name).join(', ')} cannot be undone with rollback files: the database keeps this run's migrations (${all.map((m) => m.name).join(', ')})`,
-        `decide by hand: fix forward with a new migration, or undo them with SQL; to have this done automatically, set bookmark: true on the ${input.environment} stage or add rollback files`,
-      );
+      const advice = noBookmarkAdvice({
+        environment: input.environment,
+        policy: input.rollbackPolicy === 'auto' ? 'auto' : 'time-travel',
+        bookmarkConfigured: this.ws.project.pipeline.stages.some((s) => s.environment === input.environment && s.bookmark),
+        applied: all,
+        pipelineFile: this.ws.project.pipelineFile,
+        hasWorker: h.worker !== undefined,
+      });
+      throw new RollbackFailedError(advice.message, advice.hint);
     }
     const { restoredAt } = await h.timeTravel.restore(bookmark, signal);
     return { database: 'time-travel', bookmark, lostWritesWindowMs: Math.max(0, restoredAt - input.stage.bookmarkAt), migrations: all.map((m) => m.name) };

@@ -229,7 +229,11 @@ function outcomeOf(output: PromotionOutput): { exitCode: number; message?: strin
       return {
         exitCode: 4,
         message: `${f?.stage} failed at ${f?.step}: ${f?.message}; then the rollback failed at ${r?.step}: ${r?.message}`,
-        action: r?.hint ?? `inspect ${f?.stage} (promote status --env ${f?.stage}) and restore it by hand (promote rollback --env ${f?.stage})`,
+        // After reverify, the failing checks' own hint ("the stage was rolled back") would hide that it is still unhealthy.
+        action:
+          r?.step === 'reverify'
+            ? `${f?.stage} is still unhealthy after the rollback: the rollback step above says what serves there; fix it and promote again (promote status --env ${f?.stage})`
+            : r?.hint ?? `inspect ${f?.stage} (promote status --env ${f?.stage}) and restore it by hand (promote rollback --env ${f?.stage})`,
       };
     }
     default:

@@ -28,6 +28,8 @@ export interface PromotionInput {
   changeId: string;
   stages: StagePlan[];
   rollbackPolicy: RollbackPolicy;
+  /** Digests of the config that shapes the run (`file: key`), so resume can name what changed. */
+  shape?: Record<string, string>;
 }
 
 export interface StageState {

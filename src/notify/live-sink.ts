@@ -1,11 +1,13 @@
 /**
  * The terminal view: every stage with its steps, a spinner on the running step, and
  * the evidence of a failed check right under it. The frame is redrawn in place by
- * moving the cursor up over the previous one, so it is cut to the terminal's width
- * (a wrapped line would break the count) and height (lines scrolled off cannot be
- * reached again). The state is built from whatever events arrive, in any order: a
+ * moving the cursor up over the previous one, so its lines are wrapped to the
+ * terminal's width here (measured in terminal columns, wide and emoji characters
+ * counting two) rather than by the terminal, which would break the row count; and it
+ * is cut to the terminal's height (rows scrolled off cannot be reached again). The state is built from whatever events arrive, in any order: a
  * resumed run may start mid-pipeline, without the earlier steps' events.
  */
+import wrapAnsi from 'wrap-ansi';
 import { paint, type Output, type Style } from './terminal-output.js';
 import type { RunEvent, RunSink, StageResult, StepName } from '../events/run-events.js';
 import { describeDetail, describeFailure, describeRolloutStep, describeRunResult, describeStageLosses, describeStages, formatDuration, oneLine } from './describe.js';
@@ -163,26 +165,27 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
         ];
       });
     const tail: Part[][] = interrupted ? [[['yellow', `  ! interrupted: ${interrupted}`]]] : [];
-    let lines = [...body(false), ...tail];
-    if (lines.length + 1 > maxLines) lines = [...body(true), ...tail];
-    if (lines.length + 1 > maxLines) {
-      const keep = maxLines - 2;
-      lines = [[['dim', `  … ${lines.length - keep} more lines above`]], ...lines.slice(lines.length - keep)];
+    const width = columns - 1;
+    const rows = (lines: Part[][]): string[] => lines.flatMap((parts) => render(parts, width));
+    const top = render(header, width);
+    const room = Math.max(2, maxLines - top.length);
+    let lines = rows([...body(false), ...tail]);
+    if (lines.length > room) lines = rows([...body(true), ...tail]);
+    if (lines.length > room) {
+      const keep = room - 1;
+      lines = [paint(output, 'dim', `  … ${lines.length - keep} more lines above`), ...lines.slice(lines.length - keep)];
     }
-    return [header, ...lines].map((parts) => render(parts, columns - 1));
+    return [...top, ...lines];
   };
 
-  const render = (parts: Part[], width: number): string => {
-    let room = width;
-    let text = '';
-    for (const [style, raw] of parts) {
-      if (room <= 0 || raw === '') continue;
-      const chars = [...raw];
-      const piece = chars.length > room ? `${chars.slice(0, room - 1).join('')}…` : raw;
-      room -= Math.min(chars.length, room);
-      text += style ? paint(output, style, piece) : piece;
-    }
-    return text;
+  /** One line as terminal rows no wider than `width`: continuation rows indented under the text. */
+  const render = (parts: Part[], width: number): string[] => {
+    const text = parts.map(([style, raw]) => (style && raw ? paint(output, style, raw) : raw)).join('');
+    const [first = '', ...rest] = wrapAnsi(text, width, { hard: true, trim: false }).split('\n');
+    if (rest.length === 0) return [first];
+    const indent = ' '.repeat(Math.min(8, Math.max(0, width - 20)));
+    const more = wrapAnsi(rest.join(' ').trimStart(), width - indent.length, { hard: true }).split('\n');
+    return [first, ...more.map((r) => `${indent}${r}`)];
   };
 
   const draw = (): void => {

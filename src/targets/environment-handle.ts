@@ -81,5 +81,7 @@ export interface EnvironmentHandle {
   backup?(runId: string): Promise<string[]>;
   /** Where relative health check URLs resolve. */
   baseUrl(): string | undefined;
+  /** Said beside what was read, e.g. that another process holds the environment and a copy was read. */
+  note?: string;
   dispose(): Promise<void>;
 }

@@ -553,7 +553,8 @@ function expectProblem(expect: ExpectStatic, res: CliResult, c: BadCase, command
   expect(res.stderr, context).toContain(where);
   expect(res.stderr, context).toContain(c.code);
   const lines = res.stderr.split('\n');
-  const head = new RegExp(`^${escape(where)} error ${escape(c.code)}: \\S`);
+  // YAML syntax errors also give a column: file:line:column
+  const head = new RegExp(`^${escape(where)}(:\\d+)? error ${escape(c.code)}: \\S`);
   const at = lines.findIndex((l) => head.test(l));
   expect(at, `no line "${where} error ${c.code}: ..." in ${context}`).toBeGreaterThanOrEqual(0);
   for (const text of c.mentions ?? []) expect(res.stderr, context).toContain(text);

@@ -113,7 +113,8 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function expectRefused(expect: ExpectStatic, res: CliResult, c: Case, command: string): void {
   const context = `promote ${command} for "${c.name}"\nexit ${res.code}\nstdout:\n${res.stdout.slice(0, 2000)}\nstderr:\n${res.stderr.slice(0, 2000)}`;
   expect(res.code, context).toBe(2);
-  const where = c.line !== undefined ? escape(`${c.file}:${c.line}`) : `${escape(c.file)}(:\\d+)?`;
+  // YAML syntax errors also give a column: file:line:column
+  const where = c.line !== undefined ? `${escape(`${c.file}:${c.line}`)}(:\\d+)?` : `${escape(c.file)}(:\\d+){0,2}`;
   const lines = res.stderr.split('\n');
   const at = lines.findIndex((l) => new RegExp(`^${where} error ${escape(c.code)}: \\S`).test(l));
   expect(at, `no line "${c.file}${c.line ? `:${c.line}` : ''} error ${c.code}: ..." in ${context}`).toBeGreaterThanOrEqual(0);

@@ -8,6 +8,7 @@ export async function run({ root, env, values, output }: CommandContext): Promis
   const ws = await loadWorkspace(root, env);
   const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
   const plans = ws.project.pipeline.stages.filter((s) => stages.some((e) => e.name === s.environment));
-  output.out(toMermaid(createPromotionMachine(plans) as unknown as { config: unknown }));
+  const mermaid = toMermaid(createPromotionMachine(plans) as unknown as { config: unknown });
+  output.out(output.json ? JSON.stringify({ type: 'graph', format: 'mermaid', stages: plans.map((s) => s.environment), mermaid }) : mermaid);
   return 0;
 }

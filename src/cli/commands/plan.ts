@@ -32,9 +32,10 @@ export async function run({ root, output, env, settings: base, values }: Command
   const plan = {
     type: 'plan',
     pipeline: planned.pipeline,
-    stages: planned.stages.map((s) => ({
+    stages: planned.stages.map((s, i) => ({
       environment: s.environment,
       bookmark: s.bookmark,
+      ...(observed[i]!.note ? { note: observed[i]!.note } : {}),
       databases: s.databases.map((d) => ({
         binding: d.binding,
         pending: d.pending.map((m) => m.name),
@@ -55,6 +56,7 @@ export async function run({ root, output, env, settings: base, values }: Command
   } else {
     for (const [i, s] of plan.stages.entries()) {
       output.out(paint(output, 'bold', `${i + 1}. ${s.environment}${s.bookmark ? ' (bookmark before migrating)' : ''}`));
+      if (s.note) output.out(`   ${paint(output, 'yellow', 'note:')} ${s.note}`);
       for (const d of s.databases) {
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
         else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.migrations.map((m) => `     + ${m.name} (${m.class}${m.reasons.length > 0 ? `: ${m.reasons.join('; ')}` : ''})`).join('\n')}`);

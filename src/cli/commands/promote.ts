@@ -2,6 +2,7 @@ import { InvalidInputError } from '../../errors.js';
 import type { RunSink } from '../../events/run-events.js';
 import { MACHINE_VERSION, type PromotionInput, type StepImplementations, type StepInput } from '../../machine/promotion-machine.js';
 import { runChangeId } from '../../engine/change.js';
+import { changedParts, runShape } from '../../engine/run-shape.js';
 import { loadWorkspace, type Workspace } from '../../engine/load-workspace.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
 import { describeTrigger, runContextFromEnv } from '../../notify/run-context.js';
@@ -37,6 +38,8 @@ export async function startPromotion(
   // In Actions, the runner masks every secret before promote prints anything else.
   const actionsSecrets = maskSecretsInActions(ctx.output, ctx.env, settings.secrets);
   const redact = settings.redact;
+  const shape = runShape(ws.project, stages);
+  if (run.resume) refuseChangedConfig(run.resume, run.runId, shape);
   const { steps: target, expected, close } = await prepareSteps(
     ws,
     stages,
@@ -51,11 +54,12 @@ export async function startPromotion(
   );
   const input: PromotionInput = {
     runId: run.runId,
-    changeId: runChangeId(expected),
+    changeId: runChangeId([...expected, ...Object.entries(shape).map(([part, digest]) => `${part}=${digest}`)]),
     stages: ws.project.pipeline.stages
       .filter((s) => stages.some((e) => e.name === s.environment))
       .map((s) => ({ environment: s.environment, bookmark: s.bookmark })),
     rollbackPolicy: ws.project.pipeline.rollback.database,
+    shape,
   };
   try {
     if (run.resume) {
@@ -65,7 +69,7 @@ export async function startPromotion(
       if (run.resume.input.changeId !== input.changeId) {
         throw new InvalidInputError(
           [],
-          `the files changed since run ${run.runId} stopped (change ${run.resume.input.changeId}, now ${input.changeId}); it cannot be resumed: start a new run with promote --to ${run.to}`,
+          `the migrations or the Worker changed since run ${run.runId} stopped (change ${run.resume.input.changeId}, now ${input.changeId}); it cannot be resumed: put them back, or start a new run with promote --to ${run.to}`,
         );
       }
     }
@@ -111,3 +115,13 @@ export async function startPromotion(
   }
 }
 
+
+/** Before anything is opened: a resumed run must run under the config it started with. */
+function refuseChangedConfig(record: RunRecord, runId: string, shape: Record<string, string>): void {
+  const changed = changedParts(record.input.shape ?? {}, shape);
+  if (record.input.shape === undefined || changed.length === 0) return;
+  throw new InvalidInputError(
+    [],
+    `the config changed since run ${runId} stopped (${changed.join('; ')}); it cannot be resumed: put it back, or start a new run with promote --to ${record.to}`,
+  );
+}

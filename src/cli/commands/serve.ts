@@ -13,7 +13,7 @@ export async function run({ root, env, values, output }: CommandContext): Promis
   const ws = await loadWorkspace(root, env);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
   if (target.config.target !== 'local') throw new InvalidInputError([], `serve runs local environments only; ${target.name} is ${target.config.target}`);
-  const config = values.port ? { ...target.config, worker: { ...target.config.worker!, port: Number(values.port) } } : target.config;
+  const config = values.port !== undefined ? { ...target.config, worker: { ...target.config.worker!, port: parsePort(String(values.port)) } } : target.config;
   const versions = new WorkerVersionStore(join(environmentDir(ws.project.root, target.name), 'workers'));
   const current = await versions.current();
   const runtime = await LocalEnvironmentRuntime.start(ws.project.root, target.name, config, { worker: await servedWorkerOf(versions, current) });
@@ -25,4 +25,10 @@ export async function run({ root, env, values, output }: CommandContext): Promis
   });
   await runtime.dispose();
   return 0;
+}
+
+function parsePort(text: string): number {
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 1 && port <= 65535)) throw new InvalidInputError([], `--port ${text}: expected a port number from 1 to 65535`);
+  return port;
 }

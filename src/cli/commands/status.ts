@@ -40,6 +40,7 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
     environments: observed.map((o) => ({
       name: o.env.name,
       target: o.env.config.target,
+      ...(o.note ? { note: o.note } : {}),
       databases: o.databases.map((d) => ({
         binding: d.binding,
         applied: d.plan.applied.map((a) => a.name),
@@ -64,6 +65,7 @@ function claimedElsewhere(d: ObservedEnvironment['databases'][number]): Map<stri
 function renderStatus(output: Output, observed: readonly ObservedEnvironment[]): void {
   for (const o of observed) {
     output.out(paint(output, 'bold', `${o.env.name} (${o.env.config.target})`));
+    if (o.note) output.out(`  ${paint(output, 'yellow', 'note:')} ${o.note}`);
     if (o.databases.length === 0) output.out('  no databases');
     for (const d of o.databases) {
       const { applied, pending, drift, adoptable, renamed, retired } = d.plan;

@@ -159,7 +159,10 @@ export async function openCloudflareHandle(
             },
             rollbackRun: async (runId: string): Promise<StepDetail> => {
               const target = await workers.versionBefore(runId);
-              if (!target) return {};
+              if (!target) {
+                const current = await workers.current();
+                return current?.message?.startsWith(`promote ${runId} `) ? { message: `the Worker had no earlier version to go back to: version ${current.versionId}, this run's, still serves` } : {};
+              }
               const current = await workers.current();
               // Done only when the target serves alone: a rollout's split still sends traffic to the new version.
               if (current?.versions.length === 1 && current.versionId === target) return { workerVersion: target };

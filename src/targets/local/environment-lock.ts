@@ -59,6 +59,8 @@ export interface EnvironmentLockOptions {
   /** Who holds it, for the message another process prints (default: user@host pid N). */
   owner?: string;
   command?: string;
+  /** Whether the command takes --wait, so the message may suggest it. */
+  acceptsWaitFlag?: boolean;
 }
 
 export async function lockEnvironment(file: string, opts: EnvironmentLockOptions): Promise<() => void> {
@@ -98,7 +100,7 @@ export async function lockEnvironment(file: string, opts: EnvironmentLockOptions
     if (Date.now() >= deadline) {
       throw new LockedError(
         `${opts.environment} is locked by run ${holder.runId ?? '(none)'} (${holder.owner}, \`promote ${holder.command}\`, since ${holder.since})`,
-        'wait for it to finish, or pass --wait <duration> to queue behind it',
+        opts.acceptsWaitFlag ? 'wait for it to finish, or pass --wait <duration> to queue behind it' : 'wait for it to finish (or stop it), then run this again',
       );
     }
     await delay(100);

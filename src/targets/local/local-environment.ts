@@ -10,12 +10,13 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Miniflare, MiniflareOptions } from 'miniflare';
 import type { LocalEnvironment, LocalDatabase } from '../../config/schema.js';
-import { D1QueryError } from '../../errors.js';
+import { D1QueryError, ExitCode, LockedError, PromoteError } from '../../errors.js';
 import { d1DatabasesOf, readWranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { D1Connection, ScratchDatabase, SqlStatement, StatementResult } from '../../d1/connection.js';
 import { ADMIN_WORKER_SOURCE } from './admin-worker.js';
 import { ROUTER_WORKER_SOURCE } from './router-worker.js';
 import { lockEnvironment } from './environment-lock.js';
+import { copyStateForReading } from './state-copy.js';
 
 const ADMIN_URL = 'http://promote.admin';
 /** The admin worker needs nothing recent; pinned so workerd never warns about the date. */
@@ -99,6 +100,9 @@ export interface Snapshot {
 }
 
 export class LocalEnvironmentRuntime {
+  /** Set when another process held the environment and a copy of its files was opened instead: who holds it. */
+  heldBy: string | undefined;
+
   private constructor(
     readonly name: string,
     private readonly mf: Miniflare,
@@ -119,15 +123,31 @@ export class LocalEnvironmentRuntime {
     root: string,
     name: string,
     env: LocalEnvironment,
-    opts: { worker?: Served | 'nothing-deployed'; lockWaitMs?: number; runId?: string; owner?: string } = {},
+    opts: { worker?: Served | 'nothing-deployed'; lockWaitMs?: number; runId?: string; owner?: string; readCopyWhenHeld?: boolean } = {},
   ): Promise<LocalEnvironmentRuntime> {
     const paths = localEnvironmentPaths(root, name, env);
-    const unlock = await lockEnvironment(join(paths.state, 'promote.lock'), {
-      environment: name,
-      waitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
-      ...(opts.runId ? { runId: opts.runId } : {}),
-      ...(opts.owner ? { owner: opts.owner } : {}),
-    });
+    let unlock: () => void;
+    try {
+      unlock = await lockEnvironment(join(paths.state, 'promote.lock'), {
+        environment: name,
+        // A reader does not queue behind the holder: it reads a copy at once.
+        waitMs: opts.readCopyWhenHeld ? 0 : (opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS),
+        acceptsWaitFlag: opts.lockWaitMs !== undefined,
+        ...(opts.runId ? { runId: opts.runId } : {}),
+        ...(opts.owner ? { owner: opts.owner } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof LockedError) || !opts.readCopyWhenHeld) throw e;
+      const copy = await copyStateForReading(paths);
+      try {
+        const runtime = await LocalEnvironmentRuntime.launch(root, name, env, copy.paths, opts.worker, copy.remove);
+        runtime.heldBy = e.message;
+        return runtime;
+      } catch (launchError) {
+        copy.remove();
+        throw launchError;
+      }
+    }
     try {
       return await LocalEnvironmentRuntime.launch(root, name, env, paths, opts.worker, unlock);
     } catch (e) {
@@ -206,7 +226,21 @@ export class LocalEnvironmentRuntime {
     const served = worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker;
     const mf = new Miniflare(buildOptions(served));
     yieldSignalsToPromote();
-    const url = await mf.ready;
+    let url: URL;
+    try {
+      url = await mf.ready;
+    } catch (e) {
+      // A Miniflare that failed to start still holds its workerd and loopback server: the process would never exit.
+      await mf.dispose().catch(() => undefined);
+      if ((e as { code?: string }).code === 'ERR_ADDRESS_IN_USE') {
+        throw new PromoteError(
+          `${name}: port ${env.worker?.port} on 127.0.0.1 is in use`,
+          ExitCode.failed,
+          `stop what listens there, or pick another port (promote serve --port <n>, or worker.port in environments/${name}.yaml)`,
+        );
+      }
+      throw e;
+    }
     const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
     return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock, control);
   }

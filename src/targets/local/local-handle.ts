@@ -57,7 +57,7 @@ export async function openLocalHandle(
   target: TargetContext,
   env: LoadedEnvironment,
   build: WorkerBuild | undefined,
-  opts: { serve?: boolean; lockWaitMs?: number; runId?: string; owner?: string } = {},
+  opts: { serve?: boolean; lockWaitMs?: number; runId?: string; owner?: string; readOnly?: boolean } = {},
 ): Promise<EnvironmentHandle> {
   const config = env.config as LocalEnvironment;
   const dir = environmentDir(target.root, env.name);
@@ -70,6 +70,7 @@ export async function openLocalHandle(
     ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
     ...(opts.runId ? { runId: opts.runId } : {}),
     ...(opts.owner ? { owner: opts.owner } : {}),
+    ...(opts.readOnly ? { readCopyWhenHeld: true } : {}),
   });
   const serve = async (version: WorkerVersion | undefined) => {
     const worker = await servedWorkerOf(versions, version);
@@ -107,8 +108,10 @@ export async function openLocalHandle(
               if (first < 0) return {};
               const before = deployments[first - 1];
               if (!before) {
-                await serve(undefined);
-                return { message: 'the Worker had no earlier version: it no longer serves this one' };
+                // Nothing to go back to: the failed version stays the one deployed (as on Cloudflare), and says so.
+                const current = await versions.current();
+                await serve(current);
+                return { message: `the Worker had no earlier version to go back to: ${current ? `version ${current.id}, this run's,` : "this run's version"} still serves` };
               }
               const version = await versions.rollbackTo(before.versionId, { runId, message: `rollback by ${runId}` });
               await serve(version);
@@ -149,6 +152,7 @@ export async function openLocalHandle(
         }
       : {}),
     baseUrl: () => runtime.url.toString(),
+    ...(runtime.heldBy ? { note: `${runtime.heldBy}: read from a copy of its files` } : {}),
     dispose: () => runtime.dispose(),
   };
 }

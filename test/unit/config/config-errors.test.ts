@@ -93,7 +93,7 @@ describe('YAML mistakes', () => {
   it('reports malformed YAML at the line it breaks', async () => {
     const root = await project({ 'environments/staging.yaml': 'target: cloudflare\nwrangler:\n  env: "staging\nhealth: []\n' });
     expect(rendered(await loadProblems(root))).toEqual([
-      'environments/staging.yaml:3 error E_CONFIG_YAML: Missing closing "quote',
+      'environments/staging.yaml:3:8 error E_CONFIG_YAML: Missing closing "quote',
     ]);
   });
 

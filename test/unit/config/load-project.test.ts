@@ -146,7 +146,7 @@ describe('loadProject: every problem at once', () => {
       'environments/broken.yaml': 'target: local\n\thealth: []\n',
     });
     expect(rendered(await loadProblems(root, { env: {} }))).toEqual([
-      'environments/broken.yaml:2 error E_CONFIG_YAML: Tabs are not allowed as indentation',
+      'environments/broken.yaml:2:1 error E_CONFIG_YAML: Tabs are not allowed as indentation',
       'environments/local.yaml:1 error E_CONFIG_INVALID_VALUE: target: expected one of local | cloudflare, got "locl"; did you mean \'local\'?',
       'environments/staging.yaml:6 error E_CONFIG_INVALID_TYPE: health[0].retries: expected number, received string',
       'environments/staging.yaml:7 error E_CONFIG_UNSET_VARIABLE: health[1].url: ${HEALTH_URL} is not set',
