@@ -22,11 +22,8 @@ const ADMIN_URL = 'http://promote.admin';
 /** The admin worker needs nothing recent; pinned so workerd never warns about the date. */
 const ADMIN_COMPATIBILITY_DATE = '2026-04-01';
 
-export interface LocalEnvironmentPaths {
-  /** Folder Miniflare persists into (state/, like wrangler's .wrangler/state/v3). */
-  state: string;
-  d1Persist: string;
-}
+export type { LocalEnvironmentPaths } from './state-copy.js';
+import type { LocalEnvironmentPaths } from './state-copy.js';
 
 /** Commands that only read wait this long for a running promotion to let go of an environment. */
 const DEFAULT_LOCK_WAIT_MS = 15_000;

@@ -10,7 +10,12 @@ import { rmSync } from 'node:fs';
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalEnvironmentPaths } from './local-environment.js';
+/** Where a local environment keeps its state (defined here, beside the one reader that copies it). */
+export interface LocalEnvironmentPaths {
+  /** Folder Miniflare persists into (state/, like wrangler's .wrangler/state/v3). */
+  state: string;
+  d1Persist: string;
+}
 
 export async function copyStateForReading(paths: LocalEnvironmentPaths): Promise<{ paths: LocalEnvironmentPaths; remove: () => void }> {
   const state = await mkdtemp(join(tmpdir(), 'promote-read-'));
