@@ -98,6 +98,9 @@ interface DatabaseIndex {
   outOfOrder: Map<string, string>;
   pending: Set<string>;
   byChecksum: Map<string, string>;
+  /** Applied name -> the file it was renamed to (the plan matched them). */
+  renamed: Map<string, string>;
+  renamedBy: Map<string, 'checksum' | 'name'>;
 }
 
 function indexOf(db: ObservedDatabase): DatabaseIndex {
@@ -108,6 +111,8 @@ function indexOf(db: ObservedDatabase): DatabaseIndex {
     outOfOrder: new Map(db.plan.outOfOrder.map((x) => [x.name, x.newestApplied])),
     pending: new Set(db.plan.pending.map((m) => m.name)),
     byChecksum: new Map(db.migrations.map((m) => [m.checksum, m.name])),
+    renamed: new Map((db.plan.renamed ?? []).map((r) => [r.from, r.to.name])),
+    renamedBy: new Map((db.plan.renamed ?? []).map((r) => [r.from, r.match])),
   };
 }
 
@@ -121,6 +126,15 @@ function cellOf(name: string, reading: EnvironmentReading, db: ObservedDatabase 
     const when = [`applied ${applied.appliedAt}`];
     if (applied.runId) when.push(`by run ${applied.runId}`);
     if (applied.durationMs !== undefined) when.push(`in ${applied.durationMs} ms`);
+    const renamedAs = index.renamed.get(name);
+    if (renamedAs) {
+      return {
+        state: 'renamed',
+        text: `${STATE_MARK.renamed} renamed`,
+        detail: [`the file is now ${renamedAs} (same ${index.renamedBy.get(name) === 'name' ? 'name after the number, its objects present' : 'checksum'})`, when.join(', ')],
+        command: `promote repair --env ${reading.name}`,
+      };
+    }
     const drift = index.drift.get(name);
     if (drift?.reason === 'file missing') {
       const sameContent = applied.checksum ? index.byChecksum.get(applied.checksum) : undefined;
