@@ -180,9 +180,12 @@ describe('gradual rollout on target: local', () => {
     await writeFiles(root, { 'migrations/0002_rename.sql': 'ALTER TABLE notes RENAME COLUMN body TO text;\n' });
     const res = await runCli(['--to', 'production', '--json', '--cwd', root]);
     expect(res.code).toBe(2);
-    const failed = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; stage?: string; step?: string; error?: string }).find((e) => e.type === 'step.failed');
-    expect(failed).toMatchObject({ stage: 'dev', step: 'preflight' });
-    expect(failed?.error).toContain('production rolls its Worker out gradually');
+    // Refused before the run starts (every stage is planned before the first lock): no step ran, no run was journaled.
+    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; problems?: { code: string; message: string }[] });
+    expect(lines.some((e) => e.type === 'step.started')).toBe(false);
+    const error = lines.find((e) => e.type === 'error');
+    expect(error?.problems?.map((p) => p.code)).toEqual(['E_CONTRACT_IN_ROLLOUT']);
+    expect(error?.problems?.[0]?.message).toContain('production rolls its Worker out gradually');
     expect(await ledgerNames(root, 'dev')).toEqual(['0001_notes.sql']);
     expect(await ledgerNames(root, 'production')).toEqual(['0001_notes.sql']);
   }, 120_000);
