@@ -28,7 +28,7 @@ import { secretValues } from '../notify/secrets.js';
 import type { SlackNotifyConfig } from '../config/slack-config.js';
 import { runContextFromEnv, type RunContext } from '../notify/run-context.js';
 import { createSlackSink } from '../notify/slack/slack-sink.js';
-import type { NotifierSink } from '../notify/slack/webhook-sink.js';
+import type { NotifierSink } from '../notify/notifier-sink.js';
 import type { Output } from './output.js';
 export { secretsFrom } from '../notify/secrets.js';
 

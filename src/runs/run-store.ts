@@ -3,10 +3,10 @@
  * event per line) and run.json (the machine snapshot after every transition),
  * which is what `promote resume` restarts from.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-write.js';
 import type { PromotionInput } from '../machine/promotion-machine.js';
-import { makePrivateDirSync, PRIVATE_FILE } from '../private-files.js';
 
 export type RunStatus = 'running' | 'interrupted' | 'finished';
 
@@ -42,12 +42,7 @@ export function journalPath(root: string, runId: string): string {
  * never half of one, and never one that lags behind an event already journaled.
  */
 export function saveRun(root: string, record: RunRecord): void {
-  const dir = runDir(root, record.runId);
-  makePrivateDirSync(dir);
-  const file = join(dir, 'run.json');
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record), PRIVATE_FILE);
-  renameSync(tmp, file);
+  writeFileAtomicSync(join(runDir(root, record.runId), 'run.json'), JSON.stringify(record));
 }
 
 export function loadRun(root: string, runId: string): RunRecord | undefined {

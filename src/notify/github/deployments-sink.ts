@@ -9,7 +9,7 @@ import type { RunEvent } from '../../events/run-events.js';
 import { describeFailure, describeStageResult, oneLine } from '../describe.js';
 import { redactEvent } from '../redact.js';
 import { createSendQueue, DeliveryError } from '../send-queue.js';
-import type { NotifierSink } from '../slack/webhook-sink.js';
+import type { NotifierSink } from '../notifier-sink.js';
 import { GitHubApiError, type DeploymentState, type GitHubApi, type RepoRef } from './github-api.js';
 
 export interface DeploymentsSinkOptions {

@@ -35,13 +35,8 @@ export interface WebhookSinkOptions extends SlackSinkCommonOptions {
   url: string;
 }
 
-/** A RunSink whose write() never blocks and whose close() returns by its deadline. */
-export interface NotifierSink extends RunSink {
-  write(event: RunEvent): void;
-  /** Resolves when everything queued so far is sent or given up on (tests, mostly). */
-  drain(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { NotifierSink } from '../notifier-sink.js';
+import type { NotifierSink } from '../notifier-sink.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 

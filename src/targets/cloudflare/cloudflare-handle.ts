@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { request } from 'undici';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
 import { InvalidInputError, RunError } from '../../errors.js';
-import { makePrivateDir, PRIVATE_FILE } from '../../private-files.js';
+import { writeFileAtomic } from '../../atomic-write.js';
+import { makePrivateDir } from '../../private-files.js';
 import type { StepDetail } from '../../events/run-events.js';
 import { d1DatabasesOf, readWranglerConfig, type WranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { EnvironmentHandle, HandleDatabase, TargetContext } from '../environment-handle.js';
@@ -260,9 +261,7 @@ async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], 
       if (r.status === 'complete' && r.result?.signed_url) {
         const res = await request(r.result.signed_url, { method: 'GET' });
         if (res.statusCode !== 200) throw new RunError(`backup of ${d.conn.label}: download answered HTTP ${res.statusCode}`, 'run again');
-        const tmp = `${file}.tmp`;
-        await writeFile(tmp, backupHeader(d, environment, runId) + (await res.body.text()), PRIVATE_FILE);
-        await rename(tmp, file);
+        await writeFileAtomic(file, backupHeader(d, environment, runId) + (await res.body.text()));
         break;
       }
       if (poll > 120) throw new RunError(`backup of ${d.conn.label} did not finish in time`, 'run again, or set backup: false');

@@ -6,9 +6,10 @@
  * before it restores anything, instead of failing halfway through a rollback.
  * Restores made by other tools are not seen here: D1's own 429 still applies.
  */
+import { writeFileAtomic } from '../../atomic-write.js';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RunError } from '../../errors.js';
 
 export const RESTORE_LIMIT = { restores: 10, windowMs: 10 * 60_000 };
@@ -55,9 +56,6 @@ export class RestoreBudget {
     const log = await this.read();
     const t = this.now();
     log[databaseId] = [...(log[databaseId] ?? []).filter((at) => at > t - this.limit.windowMs), t];
-    await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(log)}\n`);
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, `${JSON.stringify(log)}\n`);
   }
 }

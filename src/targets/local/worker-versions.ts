@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunError } from '../../errors.js';
-import { readFileIfExists, writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
+import { readFileIfExists, writeFileAtomic, writeJsonAtomic } from '../../atomic-write.js';
 import type { WorkerBuild } from './worker-build.js';
 
 export interface WorkerVersion {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createJournalSink } from '../../../src/notify/journal-sink.js';
 import { saveRun } from '../../../src/runs/run-store.js';
-import { writeJsonAtomic } from '../../../src/targets/local/atomic-write.js';
+import { writeJsonAtomic } from '../../../src/atomic-write.js';
 import { lockEnvironment } from '../../../src/targets/local/environment-lock.js';
 
 let root: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunError } from '../../../src/errors.js';
-import { writeJsonAtomic } from '../../../src/targets/local/atomic-write.js';
+import { writeJsonAtomic } from '../../../src/atomic-write.js';
 import type { WorkerBuild } from '../../../src/targets/local/worker-build.js';
 import { WorkerVersionStore } from '../../../src/targets/local/worker-versions.js';
 
