@@ -4,7 +4,6 @@
  * write() only queues; the queue sends in order with retries inside a time budget.
  */
 import type { Dispatcher } from 'undici';
-import type { RunEvent, RunSink } from '../../events/run-events.js';
 import { redactEvent } from '../redact.js';
 import { clampMessage } from './block-kit.js';
 import { buildNotableMessage, NOTABLE_KINDS, notableKind, type NotableKind } from './blocks.js';
