@@ -55,7 +55,7 @@ export async function prepareSteps(ws: Workspace, stages: readonly LoadedEnviron
   if (problems.length > 0) throw new InvalidInputError(problems);
   const open = (e: LoadedEnvironment): Promise<EnvironmentHandle> =>
     e.config.target === 'local'
-      ? openLocalHandle(targetContext(ws, e, settings), e, builds.get(e.name), { lockWaitMs: opts.waitMs, runId: opts.runId, owner: settings.owner })
+      ? openLocalHandle(targetContext(ws, e, settings), e, builds.get(e.name), { lockWaitMs: opts.waitMs, runId: opts.runId, owner: settings.owner, ...(opts.onLockWait ? { onLockWait: opts.onLockWait } : {}) })
       : openCloudflareHandle(targetContext(ws, e, settings), e, cloudflare!, builds.get(e.name));
   const steps = new PromotionSteps(ws, open, (e) => builds.get(e.name)?.codeHash, opts, stages);
   return { steps, expected: stages.map((e) => steps.expectedChange(e)), close: () => cloudflare?.close() };

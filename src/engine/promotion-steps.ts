@@ -37,6 +37,8 @@ export interface StepOptions {
   redact?: (s: string) => string;
   /** Who holds the lease (user@host pid N), from the CLI's settings. */
   owner: string;
+  /** Said once per environment when a queued run (--wait) starts waiting for another process to let go of it. */
+  onLockWait?: (message: string) => void;
   soakIntervalMs?: number;
 }
 

@@ -17,6 +17,8 @@ export interface CliEvent {
 export interface RunningCli {
   /** Resolves with the first event (past or future) that matches; rejects when the run ends without one. */
   waitFor(match: (event: CliEvent) => boolean, what: string): Promise<CliEvent>;
+  /** Resolves once stderr contains `text`; rejects when the run ends without it. */
+  waitForStderr(text: string): Promise<void>;
   /** Every event seen so far. */
   readonly events: readonly CliEvent[];
   /** True once the process has exited. */
@@ -45,7 +47,11 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {})
       for (const w of waiters.splice(0)) (w.match(event) ? w.resolve(event) : waiters.push(w));
     }
   });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const stderrWaiters: { text: string; resolve: () => void }[] = [];
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+    for (const w of stderrWaiters.splice(0)) (stderr.includes(w.text) ? w.resolve() : stderrWaiters.push(w));
+  });
 
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
@@ -61,6 +67,13 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {})
       return finished;
     },
     done,
+    waitForStderr(text) {
+      if (stderr.includes(text)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        stderrWaiters.push({ text, resolve });
+        void done.then((r) => reject(new Error(`the run ended (exit ${r.code}) before stderr said ${text}\nstderr:\n${r.stderr}`)));
+      });
+    },
     waitFor(match, what) {
       const seen = events.find(match);
       if (seen) return Promise.resolve(seen);

@@ -33,13 +33,14 @@ describe('the lock: one run per environment at a time', () => {
     expect(second.code, second.stderr + second.stdout).toBe(3);
     // "at once": it did not wait for the holder, which is still held at the gate
     expect(first.finished).toBe(false);
-    const summary = lastJson(second.stdout) as { result: string; message: string };
-    expect(summary.result).toBe('failed');
-    expect(summary.message).toMatch(/dev is locked by run r-\d{8}T\d{6}Z-[0-9a-f]{6} \(.+ pid \d+/);
+    // Refused before its run started (every stage is opened before the first lock): an error, no summary.
+    const error = lastJson(second.stdout) as { type: string; message: string };
+    expect(error.type).toBe('error');
+    expect(error.message).toMatch(/dev is locked by run r-\d{8}T\d{6}Z-[0-9a-f]{6} \(.+ pid \d+/);
 
     const third = startCli(['--to', 'dev', '--wait', '60s', '--cwd', root, '--json']);
-    // A local environment is held by its run from the moment it opens it (preflight), so that is where it queues.
-    await third.waitFor(isStep('started', 'preflight'), "dev's preflight starting");
+    // A local environment is held by its run from the moment it opens it, before the run's first step: it queues there and says so.
+    await third.waitForStderr('waiting up to 60 s');
     expect(first.finished).toBe(false);
     gate.release();
     const a = await first.done;

@@ -49,6 +49,8 @@ export async function startPromotion(
       waitMs: ctx.values.wait ? parseDuration(String(ctx.values.wait), '--wait') : 0,
       redact,
       owner: ctx.settings.owner,
+      // A queued run says what it waits for (on stderr, so --json stays JSON lines).
+      onLockWait: (message) => ctx.output.err(`promote: ${redact(message)}`),
     },
     settings,
   );

@@ -61,6 +61,8 @@ export interface EnvironmentLockOptions {
   command?: string;
   /** Whether the command takes --wait, so the message may suggest it. */
   acceptsWaitFlag?: boolean;
+  /** Told once, when the lock is held and this process starts to wait for it (a queued run says so). */
+  onWait?: (message: string) => void;
 }
 
 export async function lockEnvironment(file: string, opts: EnvironmentLockOptions): Promise<() => void> {
@@ -74,6 +76,7 @@ export async function lockEnvironment(file: string, opts: EnvironmentLockOptions
     command: opts.command ?? process.argv.slice(2).join(' '),
     since: new Date().toISOString(),
   };
+  let waiting = false;
   for (;;) {
     try {
       const fd = openSync(file, 'wx', PRIVATE_FILE_MODE);
@@ -102,6 +105,10 @@ export async function lockEnvironment(file: string, opts: EnvironmentLockOptions
         `${opts.environment} is locked by run ${holder.runId ?? '(none)'} (${holder.owner}, \`promote ${holder.command}\`, since ${holder.since})`,
         opts.acceptsWaitFlag ? 'wait for it to finish, or pass --wait <duration> to queue behind it' : 'wait for it to finish (or stop it), then run this again',
       );
+    }
+    if (!waiting) {
+      waiting = true;
+      opts.onWait?.(`${opts.environment} is held by run ${holder.runId ?? '(none)'} (${holder.owner}, \`promote ${holder.command}\`); waiting up to ${Math.ceil(opts.waitMs / 1000)} s for it`);
     }
     await delay(100);
   }

@@ -120,7 +120,7 @@ export class LocalEnvironmentRuntime {
     root: string,
     name: string,
     env: LocalEnvironment,
-    opts: { worker?: Served | 'nothing-deployed'; lockWaitMs?: number; runId?: string; owner?: string; readCopyWhenHeld?: boolean } = {},
+    opts: { worker?: Served | 'nothing-deployed'; lockWaitMs?: number; runId?: string; owner?: string; readCopyWhenHeld?: boolean; onLockWait?: (message: string) => void } = {},
   ): Promise<LocalEnvironmentRuntime> {
     const paths = localEnvironmentPaths(root, name, env);
     let unlock: () => void;
@@ -132,6 +132,7 @@ export class LocalEnvironmentRuntime {
         acceptsWaitFlag: opts.lockWaitMs !== undefined,
         ...(opts.runId ? { runId: opts.runId } : {}),
         ...(opts.owner ? { owner: opts.owner } : {}),
+        ...(opts.onLockWait ? { onWait: opts.onLockWait } : {}),
       });
     } catch (e) {
       if (!(e instanceof LockedError) || !opts.readCopyWhenHeld) throw e;

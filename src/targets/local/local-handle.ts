@@ -57,7 +57,7 @@ export async function openLocalHandle(
   target: TargetContext,
   env: LoadedEnvironment,
   build: WorkerBuild | undefined,
-  opts: { serve?: boolean; lockWaitMs?: number; runId?: string; owner?: string; readOnly?: boolean } = {},
+  opts: { serve?: boolean; lockWaitMs?: number; runId?: string; owner?: string; readOnly?: boolean; onLockWait?: (message: string) => void } = {},
 ): Promise<EnvironmentHandle> {
   const config = env.config as LocalEnvironment;
   const dir = environmentDir(target.root, env.name);
@@ -68,6 +68,7 @@ export async function openLocalHandle(
   const runtime = await LocalEnvironmentRuntime.start(target.root, env.name, config, {
     ...(serving ? { worker: serving } : {}),
     ...(opts.lockWaitMs !== undefined ? { lockWaitMs: opts.lockWaitMs } : {}),
+    ...(opts.onLockWait ? { onLockWait: opts.onLockWait } : {}),
     ...(opts.runId ? { runId: opts.runId } : {}),
     ...(opts.owner ? { owner: opts.owner } : {}),
     ...(opts.readOnly ? { readCopyWhenHeld: true } : {}),
