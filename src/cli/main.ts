@@ -9,69 +9,33 @@ import { readFileSync } from 'node:fs';
 import { createOutput, type Output, type OutputStreams } from './output.js';
 import { HELP, COMMAND_HELP } from './help.js';
 import type { CommandContext } from './command-context.js';
+import { COMMAND_OPTIONS, GLOBAL_OPTIONS, type CommandName } from './command-options.js';
 
 export type { CommandContext } from './command-context.js';
 
-type CommandModule = { run(ctx: CommandContext): Promise<number> };
+// Each module's run() takes its own typed values (CommandContext<'migrate'>); here they are one parsed bag.
+type CommandModule = { run(ctx: CommandContext<never>): Promise<number> };
 
-const GLOBAL_OPTIONS = {
-  cwd: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-  'no-color': { type: 'boolean' },
-} as const satisfies ParseArgsConfig['options'];
-
-const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () => Promise<CommandModule> }> = {
-  validate: { options: {}, load: () => import('./commands/validate.js') },
-  plan: { options: { to: { type: 'string' }, comment: { type: 'boolean' } }, load: () => import('./commands/plan.js') },
-  status: { options: { env: { type: 'string' }, html: { type: 'string' } }, load: () => import('./commands/status.js') },
-  migrate: {
-    options: { env: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-    load: () => import('./commands/migrate.js'),
-  },
-  baseline: {
-    options: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-    load: () => import('./commands/baseline.js'),
-  },
-  new: {
-    options: { rollback: { type: 'boolean' }, dir: { type: 'string' } },
-    load: () => import('./commands/new.js'),
-  },
-  promote: {
-    options: {
-      to: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      wait: { type: 'string' },
-      'lock-ttl': { type: 'string' },
-    },
-    load: () => import('./commands/promote.js'),
-  },
-  resume: {
-    options: { run: { type: 'string' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
-    load: () => import('./commands/resume.js'),
-  },
-  rollback: {
-    options: { env: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
-    load: () => import('./commands/rollback.js'),
-  },
-  serve: { options: { env: { type: 'string' }, port: { type: 'string' } }, load: () => import('./commands/serve.js') },
-  graph: { options: { to: { type: 'string' } }, load: () => import('./commands/graph.js') },
-  repair: {
-    options: {
-      env: { type: 'string' },
-      all: { type: 'boolean' },
-      'accept-checksum': { type: 'string', multiple: true },
-      retire: { type: 'string' },
-      dir: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'lock-ttl': { type: 'string' },
-    },
-    load: () => import('./commands/repair.js'),
-  },
-  init: { options: {}, load: () => import('./commands/init.js') },
-  ui: { options: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } }, load: () => import('./commands/ui.js') },
+const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
+  validate: () => import('./commands/validate.js'),
+  plan: () => import('./commands/plan.js'),
+  status: () => import('./commands/status.js'),
+  migrate: () => import('./commands/migrate.js'),
+  baseline: () => import('./commands/baseline.js'),
+  new: () => import('./commands/new.js'),
+  promote: () => import('./commands/promote.js'),
+  resume: () => import('./commands/resume.js'),
+  rollback: () => import('./commands/rollback.js'),
+  serve: () => import('./commands/serve.js'),
+  graph: () => import('./commands/graph.js'),
+  repair: () => import('./commands/repair.js'),
+  init: () => import('./commands/init.js'),
+  ui: () => import('./commands/ui.js'),
 };
+
+const COMMANDS: Record<string, { options: ParseArgsConfig['options']; load: () => Promise<CommandModule> }> = Object.fromEntries(
+  (Object.keys(COMMAND_OPTIONS) as CommandName[]).map((name) => [name, { options: COMMAND_OPTIONS[name], load: LOADERS[name] }]),
+);
 
 export async function main(
   argv: readonly string[],
@@ -122,7 +86,8 @@ export async function main(
   const mod = await command.load();
   const { runCommand } = await import('./run-command.js');
   const { readSettings } = await import('./settings.js');
-  return runCommand(() => mod.run({ root, output, env, settings: readSettings(env), values, positionals: rest }), output);
+  // parseArgs checked the values against the command's declared options above: they are its CommandValues.
+  return runCommand(() => mod.run({ root, output, env, settings: readSettings(env), values: values as never, positionals: rest }), output);
 }
 
 const ALL_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.assign(

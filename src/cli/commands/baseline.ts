@@ -68,7 +68,7 @@ async function prove(d: ObservedDatabase, db: HandleDatabase, through: string | 
   return { decision: decideBaseline(replay, live, d.migrations, claims, length), digest: fingerprintDigest(live), replayed: replay.prints.length - 1 };
 }
 
-export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings: base, values }: CommandContext<'baseline'>): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'baseline needs --env <environment>');
   const ws = await loadWorkspace(root, env);
   const settings = withProjectSecrets(base, ws.project);

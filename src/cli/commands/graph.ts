@@ -4,7 +4,7 @@ import { loadWorkspace } from '../../engine/load-workspace.js';
 import { stagesUpTo } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
 
-export async function run({ root, env, values, output }: CommandContext): Promise<number> {
+export async function run({ root, env, values, output }: CommandContext<'graph'>): Promise<number> {
   const ws = await loadWorkspace(root, env);
   const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
   const plans = ws.project.pipeline.stages.filter((s) => stages.some((e) => e.name === s.environment));

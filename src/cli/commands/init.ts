@@ -12,7 +12,7 @@ import { WRANGLER_CONFIG_FILES, readWranglerConfig } from '../../wrangler/wrangl
 import type { CommandContext } from '../command-context.js';
 import { paint } from '../output.js';
 
-export async function run({ root, output }: CommandContext): Promise<number> {
+export async function run({ root, output }: CommandContext<'init'>): Promise<number> {
   const wrangler = readWranglerConfig(root);
   if (!wrangler) {
     throw new InvalidInputError([

@@ -16,7 +16,7 @@ import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
 import { paint, printProblems } from '../output.js';
 
-export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings: base, values }: CommandContext<'migrate'>): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'migrate needs --env <environment>');
   const started = performance.now();
   const ws = await loadWorkspace(root, env);

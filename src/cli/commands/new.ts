@@ -20,7 +20,7 @@ export function nextMigrationNames(existing: readonly string[], slugInput: strin
   return { id, sql: `${id}_${slug}.sql`, rollback: `${id}_${slug}.rollback.sql` };
 }
 
-export async function run({ root, output, values, positionals }: CommandContext): Promise<number> {
+export async function run({ root, output, values, positionals }: CommandContext<'new'>): Promise<number> {
   const slug = positionals.join(' ').trim();
   if (!slug) throw new InvalidInputError([], "promote new needs a name, e.g. 'promote new add_users'");
   const dir = String(values.dir ?? 'migrations');

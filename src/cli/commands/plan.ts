@@ -16,7 +16,7 @@ import { paint, printProblems } from '../output.js';
 /** Time for the whole comment (find, then create or update). */
 const COMMENT_TIMEOUT_MS = 30_000;
 
-export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings: base, values }: CommandContext<'plan'>): Promise<number> {
   // Before reading any environment: a --comment that cannot be posted is a usage error.
   const pullRequest = values.comment ? pullRequestFromEnv(env) : undefined;
   const ws = await loadWorkspace(root, env);

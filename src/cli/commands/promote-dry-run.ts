@@ -10,7 +10,7 @@ import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
 import { paint, printProblems } from '../output.js';
 
-export async function printDryRun(ctx: CommandContext, ws: Workspace, stages: LoadedEnvironment[]): Promise<number> {
+export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace, stages: LoadedEnvironment[]): Promise<number> {
   const settings = withProjectSecrets(ctx.settings, ws.project);
   const observed = await Promise.all(stages.map((env) => observeAndClose(ws, env, settings)));
   const planned = planPromotion(ws, observed, { rollback: ws.project.pipeline.rollback.database });

@@ -19,7 +19,7 @@ import { printDryRun } from './promote-dry-run.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
 
-export async function run(ctx: CommandContext): Promise<number> {
+export async function run(ctx: CommandContext<'promote'>): Promise<number> {
   const ws = await loadWorkspace(ctx.root, ctx.env);
   const to = String(ctx.values.to);
   const stages = stagesUpTo(ws.project, to);
@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 
 /** Shared by `promote --to` and `promote resume`. */
 export async function startPromotion(
-  ctx: CommandContext,
+  ctx: CommandContext<'promote' | 'resume'>,
   ws: Workspace,
   run: { to: string; runId: string; resume?: RunRecord },
 ): Promise<number> {

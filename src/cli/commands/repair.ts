@@ -28,7 +28,7 @@ import { parseDuration } from '../durations.js';
 import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
 
-export async function run(ctx: CommandContext): Promise<number> {
+export async function run(ctx: CommandContext<'repair'>): Promise<number> {
   const { values } = ctx;
   if (values.retire !== undefined) {
     if (values.env !== undefined || values.all) throw new InvalidInputError([], 'repair --retire records a file, not a database: run it without --env/--all');
@@ -40,7 +40,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   return repairLedgers(ctx);
 }
 
-async function repairLedgers({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
+async function repairLedgers({ root, output, env, settings: base, values }: CommandContext<'repair'>): Promise<number> {
   const ws = await loadWorkspace(root, env);
   const settings = withProjectSecrets(base, ws.project);
   printProblems(output, ws.warnings);
@@ -124,7 +124,7 @@ async function repairLedgers({ root, output, env, settings: base, values }: Comm
  * committed: validate, status and every environment read it from there. It needs no valid workspace,
  * since the gap it explains is exactly what makes validate fail now.
  */
-async function retire({ root, output, values }: CommandContext, name: string): Promise<number> {
+async function retire({ root, output, values }: CommandContext<'repair'>, name: string): Promise<number> {
   const dir = String(values.dir ?? 'migrations').replaceAll('\\', '/').replace(/^\.\//, '').replace(/\/+$/, '');
   const bare = name.startsWith(`${dir}/`) ? name.slice(dir.length + 1) : name;
   const problem = (code: string, message: string, hint: string) => new InvalidInputError([{ severity: 'error', code, file: `${dir}/${bare}`, message, hint }], 'nothing was written');

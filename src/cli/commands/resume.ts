@@ -4,7 +4,7 @@ import { latestUnfinished, listRuns, loadRun } from '../../runs/run-store.js';
 import type { CommandContext } from '../command-context.js';
 import { startPromotion } from './promote.js';
 
-export async function run(ctx: CommandContext): Promise<number> {
+export async function run(ctx: CommandContext<'resume'>): Promise<number> {
   const ws = await loadWorkspace(ctx.root, ctx.env);
   const record = ctx.values.run ? loadRun(ws.project.root, String(ctx.values.run)) : latestUnfinished(ws.project.root);
   if (!record) {

@@ -15,7 +15,7 @@ import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
 import { paint } from '../output.js';
 
-export async function run({ root, env, settings: base, values, output }: CommandContext): Promise<number> {
+export async function run({ root, env, settings: base, values, output }: CommandContext<'rollback'>): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'rollback needs --env <environment>');
   const ws = await loadWorkspace(root, env);
   const settings = withProjectSecrets(base, ws.project);

@@ -8,7 +8,7 @@ import { WorkerVersionStore } from '../../targets/local/worker-versions.js';
 import type { CommandContext } from '../command-context.js';
 
 /** Keeps an environment's current Worker version running for a person to poke at, like `wrangler dev`. */
-export async function run({ root, env, values, output }: CommandContext): Promise<number> {
+export async function run({ root, env, values, output }: CommandContext<'serve'>): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'serve needs --env <environment>');
   const ws = await loadWorkspace(root, env);
   const target = selectEnvironment(ws.project, String(values.env), '--env');

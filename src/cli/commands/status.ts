@@ -8,7 +8,7 @@ import { withProjectSecrets } from '../settings.js';
 import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { paint, type Output } from '../output.js';
 
-export async function run({ root, output, env, settings: base, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings: base, values }: CommandContext<'status'>): Promise<number> {
   const ws = await loadWorkspace(root, env);
   const settings = withProjectSecrets(base, ws.project);
   const envs: LoadedEnvironment[] = values.env

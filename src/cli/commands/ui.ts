@@ -20,7 +20,7 @@ export interface UiOptions {
   token?: string;
 }
 
-export function parseUiOptions(values: CommandContext['values']): UiOptions {
+export function parseUiOptions(values: CommandContext<'ui'>['values']): UiOptions {
   const usage = (message: string, hint: string) => new PromoteError(`ui: ${message}`, ExitCode.invalidInput, hint);
   const host = values.host === undefined ? '127.0.0.1' : String(values.host);
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
@@ -37,7 +37,7 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.');
 }
 
-export async function run({ root, output, env, settings, values }: CommandContext): Promise<number> {
+export async function run({ root, output, env, settings, values }: CommandContext<'ui'>): Promise<number> {
   const opts = parseUiOptions(values);
   // A project that does not load is exit 2 now, like every other command, not a broken page later.
   await loadWorkspace(root, env);

@@ -2,7 +2,7 @@ import { loadWorkspace } from '../../engine/load-workspace.js';
 import type { CommandContext } from '../command-context.js';
 import { paint, printProblems } from '../output.js';
 
-export async function run({ root, output, env }: CommandContext): Promise<number> {
+export async function run({ root, output, env }: CommandContext<'validate'>): Promise<number> {
   const ws = await loadWorkspace(root, env);
   printProblems(output, ws.warnings);
   const count = [...ws.migrations.values()].reduce((n, m) => n + m.length, 0);
