@@ -6,6 +6,7 @@
  * whose checksum reappears under another name is "renamed", and two environments
  * with the same migrations applied but different schemas have "schema drift".
  */
+import { pendingChunks } from '../migrations/transport.js';
 import { createHash } from 'node:crypto';
 import type { ObservedDatabase } from '../engine/observe.js';
 
@@ -97,6 +98,8 @@ interface DatabaseIndex {
   adoptable: Set<string>;
   outOfOrder: Map<string, string>;
   pending: Set<string>;
+  /** cloudflare: how each pending migration will travel (`via import (trigger)`). */
+  transport: Map<string, string>;
   byChecksum: Map<string, string>;
   /** Applied name -> the file it was renamed to (the plan matched them). */
   renamed: Map<string, string>;
@@ -110,6 +113,7 @@ function indexOf(db: ObservedDatabase): DatabaseIndex {
     adoptable: new Set(db.plan.adoptable.map((m) => m.name)),
     outOfOrder: new Map(db.plan.outOfOrder.map((x) => [x.name, x.newestApplied])),
     pending: new Set(db.plan.pending.map((m) => m.name)),
+    transport: new Map((db.plan.pending.length > 0 ? (pendingChunks(db.plan.pending, db.transport) ?? []) : []).flatMap((c) => c.migrations.map((m) => [m, `via ${c.transport} (${c.reason})`] as const))),
     byChecksum: new Map(db.migrations.map((m) => [m.checksum, m.name])),
     renamed: new Map((db.plan.renamed ?? []).map((r) => [r.from, r.to.name])),
     renamedBy: new Map((db.plan.renamed ?? []).map((r) => [r.from, r.match])),
@@ -167,7 +171,8 @@ function cellOf(name: string, reading: EnvironmentReading, db: ObservedDatabase 
     };
   }
   if (index.pending.has(name)) {
-    return { state: 'pending', text: `${STATE_MARK.pending} pending`, detail: ['not applied yet'], command: `promote --to ${reading.name}` };
+    const transport = index.transport.get(name);
+    return { state: 'pending', text: `${STATE_MARK.pending} pending`, detail: ['not applied yet', ...(transport ? [`will travel ${transport}`] : [])], command: `promote --to ${reading.name}` };
   }
   return { state: 'absent', text: `${STATE_MARK.absent}`, detail: ['no such file in this environment’s migrations folder'] };
 }

@@ -4,11 +4,13 @@
  * Neither changes an environment.
  */
 import { withProjectSecrets, type Settings } from '../cli/settings.js';
+import { planPromotion } from '../engine/promotion-plan.js';
+import { classifyMigration } from '../migrations/expand-contract.js';
+import { describeChunk, pendingChunks } from '../migrations/transport.js';
 import { targetContext } from '../engine/open-environment.js';
 import type { CheckResult } from '../events/run-events.js';
 import type { Problem } from '../problems.js';
 import { loadWorkspace } from '../engine/load-workspace.js';
-import { migrationRefusals } from '../engine/refusals.js';
 import { selectEnvironment, stagesUpTo } from '../engine/select-environment.js';
 import type { EnvironmentHandle } from '../targets/environment-handle.js';
 import { openLocalHandle } from '../targets/local/local-handle.js';
@@ -45,7 +47,19 @@ export async function readHealth(root: string, name: string, base: Settings): Pr
 
 export interface PlanView {
   to: string;
-  stages: { environment: string; bookmark: boolean; unavailable?: string; databases: { binding: string; pending: string[]; drift: { name: string; reason: string }[] }[] }[];
+  stages: {
+    environment: string;
+    bookmark: boolean;
+    unavailable?: string;
+    databases: {
+      binding: string;
+      /** Each pending migration with its expand/contract class (contract ones cannot ship beside the previous Worker). */
+      pending: { name: string; class: 'expand' | 'contract'; reasons: string[] }[];
+      drift: { name: string; reason: string }[];
+      /** cloudflare: which transport each pending chunk takes (`via import (trigger): 0005_x.sql`). */
+      transports: string[];
+    }[];
+  }[];
   warnings: Problem[];
   problems: Problem[];
 }
@@ -59,8 +73,22 @@ export async function readPlan(root: string, to: string | undefined, settings: S
     const environment = stages[i]!.name;
     const bookmark = ws.project.pipeline.stages.find((s) => s.environment === environment)?.bookmark ?? false;
     if ('unavailable' in o) return { environment, bookmark, unavailable: o.unavailable, databases: [] };
-    problems.push(...migrationRefusals(o));
-    return { environment, bookmark, databases: o.databases.map((d) => ({ binding: d.binding, pending: d.plan.pending.map((m) => m.name), drift: d.plan.drift })) };
+    // The same plan `promote plan` and `--to` use: drift, order, contract-in-rollout, missing rollback files.
+    const stage = planPromotion(ws, [o], { rollback: ws.project.pipeline.rollback.database }).stages[0]!;
+    problems.push(...stage.problems);
+    return {
+      environment,
+      bookmark,
+      databases: stage.databases.map((d) => ({
+        binding: d.binding,
+        pending: d.pending.map((m) => {
+          const c = classifyMigration(m);
+          return { name: m.name, class: c.class, reasons: c.reasons.map((r) => r.reason) };
+        }),
+        drift: d.drift,
+        transports: (d.pending.length > 0 ? (pendingChunks(d.pending, d.observed.transport) ?? []) : []).map(describeChunk),
+      })),
+    };
   });
   return { to: stages.at(-1)?.name ?? to ?? '', stages: view, warnings: ws.warnings, problems };
 }

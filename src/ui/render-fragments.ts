@@ -24,7 +24,12 @@ export function renderPlan(plan: PlanView): string {
         ? `<p class="warn">${escapeHtml(s.unavailable)}</p>`
         : s.databases
             .map((d) => {
-              const pending = d.pending.length === 0 ? 'up to date' : `${d.pending.length} to apply<ul>${d.pending.map((n) => `<li><code>+ ${escapeHtml(n)}</code></li>`).join('')}</ul>`;
+              const pending =
+                d.pending.length === 0
+                  ? 'up to date'
+                  : `${d.pending.length} to apply<ul>${d.pending
+                      .map((m) => `<li><code>+ ${escapeHtml(m.name)}</code> <span class="${m.class === 'contract' ? 'warn' : 'muted'}">${m.class}${m.reasons.length > 0 ? `: ${escapeHtml(m.reasons.join('; '))}` : ''}</span></li>`)
+                      .join('')}</ul>${d.transports.map((t) => `<div class="muted">${escapeHtml(t)}</div>`).join('')}`;
               const drift = d.drift.map((x) => `<li class="error">! ${escapeHtml(x.name)}: ${escapeHtml(x.reason)}</li>`).join('');
               return `<div><code>${escapeHtml(d.binding)}</code>: ${pending}${drift ? `<ul>${drift}</ul>` : ''}</div>`;
             })
@@ -35,5 +40,5 @@ export function renderPlan(plan: PlanView): string {
   const problems = plan.problems.length > 0 ? `<h4>Refused</h4>${renderProblems(plan.problems)}` : '';
   const warnings = plan.warnings.length > 0 ? `<h4>Lint warnings</h4>${renderProblems(plan.warnings)}` : '<p class="muted">No lint warnings.</p>';
   const next = plan.problems.length > 0 ? '<p>Fix the problems above first.</p>' : `<p>To do it: <code class="cmd">promote --to ${escapeHtml(plan.to)}</code> (preview: <code class="cmd">promote --to ${escapeHtml(plan.to)} --dry-run</code>)</p>`;
-  return `${stages}${problems}${next}${warnings}<p class="muted">Expand/contract classes: this project's lint does not classify migrations that way yet.</p>`;
+  return `${stages}${problems}${next}${warnings}<p class="muted">expand: safe beside the previous Worker version; contract: ship it after the code stops using the old shape.</p>`;
 }

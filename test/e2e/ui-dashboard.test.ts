@@ -141,6 +141,8 @@ describe('promote ui in chromium', { timeout: 300_000 }, () => {
     await page.locator('#plan-form button').click();
     await expect.poll(() => page.locator('#plan-result').textContent(), { timeout: 60_000 }).toContain('+ 0004_tags.sql');
     expect(await page.locator('#plan-result').textContent()).toContain('promote --to production');
+    // each pending migration carries its expand/contract class
+    expect(await page.locator('#plan-result').textContent()).toMatch(/\+ 0004_tags\.sql\s*expand/);
     await page.screenshot({ path: artifact('ui-health-and-plan.png'), fullPage: true });
     await page.close();
   });
