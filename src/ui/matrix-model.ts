@@ -129,7 +129,7 @@ function cellOf(name: string, reading: EnvironmentReading, db: ObservedDatabase 
   if (applied) {
     const when = [`applied ${applied.appliedAt}`];
     if (applied.runId) when.push(`by run ${applied.runId}`);
-    if (applied.durationMs !== undefined) when.push(`in ${applied.durationMs} ms`);
+    if (applied.durationMs !== undefined) when.push(`in ${Math.round(applied.durationMs)} ms`);
     const renamedAs = index.renamed.get(name);
     if (renamedAs) {
       return {
