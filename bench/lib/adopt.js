@@ -4,13 +4,13 @@
 //  - remote: the schema fingerprint read of a 200-table database over the fake
 //    Cloudflare API at 100 ms latency per request (requests and time), in process
 //    and as a whole `promote baseline --dry-run`.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runChild } from './child.js';
 import { resetState, writeProject } from './project.js';
-import { loadFake } from './remote.js';
+import { loadFake, writeRemoteProject } from './remote.js';
 
 const CHILD_ENV = { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
 
@@ -57,24 +57,9 @@ export async function benchBaselineLocal({ repo, runs, count = 200, log = () => 
 }
 
 function remoteProject(fake, uuid, count) {
-  const dir = mkdtempSync(join(os.tmpdir(), 'promote-bench-fingerprint-'));
-  const files = {
-    'wrangler.jsonc': JSON.stringify({
-      name: 'bench',
-      compatibility_date: '2026-04-01',
-      account_id: fake.accountId,
-      env: { staging: { d1_databases: [{ binding: 'DB', database_name: `bench-${uuid.slice(0, 8)}`, database_id: uuid, migrations_dir: 'migrations' }] } },
-    }),
-    'pipeline/pipeline.yaml': 'name: bench\nstages:\n  - environment: staging\n',
-    'environments/staging.yaml': 'target: cloudflare\nwrangler:\n  env: staging\n',
-  };
-  for (let i = 1; i <= count; i++) files[`migrations/${String(i).padStart(4, '0')}_t${i}.sql`] = tableSql(i);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  mkdirSync(join(dir, '.home'), { recursive: true });
-  return dir;
+  const migrationFiles = {};
+  for (let i = 1; i <= count; i++) migrationFiles[`migrations/${String(i).padStart(4, '0')}_t${i}.sql`] = tableSql(i);
+  return writeRemoteProject(fake, uuid, { prefix: 'fingerprint', migrationFiles });
 }
 
 const tableSql = (i) => `CREATE TABLE t${i} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT);\nCREATE INDEX idx_t${i}_name ON t${i}(name);\n`;

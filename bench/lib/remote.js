@@ -40,8 +40,12 @@ function migrations(count) {
   return files;
 }
 
-function writeProject(fake, uuid, count) {
-  const dir = mkdtempSync(join(os.tmpdir(), 'promote-bench-remote-'));
+/**
+ * A one-environment cloudflare project on the fake (env staging, binding DB), written to a temp folder:
+ * the shape every remote bench section uses; each passes its own migrations and environment file.
+ */
+export function writeRemoteProject(fake, uuid, { prefix, migrationFiles, stagingYaml = 'target: cloudflare\nwrangler:\n  env: staging\n' }) {
+  const dir = mkdtempSync(join(os.tmpdir(), `promote-bench-${prefix}-`));
   const files = {
     'wrangler.jsonc': JSON.stringify({
       name: 'bench',
@@ -50,8 +54,8 @@ function writeProject(fake, uuid, count) {
       env: { staging: { d1_databases: [{ binding: 'DB', database_name: `bench-${uuid.slice(0, 8)}`, database_id: uuid, migrations_dir: 'migrations' }] } },
     }),
     'pipeline/pipeline.yaml': 'name: bench\nstages:\n  - environment: staging\n',
-    'environments/staging.yaml': 'target: cloudflare\nwrangler:\n  env: staging\n',
-    ...migrations(count),
+    'environments/staging.yaml': stagingYaml,
+    ...migrationFiles,
   };
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
@@ -59,6 +63,10 @@ function writeProject(fake, uuid, count) {
   }
   mkdirSync(join(dir, '.home'), { recursive: true });
   return dir;
+}
+
+function writeProject(fake, uuid, count) {
+  return writeRemoteProject(fake, uuid, { prefix: 'remote', migrationFiles: migrations(count) });
 }
 
 const d1Requests = (fake, uuid, from) => fake.requests.slice(from).filter((r) => r.path.includes(`/d1/database/${uuid}/`)).length;

@@ -7,12 +7,11 @@
 // /query parsed it properly. That is the best case for /query, not what Cloudflare does. The
 // field-like failure of /query is checked once (it must exit 1 with 7500 "incomplete input").
 // The fake injects latency on API requests only, not on the PUT to the upload URL (it stands for R2).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runChild } from './child.js';
-import { loadFake } from './remote.js';
+import { loadFake, writeRemoteProject } from './remote.js';
 import { summarize } from './stats.js';
 
 function migrations(count) {
@@ -27,24 +26,11 @@ function migrations(count) {
 }
 
 function writeProject(fake, uuid, count, transport) {
-  const dir = mkdtempSync(join(os.tmpdir(), 'promote-bench-transport-'));
-  const files = {
-    'wrangler.jsonc': JSON.stringify({
-      name: 'bench',
-      compatibility_date: '2026-04-01',
-      account_id: fake.accountId,
-      env: { staging: { d1_databases: [{ binding: 'DB', database_name: `bench-${uuid.slice(0, 8)}`, database_id: uuid, migrations_dir: 'migrations' }] } },
-    }),
-    'pipeline/pipeline.yaml': 'name: bench\nstages:\n  - environment: staging\n',
-    'environments/staging.yaml': `target: cloudflare\nwrangler:\n  env: staging\ndatabases:\n  - binding: DB\n    transport: ${transport}\n`,
-    ...migrations(count),
-  };
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  mkdirSync(join(dir, '.home'), { recursive: true });
-  return dir;
+  return writeRemoteProject(fake, uuid, {
+    prefix: 'transport',
+    stagingYaml: `target: cloudflare\nwrangler:\n  env: staging\ndatabases:\n  - binding: DB\n    transport: ${transport}\n`,
+    migrationFiles: migrations(count),
+  });
 }
 
 const touching = (fake, uuid, from) => fake.requests.slice(from).filter((r) => r.path.includes(`/d1/database/${uuid}/`) || r.path.startsWith('/__fake/d1-imports/'));
