@@ -17,7 +17,8 @@ export const GLOBAL_OPTIONS = {
 export const COMMAND_OPTIONS = {
   validate: {},
   plan: { to: { type: 'string' }, comment: { type: 'boolean' } },
-  status: { env: { type: 'string' }, html: { type: 'string' } },
+  status: { env: { type: 'string' }, html: { type: 'string' }, 'no-schema': { type: 'boolean' } },
+  diff: { env: { type: 'string', multiple: true } },
   migrate: { env: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   baseline: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   new: { rollback: { type: 'boolean' }, dir: { type: 'string' } },

@@ -10,8 +10,9 @@ Usage
   promote graph [--to <env>] [--json]         the promotion machine as a Mermaid diagram
   promote validate                            check pipeline/, environments/ and migrations/; touches nothing
   promote plan [--to <env>] [--comment] [--json]  pending migrations and lint warnings per environment
-  promote status [--env <env>] [--json]       applied / pending / drift per environment and database
-           [--html <file>]                    the same as one self-contained HTML page (a CI artifact)
+  promote status [--env <env>] [--json]       applied / pending / drift / schema per environment and database
+           [--html <file>] [--no-schema]      the same as one self-contained HTML page (a CI artifact)
+  promote diff --env <a> [--env <b>] [--json] two environments' live schemas, or one against its migrations
   promote ui [--port <n>] [--host <h>]        read-only dashboard in the browser: matrix, health, runs, live
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
@@ -49,12 +50,22 @@ drift, and lint warnings. Reads the environments; changes nothing.
 every push, never repeated). It needs a pull_request workflow run and GITHUB_TOKEN
 with pull-requests: write; exit 2 outside a pull request or without a token.
 `,
-  status: `promote status [--env <env>] [--json] [--html <file>]
+  status: `promote status [--env <env>] [--json] [--html <file>] [--no-schema]
 
 Applied, pending and drifted migrations per environment and database. An applied
 migration whose file changed (checksum) or vanished is drift.
+Each database's live schema is compared with the replay of its applied migrations
+on a scratch database (cached in .promote/cache/ by the ledger's content): "schema:
+matches", or the differences someone made by hand. --no-schema skips that check.
 --html also writes the matrix (migrations x environments) as one self-contained
 HTML file, e.g. for a CI artifact.
+`,
+  diff: `promote diff --env <a> [--env <b>] [--json]
+
+With one --env: each database's live schema against the schema its applied migrations
+build (what status reports as schema drift). With two: the two environments' live
+schemas, database by database (matched by binding). Objects matching
+migrations.schemaIgnore are left out. Reads only; exit 0 whether or not they differ.
 `,
   ui: `promote ui [--port <n>] [--host 127.0.0.1] [--token <secret>]
 

@@ -20,6 +20,7 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   validate: () => import('./commands/validate.js'),
   plan: () => import('./commands/plan.js'),
   status: () => import('./commands/status.js'),
+  diff: () => import('./commands/diff.js'),
   migrate: () => import('./commands/migrate.js'),
   baseline: () => import('./commands/baseline.js'),
   new: () => import('./commands/new.js'),

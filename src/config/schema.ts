@@ -63,8 +63,16 @@ export const PipelineSchema = z.strictObject({
     .strictObject({
       /** Numbering gaps (0001, 0003) are errors unless allowed here. */
       allowGaps: z.boolean().default(false),
+      /**
+       * A database whose live schema differs from the replay of its applied migrations (someone
+       * changed it by hand): `refuse` stops a promotion before anything is touched, `warn` lets it
+       * through and says so in every sink.
+       */
+      schemaDrift: z.enum(['refuse', 'warn']).default('refuse'),
+      /** Objects left out of the schema comparison (globs on the object's name, e.g. a Worker's run-time tables: "cache_*"). */
+      schemaIgnore: z.array(z.string().min(1)).default([]),
     })
-    .default({ allowGaps: false }),
+    .default({ allowGaps: false, schemaDrift: 'refuse', schemaIgnore: [] }),
   /** Where a promotion reports besides the terminal and the run journal. */
   notify: z
     .strictObject({

@@ -189,6 +189,7 @@ const EXAMPLES: Record<string, string> = {
   soak: '30s',
   bookmark: 'true',
   allowGaps: 'true',
+  schemaDrift: 'warn',
   database: 'time-travel',
   env: 'staging',
   config: 'wrangler.jsonc',
@@ -206,6 +207,7 @@ const STRUCTURE_EXAMPLES: Record<string, string> = {
   headers: '`headers:` followed by indented lines like `  Authorization: Bearer ${TOKEN}`',
   vars: '`vars:` followed by indented lines like `  GREETING: hello`',
   compatibility_flags: '`compatibility_flags:` followed by lines like `  - nodejs_compat`',
+  schemaIgnore: '`schemaIgnore:` followed by lines like `  - \'cache_*\'`',
 };
 
 const DURATION_KEYS = new Set(['timeout', 'soak', 'maxLatency']);

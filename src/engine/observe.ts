@@ -6,6 +6,8 @@
 import type { LoadedEnvironment } from '../config/schema.js';
 import { withSignal } from '../d1/with-signal.js';
 import type { ApplyContext } from '../ledger/apply.js';
+import { checkSchema } from '../ledger/expected-schema.js';
+import type { SchemaCheck } from '../schema/schema-drift.js';
 import { readDatabaseState, type DatabaseState, type LedgerRow } from '../ledger/ledger.js';
 import { planDatabase, type DatabasePlan } from '../migrations/plan.js';
 import type { Migration } from '../migrations/types.js';
@@ -20,6 +22,15 @@ export interface ObservedDatabase extends EnvironmentDatabase {
   migrations: Migration[];
   state: DatabaseState;
   plan: DatabasePlan;
+  /** Live schema against the replay of its applied migrations; absent when not asked for (`schema: false`). */
+  schema?: SchemaCheck;
+  /** Whether the check replayed the migrations, found the replay cached, or had nothing to replay. */
+  schemaReplay?: 'replayed' | 'cached' | 'none';
+}
+
+export interface ObserveOptions {
+  /** Also compare each database's live schema with its migrations' (schema drift). */
+  schema?: boolean;
 }
 
 export interface ObservedEnvironment {
@@ -36,7 +47,7 @@ const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], fo
 export async function observeEnvironment(
   ws: Workspace,
   env: LoadedEnvironment,
-  opts: { start: boolean; settings: EngineSettings; readOnly?: boolean },
+  opts: { start: boolean; settings: EngineSettings; readOnly?: boolean } & ObserveOptions,
 ): Promise<ObservedEnvironment> {
   const config = env.config;
   if (config.target === 'local' && !opts.start && !localStateExists(localEnvironmentPaths(ws.project.root, env.name, config))) {
@@ -44,13 +55,15 @@ export async function observeEnvironment(
       env,
       databases: ws.databasesOf(env).map((d) => {
         const migrations = ws.migrations.get(d.migrationsDir) ?? [];
-        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) };
+        // Never created: nothing was changed by hand either.
+        const schema = opts.schema ? { schema: { status: 'matches' } as const, schemaReplay: 'none' as const } : {};
+        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }), ...schema };
       }),
     };
   }
   const { handle } = await openEnvironment(ws, env, opts.settings, opts.readOnly);
   try {
-    return { env, databases: await observeHandle(ws, handle), handle, ...(handle.note ? { note: handle.note } : {}) };
+    return { env, databases: await observeHandle(ws, handle, undefined, opts), handle, ...(handle.note ? { note: handle.note } : {}) };
   } catch (e) {
     await handle.dispose();
     throw e;
@@ -58,20 +71,43 @@ export async function observeEnvironment(
 }
 
 /** Observes and closes: for read-only commands. */
-export async function observeAndClose(ws: Workspace, env: LoadedEnvironment, settings: EngineSettings): Promise<ObservedEnvironment> {
-  const o = await observeEnvironment(ws, env, { start: false, settings, readOnly: true });
+export async function observeAndClose(ws: Workspace, env: LoadedEnvironment, settings: EngineSettings, opts: ObserveOptions = {}): Promise<ObservedEnvironment> {
+  const o = await observeEnvironment(ws, env, { start: false, settings, readOnly: true, ...opts });
   await o.handle?.dispose();
   const { handle: _closed, ...rest } = o;
   return rest;
 }
 
 /** Reads ledger and schema of every database of an opened environment and plans it. */
-export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, signal?: AbortSignal): Promise<ObservedDatabase[]> {
+export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, signal?: AbortSignal, opts: ObserveOptions = {}): Promise<ObservedDatabase[]> {
   const out: ObservedDatabase[] = [];
   for (const d of handle.databases) {
     const migrations = ws.migrations.get(d.migrationsDir) ?? [];
+    const retired = ws.retired.get(d.migrationsDir) ?? new Set<string>();
     const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
-    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, ...(d.transport ? { transport: d.transport } : {}), migrations, state, plan: planDatabase(migrations, { ...state, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) });
+    const checked = opts.schema
+      ? await checkSchema({
+          conn: d.conn,
+          scratch: () => d.scratch(),
+          ledgerTable: d.ledgerTable,
+          migrations,
+          retired,
+          state,
+          ignore: ws.project.pipeline.migrations.schemaIgnore,
+          root: ws.project.root,
+          ...(signal ? { signal } : {}),
+        })
+      : undefined;
+    out.push({
+      binding: d.binding,
+      ledgerTable: d.ledgerTable,
+      migrationsDir: d.migrationsDir,
+      ...(d.transport ? { transport: d.transport } : {}),
+      migrations,
+      state,
+      plan: planDatabase(migrations, { ...state, retired }),
+      ...(checked ? { schema: checked.check, schemaReplay: checked.replay } : {}),
+    });
   }
   return out;
 }

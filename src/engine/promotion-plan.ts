@@ -16,12 +16,16 @@ import type { Workspace } from './load-workspace.js';
 import type { ObservedDatabase, ObservedEnvironment } from './observe.js';
 import { contractRefusals } from './contract-refusals.js';
 import { migrationRefusals } from './refusals.js';
+import { schemaDriftProblems } from './schema-refusals.js';
+import type { SchemaCheck } from '../schema/schema-drift.js';
 
 export interface PlannedDatabase {
   binding: string;
   migrationsDir: string;
   pending: Migration[];
   drift: Drift[];
+  /** Live schema against its migrations' (absent when the observation did not check it). */
+  schema?: SchemaCheck;
   observed: ObservedDatabase;
 }
 
@@ -34,8 +38,10 @@ export interface PlannedStage {
   databases: PlannedDatabase[];
   /** `GET /health -> 200`, one per health check. */
   checks: string[];
-  /** What stops this stage before anything is touched (drift, order, missing rollback files). */
+  /** What stops this stage before anything is touched (drift, order, missing rollback files, schema drift). */
   problems: Problem[];
+  /** What the run goes on with but must say in every sink (schema drift under `schemaDrift: warn`). */
+  warnings: Problem[];
 }
 
 export interface PromotionPlan {
@@ -44,6 +50,8 @@ export interface PromotionPlan {
   stages: PlannedStage[];
   /** Every stage's problems, in stage order. */
   problems: Problem[];
+  /** Every stage's warnings, in stage order. */
+  warnings: Problem[];
 }
 
 export interface PlanOptions {
@@ -60,17 +68,24 @@ export function planPromotion(ws: Workspace, observed: readonly ObservedEnvironm
   const stages = observed.map((o): PlannedStage => {
     const bookmark = ws.project.pipeline.stages.find((s) => s.environment === o.env.name)?.bookmark ?? false;
     const pending = o.databases.flatMap((d) => d.plan.pending);
+    const schema = schemaDriftProblems(o, ws.project.pipeline.migrations.schemaDrift, ws.project.pipelineFile);
     return {
       environment: o.env.name,
       env: o.env,
       bookmark,
       steps: stageSteps({ environment: o.env.name, bookmark }),
-      databases: o.databases.map((d) => ({ binding: d.binding, migrationsDir: d.migrationsDir, pending: d.plan.pending, drift: d.plan.drift, observed: d })),
+      databases: o.databases.map((d) => ({ binding: d.binding, migrationsDir: d.migrationsDir, pending: d.plan.pending, drift: d.plan.drift, ...(d.schema ? { schema: d.schema } : {}), observed: d })),
       checks: o.env.config.health.map((h) => `${h.method} ${h.url} -> ${h.expect.status}`),
-      problems: [...migrationRefusals(o), ...contractRefusals(o), ...(opts.rollback === 'down-migrations' ? rollbackFileProblems(pending) : [])],
+      problems: [
+        ...migrationRefusals(o),
+        ...contractRefusals(o),
+        ...(opts.rollback === 'down-migrations' ? rollbackFileProblems(pending) : []),
+        ...schema.filter((p) => p.severity === 'error'),
+      ],
+      warnings: schema.filter((p) => p.severity === 'warning'),
     };
   });
-  return { pipeline: ws.project.pipeline.name, rollback, stages, problems: stages.flatMap((s) => s.problems) };
+  return { pipeline: ws.project.pipeline.name, rollback, stages, problems: stages.flatMap((s) => s.problems), warnings: stages.flatMap((s) => s.warnings) };
 }
 
 /** rollback.database: down-migrations promises to undo every pending file with its rollback file. */

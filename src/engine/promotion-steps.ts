@@ -11,7 +11,7 @@ import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrat
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
 import type { StepDetail, StepProgress } from '../events/run-events.js';
-import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
+import type { BookmarkOutput, DeployOutput, MigrateOutput, PreflightOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import type { Problem } from '../problems.js';
 import { classifyMigration } from '../migrations/expand-contract.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
@@ -108,7 +108,8 @@ export class PromotionSteps {
   /** Opens (once) and reads a stage's environment: ledger, metadata, schema, and the plan against the files. */
   async observe(name: string): Promise<ObservedEnvironment> {
     const h = await this.handle(name);
-    return { env: h.env, databases: await observeHandle(this.ws, h), handle: h };
+    // The schema check (live against the replay of the applied migrations) is part of every stage's observation.
+    return { env: h.env, databases: await observeHandle(this.ws, h, undefined, { schema: true }), handle: h };
   }
 
   /**
@@ -153,14 +154,15 @@ export class PromotionSteps {
    * set before its first lock; this re-reads the stage (another run may have
    * changed it since) and tries again only when what is pending differs.
    */
-  async preflight(input: StepInput): Promise<{ migrations: string[] }> {
+  async preflight(input: StepInput): Promise<PreflightOutput> {
     const stage = planPromotion(this.ws, [await this.observe(input.environment)], { rollback: input.rollbackPolicy }).stages[0]!;
     if (stage.problems.some((p) => p.severity === 'error')) throw new InvalidInputError(stage.problems, `${input.environment} was not changed`);
     if (this.preflighted.get(input.environment) !== pendingKey(stage)) {
       const problem = await this.tryPending(stage);
       if (problem) throw new InvalidInputError([problem], `preflight failed on ${input.environment}; it was not changed`);
     }
-    return { migrations: stage.databases.flatMap((d) => d.pending.map((m) => m.name)) };
+    const warnings = stage.warnings.map((p) => p.message);
+    return { migrations: stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   async lock(input: StepInput, signal?: AbortSignal): Promise<void> {

@@ -263,6 +263,7 @@ function buildSummary(
       ...(r?.workerVersion ? { workerVersion: r.workerVersion } : {}),
       ...(r?.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),
       ...(r?.rollout ? { rollout: r.rollout } : {}),
+      ...(r?.warnings && r.warnings.length > 0 ? { warnings: r.warnings } : {}),
     };
   });
   return {

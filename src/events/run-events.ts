@@ -60,6 +60,8 @@ export interface StepDetail {
   message?: string;
   /** Gradual rollout: every step taken, in order. */
   rollout?: RolloutStep[];
+  /** Preflight: what the run goes on with but a person must know (schema drift under schemaDrift: warn). */
+  warnings?: string[];
 }
 
 interface Base {
@@ -89,6 +91,8 @@ export interface StageSummary {
   lostWritesWindowMs?: number;
   /** Gradual rollout: each step's split and verdict, in order. */
   rollout?: { percentage: number; ok: boolean }[];
+  /** The stage's preflight warnings (schema drift under schemaDrift: warn). */
+  warnings?: string[];
 }
 
 /** What a step reports while it runs (a rollout's steps); the runner turns it into RunEvents. */

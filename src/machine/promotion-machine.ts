@@ -45,6 +45,8 @@ export interface StageState {
   lostWritesWindowMs?: number;
   /** Gradual rollout: each step's split and verdict, as the verify step reported them. */
   rollout?: { percentage: number; ok: boolean }[];
+  /** What the stage's preflight let through but the run must say (schema drift under schemaDrift: warn). */
+  warnings?: string[];
 }
 
 export interface FailureInfo {
@@ -96,6 +98,8 @@ export interface StepInput {
 }
 
 export interface MigrateOutput { migrations: string[] }
+/** The pending set, and what goes on despite a finding (schema drift under schemaDrift: warn). */
+export interface PreflightOutput { migrations: string[]; warnings?: string[] }
 export interface BookmarkOutput { bookmark: string; at: number }
 /** `version` is absent when the environment has no Worker. */
 export interface DeployOutput { version?: string; previousVersion?: string }
@@ -128,7 +132,7 @@ export type ActorName = (typeof ACTOR_NAMES)[number];
 
 /** What a target supplies: one function per actor, each given the actor's signal for its I/O. */
 export interface StepImplementations {
-  preflight(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<MigrateOutput>;
+  preflight(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<PreflightOutput>;
   lock(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<void>;
   bookmark(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<BookmarkOutput>;
   migrate(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<MigrateOutput>;
@@ -186,7 +190,10 @@ const currentStage = (context: PromotionContext): string => context.results[cont
 /** What a finished step shows the sinks, read from the actor's output. */
 function detailOf(step: StepName, output: unknown): StepDetail | undefined {
   switch (step) {
-    case 'preflight':
+    case 'preflight': {
+      const out = output as PreflightOutput;
+      return { migrations: out.migrations, ...(out.warnings && out.warnings.length > 0 ? { warnings: out.warnings } : {}) };
+    }
     case 'migrate':
       return { migrations: (output as MigrateOutput).migrations };
     case 'bookmark':
@@ -221,7 +228,7 @@ const promotionSetup = setup({
     output: {} as PromotionOutput,
   },
   actors: {
-    preflight: notProvided<MigrateOutput>('preflight'),
+    preflight: notProvided<PreflightOutput>('preflight'),
     lock: notProvided<void>('lock'),
     bookmark: notProvided<BookmarkOutput>('bookmark'),
     migrate: notProvided<MigrateOutput>('migrate'),
@@ -255,6 +262,10 @@ const promotionSetup = setup({
     storeBookmark: assign(({ context, event }) => {
       const out = (event as StepEvent).output as BookmarkOutput;
       return { results: patchStage(context, { bookmark: out.bookmark, bookmarkAt: out.at }) };
+    }),
+    storeWarnings: assign(({ context, event }) => {
+      const warnings = ((event as StepEvent).output as PreflightOutput).warnings;
+      return { results: warnings && warnings.length > 0 ? patchStage(context, { warnings }) : context.results };
     }),
     storeMigrations: assign(({ context, event }) => ({ results: patchStage(context, { migrations: ((event as StepEvent).output as MigrateOutput).migrations }) })),
     storeDeployment: assign(({ context, event }) => {
@@ -319,7 +330,7 @@ const failedAt = (step: StepName, slot: Slot = 'failure') =>
 function stepState(
   src: ActorName,
   step: StepName,
-  onDone: { target: string; store?: 'storeBookmark' | 'storeMigrations' | 'storeDeployment' | 'storeVerifiedChange' | 'storeRollback' },
+  onDone: { target: string; store?: 'storeWarnings' | 'storeBookmark' | 'storeMigrations' | 'storeDeployment' | 'storeVerifiedChange' | 'storeRollback' },
   onFail: { target: string; slot?: Slot; store?: 'storeFailedRollout' },
   input: (args: { context: PromotionContext }) => StepInput = stepInput,
 ): StateConfig {
@@ -353,7 +364,7 @@ function stageState(stage: StagePlan, index: number, next: string): StateConfig 
     initial: 'preflight',
     entry: { type: 'enterStage', params: { index } },
     states: {
-      preflight: stepState('preflight', 'preflight', { target: 'lock' }, { target: '#promotion.failed' }),
+      preflight: stepState('preflight', 'preflight', { target: 'lock', store: 'storeWarnings' }, { target: '#promotion.failed' }),
       lock: stepState('lock', 'lock', { target: stage.bookmark ? 'bookmark' : 'migrate' }, { target: '#promotion.failed' }),
       ...(stage.bookmark ? { bookmark: stepState('bookmark', 'bookmark', { target: 'migrate', store: 'storeBookmark' }, { target: 'unlockFailed' }) } : {}),
       migrate: stepState('migrate', 'migrate', { target: 'deploy', store: 'storeMigrations' }, { target: 'rollback' }),

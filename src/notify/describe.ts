@@ -37,7 +37,8 @@ export function describeLostWrites(bookmark: string | undefined, windowMs: numbe
 export function describeDetail(step: StepName, detail: StepDetail | undefined): string {
   if (!detail) return '';
   const parts: string[] = [];
-  // First: on a rollback line this is what a person has to act on.
+  // First: on a preflight or rollback line this is what a person has to act on.
+  for (const w of detail.warnings ?? []) parts.push(`warning: ${oneLine(w)}`);
   if (detail.lostWritesWindowMs !== undefined) parts.push(describeLostWrites(detail.bookmark, detail.lostWritesWindowMs));
   if (detail.migrations) parts.push(describeMigrations(detail.migrations));
   if (step === 'bookmark' && detail.bookmark) parts.push(`bookmark ${detail.bookmark}`);
@@ -112,6 +113,11 @@ export function describeStageLosses(stages: readonly StageSummary[]): string[] {
   return stages
     .filter((s) => s.lostWritesWindowMs !== undefined)
     .map((s) => `${s.environment}: ${describeLostWrites(s.bookmark, s.lostWritesWindowMs ?? 0)}`);
+}
+
+/** Each stage's warnings (schema drift let through by schemaDrift: warn), e.g. "staging: warning: schema drift: …". */
+export function describeStageWarnings(stages: readonly StageSummary[]): string[] {
+  return stages.flatMap((s) => (s.warnings ?? []).map((w) => `${s.environment}: warning: ${oneLine(w)}`));
 }
 
 /** A rollout's path, e.g. "0% ✓ → 10% ✗". */

@@ -34,6 +34,7 @@ const COMMANDS: string[][] = [
   ['--to', 'production'],
   ['--to', 'production', '--dry-run'],
   ['status'],
+  ['diff', '--env', 'dev'],
   ['plan'],
   ['resume'],
   ['rollback', '--env', 'dev'],
@@ -128,7 +129,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'baseline', 'validate', 'repair']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'diff', 'plan', 'resume', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'baseline', 'validate', 'repair']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 

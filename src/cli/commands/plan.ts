@@ -12,6 +12,8 @@ import { withProjectSecrets } from '../settings.js';
 import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { classifyMigration } from '../../migrations/expand-contract.js';
 import { paint, printProblems } from '../output.js';
+import { describeSchemaDifferences, schemaCheckJson } from '../../schema/schema-drift.js';
+import { schemaLines } from './status.js';
 
 /** Time for the whole comment (find, then create or update). */
 const COMMENT_TIMEOUT_MS = 30_000;
@@ -24,7 +26,7 @@ export async function run({ root, output, env, settings: base, values }: Command
   const stages = stagesUpTo(ws.project, values.to === undefined ? undefined : String(values.to));
   const observed = await Promise.all(
     stages.map(async (e) => {
-      return observeAndClose(ws, e, settings);
+      return observeAndClose(ws, e, settings, { schema: true });
     }),
   );
   const planned = planPromotion(ws, observed, { rollback: ws.project.pipeline.rollback.database });
@@ -40,6 +42,7 @@ export async function run({ root, output, env, settings: base, values }: Command
         binding: d.binding,
         pending: d.pending.map((m) => m.name),
         drift: d.drift,
+        ...(d.schema ? { schema: schemaCheckJson(d.schema) } : {}),
         ...(d.pending.length > 0 && d.observed.transport ? { chunks: pendingChunks(d.pending, d.observed.transport) } : {}),
         /** Each pending migration's class: contract ones cannot go out beside the previous Worker version. */
         migrations: d.pending.map((m) => {
@@ -48,7 +51,7 @@ export async function run({ root, output, env, settings: base, values }: Command
         }),
       })),
     })),
-    warnings: ws.warnings,
+    warnings: [...ws.warnings, ...planned.warnings],
     problems: refusals,
   };
   if (output.json) {
@@ -61,21 +64,28 @@ export async function run({ root, output, env, settings: base, values }: Command
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
         else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.migrations.map((m) => `     + ${m.name} (${m.class}${m.reasons.length > 0 ? `: ${m.reasons.join('; ')}` : ''})`).join('\n')}`);
         for (const c of d.chunks ?? []) output.out(paint(output, 'dim', `     ${describeChunk(c)}`));
+        const check = planned.stages[i]!.databases.find((x) => x.binding === d.binding)?.schema;
+        if (check) for (const line of schemaLines(output, check, s.environment)) output.out(`     ${line}`);
       }
     }
-    printProblems(output, [...ws.warnings, ...refusals]);
+    printProblems(output, [...plan.warnings, ...refusals]);
   }
   if (pullRequest) {
     // Several databases in one environment: name the binding beside each file.
     const named = (binding: string, name: string, many: boolean): string => (many ? `${binding}: ${name}` : name);
     const forComment: PlanForComment = {
-      stages: plan.stages.map((s) => {
+      stages: plan.stages.map((s, si) => {
         const many = s.databases.length > 1;
         return {
           environment: s.environment,
           pending: s.databases.flatMap((d) => d.pending.map((n) => named(d.binding, n, many))),
           classes: Object.fromEntries(s.databases.flatMap((d) => d.migrations.map((m) => [named(d.binding, m.name, many), m.class]))),
           drift: s.databases.flatMap((d) => d.drift.map((x) => ({ ...x, name: named(d.binding, x.name, many) }))),
+          schema: planned.stages[si]!.databases.flatMap((d) =>
+            d.schema
+              ? [{ database: d.binding, differences: d.schema.status === 'drift' ? describeSchemaDifferences(d.schema.differences) : [], ...(d.schema.status === 'unknown' ? { unknown: d.schema.reason } : {}) }]
+              : [],
+          ),
         };
       }),
       warnings: ws.warnings,

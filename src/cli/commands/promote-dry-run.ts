@@ -12,7 +12,7 @@ import { paint, printProblems } from '../output.js';
 
 export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace, stages: LoadedEnvironment[]): Promise<number> {
   const settings = withProjectSecrets(ctx.settings, ws.project);
-  const observed = await Promise.all(stages.map((env) => observeAndClose(ws, env, settings)));
+  const observed = await Promise.all(stages.map((env) => observeAndClose(ws, env, settings, { schema: true })));
   const planned = planPromotion(ws, observed, { rollback: ws.project.pipeline.rollback.database });
   const plan = planned.stages.map((s) => ({
     environment: s.environment,
@@ -21,6 +21,7 @@ export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace,
     checks: s.checks,
     ...(rolloutOf(s.env.config) ? { rollout: rolloutOf(s.env.config) } : {}),
     problems: s.problems,
+    warnings: s.warnings,
   }));
   const policy = planned.rollback;
   const problems = planned.problems;
@@ -35,7 +36,7 @@ export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace,
       if (p.rollout) ctx.output.out(`   rollout: ${p.rollout.steps.map((s) => `${s}%`).join(' -> ')}, each step's checks soaking ${p.rollout.soak} ms`);
     }
     ctx.output.out(`on failure: roll back (database: ${policy}; Worker: previous version), verify again, stop`);
-    printProblems(ctx.output, problems);
+    printProblems(ctx.output, [...planned.warnings, ...problems]);
   }
   return problems.some((p) => p.severity === 'error') ? 2 : 0;
 }

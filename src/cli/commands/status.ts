@@ -7,6 +7,7 @@ import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
 import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { paint, type Output } from '../output.js';
+import { describeSchemaCheck, describeSchemaDifferences, schemaCheckJson, type SchemaCheck } from '../../schema/schema-drift.js';
 
 export async function run({ root, output, env, settings: base, values }: CommandContext<'status'>): Promise<number> {
   const ws = await loadWorkspace(root, env);
@@ -16,7 +17,7 @@ export async function run({ root, output, env, settings: base, values }: Command
     : orderedEnvironments(ws.project.pipeline.stages.map((s) => s.environment), [...ws.project.environments.values()]);
   const observed = await Promise.all(
     envs.map(async (e) => {
-      return observeAndClose(ws, e, settings);
+      return observeAndClose(ws, e, settings, { schema: !values['no-schema'] });
     }),
   );
   if (values.html !== undefined) {
@@ -52,6 +53,7 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
         renamed: d.plan.renamed.map((r) => ({ from: r.from, to: r.to.name, match: r.match })),
         retired: d.plan.retired,
         ...(d.plan.pending.length > 0 && d.transport ? { chunks: pendingChunks(d.plan.pending, d.transport) } : {}),
+        ...(d.schema ? { schema: schemaCheckJson(d.schema) } : {}),
       })),
     })),
   };
@@ -100,6 +102,18 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
         output.out(`    ${paint(output, 'yellow', '•')} ${m.name}  ${paint(output, 'yellow', note)}`);
       }
       if (pending.length > 0) for (const c of pendingChunks(pending, d.transport) ?? []) output.out(paint(output, 'dim', `    ${describeChunk(c)}`));
+      if (d.schema) for (const line of schemaLines(output, d.schema, o.env.name)) output.out(`    ${line}`);
     }
   }
+}
+
+/** "schema: matches", or the differences from what the migrations build (and how to see them). */
+export function schemaLines(output: Output, check: SchemaCheck, envName: string): string[] {
+  const head = describeSchemaCheck(check);
+  if (check.status === 'matches') return [paint(output, 'green', head)];
+  if (check.status === 'unknown') return [paint(output, 'dim', head)];
+  return [
+    paint(output, 'red', `${head} (changed by hand?): promote diff --env ${envName}`),
+    ...describeSchemaDifferences(check.differences).map((l) => `  ${paint(output, 'red', '!')} ${l}`),
+  ];
 }

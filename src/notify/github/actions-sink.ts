@@ -98,6 +98,8 @@ export function createActionsSink(options: ActionsSinkOptions): RunSink {
         case 'step.succeeded':
         case 'stage.finished':
           enterStage(event.stage);
+          // A warning annotation per finding the run went on with (schema drift under schemaDrift: warn).
+          if (event.type === 'step.succeeded') for (const w of event.detail?.warnings ?? []) write(warningCommand(w, { title: `${event.stage}: ${event.step} warning` }));
           if (event.type === 'step.succeeded' && event.step === 'rollback' && event.detail?.lostWritesWindowMs !== undefined) {
             write(warningCommand(describeLostWrites(event.detail.bookmark, event.detail.lostWritesWindowMs), { title: `${event.stage} rolled back` }));
           }

@@ -18,6 +18,8 @@ export interface PlanForComment {
     drift: Drift[];
     /** Expand or contract, by pending name (contract: the previous Worker version cannot run beside it). */
     classes?: Record<string, MigrationClass>;
+    /** Schema drift per database: the differences from what its migrations build (lines as `status` prints them). */
+    schema?: { database: string; differences: string[]; unknown?: string }[];
   }[];
   warnings: Problem[];
   /** The commit the plan was made for. */
@@ -27,14 +29,21 @@ export interface PlanForComment {
 /** Pure: the comment body, marker first. */
 export function buildPlanComment(plan: PlanForComment): string {
   const out = [PLAN_MARKER, `## promote plan${plan.commit ? ` for \`${plan.commit.slice(0, 12)}\`` : ''}`, ''];
-  out.push('| Environment | Pending migrations | Drift |', '|---|---|---|');
+  const withSchema = plan.stages.some((s) => s.schema !== undefined);
+  out.push(`| Environment | Pending migrations | Drift |${withSchema ? ' Schema |' : ''}`, `|---|---|---|${withSchema ? '---|' : ''}`);
   for (const s of plan.stages) {
     const label = (name: string) => (s.classes?.[name] === 'contract' ? ' ⚠️ contract' : s.classes?.[name] === 'expand' ? ' expand' : '');
     const pending = s.pending.length === 0 ? 'none' : s.pending.map((n) => `${code(n)}${label(n)}`).join('<br>');
     const drift = s.drift.length === 0 ? 'none' : s.drift.map((d) => `⚠️ ${code(d.name)}: ${d.reason}`).join('<br>');
-    out.push(`| ${escape(s.environment)} | ${pending} | ${drift} |`);
+    out.push(`| ${escape(s.environment)} | ${pending} | ${drift} |${withSchema ? ` ${schemaCell(s.schema ?? [])} |` : ''}`);
   }
   out.push('');
+  const drifted = plan.stages.flatMap((s) => (s.schema ?? []).filter((d) => d.differences.length > 0).map((d) => ({ environment: s.environment, ...d })));
+  for (const d of drifted) {
+    out.push(`### ⚠️ schema drift: ${escape(d.environment)}/${escape(d.database)}`, '', 'The live schema differs from what its applied migrations build (changed by hand?):', '');
+    for (const line of d.differences) out.push(`- ${escape(line)}`);
+    out.push('');
+  }
   if (plan.warnings.length > 0) {
     out.push(`### ${plan.warnings.length} lint warning${plan.warnings.length === 1 ? '' : 's'}`, '');
     for (const p of sortProblems(plan.warnings)) {
@@ -46,6 +55,16 @@ export function buildPlanComment(plan: PlanForComment): string {
   out.push('<sub>Updated by promote on every push; this comment is edited, not repeated.</sub>');
   const body = out.join('\n');
   return body.length <= BODY_LIMIT ? body : `${body.slice(0, BODY_LIMIT - 200).replace(/\n[^\n]*$/, '')}\n\n… plan cut at GitHub's comment size limit; run \`promote plan\` for all of it.`;
+}
+
+function schemaCell(databases: NonNullable<PlanForComment['stages'][number]['schema']>): string {
+  if (databases.length === 0) return 'n/a';
+  return databases
+    .map((d) => {
+      const what = d.unknown !== undefined ? `unknown (${escape(d.unknown)})` : d.differences.length === 0 ? 'matches' : `⚠️ ${d.differences.length} difference${d.differences.length === 1 ? '' : 's'}`;
+      return databases.length > 1 ? `${escape(d.database)}: ${what}` : what;
+    })
+    .join('<br>');
 }
 
 export interface PostPlanOptions {

@@ -11,6 +11,7 @@ import {
   describeFailure,
   describeLostWrites,
   describeStageResult,
+  describeStageWarnings,
   formatDuration,
   oneLine,
 } from '../describe.js';
@@ -38,6 +39,8 @@ export function buildStepSummary(events: readonly RunEvent[], ctx: RunContext): 
   if (memory.summary?.action) out.push('> [!CAUTION]', `> **Action required:** ${md(oneLine(memory.summary.action))}`, '');
   if (memory.summary?.message) out.push(md(oneLine(memory.summary.message)), '');
   if (memory.interrupted) out.push(`Interrupted: ${md(oneLine(memory.interrupted))}`, '');
+  const warnings = memory.summary ? describeStageWarnings(memory.summary.stages) : [];
+  if (warnings.length > 0) out.push('> [!WARNING]', ...warnings.map((w) => `> ${md(w)}`), '');
   out.push('```mermaid', buildStateDiagram(memory), '```', '');
   for (const stage of memory.stages) out.push(...stageSection(stage), '');
   const story = memory.stages.flatMap(rollbackStory);

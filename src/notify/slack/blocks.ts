@@ -13,6 +13,7 @@ import {
   describeMigrations,
   describeRunResult,
   describeStageResult,
+  describeStageWarnings,
   describeStages,
   failingChecks,
   formatDuration,
@@ -164,12 +165,14 @@ export function buildRunFinished(event: SummaryEvent, ctx: RunContext, memory: R
     if (s.lostWritesWindowMs !== undefined) parts.push(`:warning: ${formatDuration(s.lostWritesWindowMs)} of writes lost`);
     return parts.join(' · ');
   });
-  const text = [`${title} (${describeStages(event.stages)}); exit ${event.exitCode}`, event.message, event.action ? `Action required: ${event.action}` : undefined]
+  const warnings = describeStageWarnings(event.stages);
+  const text = [`${title} (${describeStages(event.stages)}); exit ${event.exitCode}`, event.message, event.action ? `Action required: ${event.action}` : undefined, ...warnings]
     .filter(Boolean)
     .join('. ');
   return composeMessage(`${RESULT_EMOJI[event.result]} ${title}`, text, ctx, event.runId, [
     ...(event.action ? [section(`:rotating_light: *Action required:* ${escapeMrkdwn(event.action)}`)] : []),
     ...(event.message ? [section(escapeMrkdwn(oneLine(event.message)))] : []),
+    ...(warnings.length > 0 ? [section(warnings.map((w) => `:warning: ${escapeMrkdwn(w)}`).join('\n'))] : []),
     fields([...commonFields(ctx), ['Duration', formatDuration(event.durationMs)], ['Exit code', String(event.exitCode)]]),
     ...(stageLines.length > 0 ? [section(stageLines.join('\n'))] : []),
   ]);
