@@ -54,7 +54,8 @@ export async function main(
     streams.stderr.write(`promote: ${describeArgvError(e as Error, Object.keys(ALL_OPTIONS))}\nRun 'promote --help' for usage.\n`);
     return 2;
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const [command0] = parsed.positionals;
+  const values = singleValues(parsed.values, COMMANDS[command0 ?? 'promote']?.options) as Record<string, string | boolean | undefined>;
   const output = createOutput({ json: Boolean(values.json), noColor: Boolean(values['no-color']) }, streams, env);
   const [first, ...rest] = parsed.positionals;
   if (first !== undefined && (!(first in COMMANDS) || first === 'promote')) {
@@ -91,11 +92,27 @@ export async function main(
   return runCommand(() => mod.run({ root, output, env, settings: readSettings(env), values: values as never, positionals: rest }), output);
 }
 
+type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
+
+/** Every option of every command; one that any command repeats (diff's --env) is parsed as a list, see singleValues. */
 const ALL_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.assign(
   {},
   GLOBAL_OPTIONS,
   ...Object.values(COMMANDS).map((c) => c.options ?? {}),
 );
+for (const c of Object.values(COMMANDS)) {
+  for (const [key, spec] of Object.entries(c.options ?? {}) as [string, OptionSpec][]) if (spec.multiple) ALL_OPTIONS[key] = { ...ALL_OPTIONS[key]!, multiple: true };
+}
+
+/** A command that takes an option once gets its last value, as parseArgs gives a single option. */
+function singleValues(values: Record<string, unknown>, options: ParseArgsConfig['options']): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...values };
+  for (const [key, value] of Object.entries(values)) {
+    const declared = (options as Record<string, OptionSpec> | undefined)?.[key] ?? (GLOBAL_OPTIONS as Record<string, OptionSpec>)[key];
+    if (Array.isArray(value) && !declared?.multiple) out[key] = value.at(-1);
+  }
+  return out;
+}
 
 function closestCommand(word: string): string | undefined {
   const names = Object.keys(COMMANDS).filter((c) => c !== 'promote');

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchEnv, cleanupProjects, ledgerNames, makeProject, runCli, writeFiles } from '../helpers/project.js';
+import { batchEnv, cleanupProjects, ledgerNames, makeProject, PIPELINE, runCli, writeFiles } from '../helpers/project.js';
 import { promotionFiles } from '../helpers/promotion-project.js';
 
 const APPLIED = ['0001_t1.sql', '0002_t2.sql'];
@@ -16,7 +16,8 @@ afterAll(cleanupProjects);
 
 describe('preflight of every stage before any is touched', () => {
   it('a migration that fails only on production leaves dev and staging untouched', { timeout: 300_000 }, async () => {
-    const root = await makeProject(promotionFiles(2));
+    // The table added by hand is schema drift too; warn lets the run reach preflight, which is what this test is about.
+    const root = await makeProject({ ...promotionFiles(2), 'pipeline/pipeline.yaml': `${PIPELINE}migrations:\n  schemaDrift: warn\n` });
     const first = await runCli(['--to', 'production'], { cwd: root });
     expect(first.code, first.stderr).toBe(0);
     // Someone added a table to production by hand; the next migration creates it too.
