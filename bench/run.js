@@ -19,6 +19,7 @@ import { benchRemote } from './lib/remote.js';
 import { benchBaselineLocal, benchFingerprintRemote } from './lib/adopt.js';
 import { benchTransport } from './lib/transport.js';
 import { ROLLOUT_SOAK_MS, ROLLOUT_STEPS, benchRollout } from './lib/rollout.js';
+import { DRIFT_MIGRATIONS, DRIFT_TARGET_MS, benchSchemaDrift } from './lib/schema-drift.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -57,6 +58,7 @@ if (opts.help) {
       '                     8 trigger migrations over import vs query;\n' +
       '                     9 dashboard: first render and live delay in chromium;\n' +
       '                     10 local gradual rollout 0/50/100 with 1 s soak;\n' +
+      '                     11 schema drift check of a 200-migration database: status without / with it, cold and cached;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -73,7 +75,7 @@ const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opt
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
 /** Sections: 1-6 the first release's, 7 adopt, 8 transport, 9 dashboard, 10 rollout. */
-const LAST_SECTION = 10;
+const LAST_SECTION = 11;
 const SECTIONS = new Set(
   (opts.only ?? Array.from({ length: LAST_SECTION }, (_, i) => i + 1).join(',')).split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
@@ -659,6 +661,31 @@ async function rollout() {
   }
 }
 
+// ---------------------------------------------------------------- 11. schema drift check
+async function schemaDrift() {
+  const runs = opts.quick ? 2 : Math.min(5, RUNS);
+  section(`11. schema drift check: promote status of a ${DRIFT_MIGRATIONS}-migration local database without and with it (replay + compare; ${runs} runs)`);
+  try {
+    const s = await benchSchemaDrift({ node: NODE, promote: PROMOTE, runs, env: CHILD_ENV, log, keep: opts.keep });
+    const without = addFigure(`promote status --no-schema (${DRIFT_MIGRATIONS} applied)`, s.without, { key: 'drift.statusWithout' });
+    const cold = addFigure('promote status, schema check, first run (replay)', s.cold, { key: 'drift.statusCold', note: `${DRIFT_MIGRATIONS} migrations replayed on the scratch database, then compared; the replay is cached` });
+    const warm = addFigure('promote status, schema check, cached (same ledger)', s.warm, { key: 'drift.statusWarm', note: 'the cached replay compared with the live schema: nothing replayed' });
+    for (const [name, key, c] of [
+      ['  added by the check, first run', 'drift.addedCold', cold],
+      ['  added by the check, cached', 'drift.addedWarm', warm],
+    ]) {
+      if (!without || !c) continue;
+      const addedMin = c.min - without.min;
+      const addedMedian = c.median - without.median;
+      const verdict = addedMedian <= DRIFT_TARGET_MS ? 'PASS' : 'MISS';
+      figures[key] = { fromMins: addedMin, fromMedians: addedMedian, unit: 'ms', ratioToTarget: addedMedian / DRIFT_TARGET_MS, target: `<= ${DRIFT_TARGET_MS / 1000} s`, verdict };
+      addNote(name, fmtS(addedMin), `${fmtS(addedMedian)} (${fmtX(addedMedian / DRIFT_TARGET_MS)} of target)`, `<= ${DRIFT_TARGET_MS / 1000} s`, verdict);
+    }
+  } catch (e) {
+    fail('11. schema drift', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -715,6 +742,7 @@ async function main() {
     if (SECTIONS.has(8)) await transport();
     if (SECTIONS.has(9)) await dashboard();
     if (SECTIONS.has(10)) await rollout();
+    if (SECTIONS.has(11)) await schemaDrift();
   } catch (e) {
     fail('harness', e);
   } finally {
