@@ -20,7 +20,7 @@ describe('loadProject: a valid project', () => {
         { environment: 'staging', bookmark: true },
       ],
       rollback: { database: 'time-travel' },
-      migrations: { allowGaps: false },
+      migrations: { allowGaps: false, schemaDrift: 'refuse', schemaIgnore: [] },
     });
     expect([...p.environments.keys()]).toEqual(['local', 'staging']);
 

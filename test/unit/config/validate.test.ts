@@ -10,7 +10,7 @@ describe('validatePipeline / validateEnvironment (pure)', () => {
         name: 'p',
         stages: [{ environment: 'prod', bookmark: false }],
         rollback: { database: 'time-travel' },
-        migrations: { allowGaps: false },
+        migrations: { allowGaps: false, schemaDrift: 'refuse', schemaIgnore: [] },
       },
     });
   });
