@@ -666,7 +666,12 @@ async function schemaDrift() {
   const runs = opts.quick ? 2 : Math.min(5, RUNS);
   section(`11. schema drift check: promote status of a ${DRIFT_MIGRATIONS}-migration local database without and with it (replay + compare; ${runs} runs)`);
   try {
-    const s = await benchSchemaDrift({ node: NODE, promote: PROMOTE, runs, env: CHILD_ENV, log, keep: opts.keep });
+    const s = await benchSchemaDrift({ node: NODE, promote: PROMOTE, repo: REPO, runs, env: CHILD_ENV, log, keep: opts.keep });
+    addFigure(`schema drift check (${DRIFT_MIGRATIONS} migrations, in process): replay + compare`, s.checkCold, {
+      key: 'drift.checkCold',
+      note: 'checkSchema on the dev database: live read, replay on the scratch database, cache write, compare',
+    });
+    addFigure('  the same, cached (compare only)', s.checkWarm, { key: 'drift.checkWarm', note: 'live read, cache read, compare' });
     const without = addFigure(`promote status --no-schema (${DRIFT_MIGRATIONS} applied)`, s.without, { key: 'drift.statusWithout' });
     const cold = addFigure('promote status, schema check, first run (replay)', s.cold, { key: 'drift.statusCold', note: `${DRIFT_MIGRATIONS} migrations replayed on the scratch database, then compared; the replay is cached` });
     const warm = addFigure('promote status, schema check, cached (same ledger)', s.warm, { key: 'drift.statusWarm', note: 'the cached replay compared with the live schema: nothing replayed' });

@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runChild } from './child.js';
 import { writeProject } from './project.js';
 
@@ -17,9 +18,42 @@ export const DRIFT_TARGET_MS = 500;
 
 const cacheDir = (dir) => join(dir, '.promote', 'cache', 'expected-schema');
 
-export async function benchSchemaDrift({ node, promote, runs, env, log, keep = false }) {
+/**
+ * The check alone, in process (dist/): the dev database opened as the CLI opens it, then
+ * checkSchema with the cache removed (replay + compare) and again (cached: compare only).
+ */
+async function checkInProcess({ repo, dir, runs }) {
+  const load = (path) => import(pathToFileURL(join(repo, 'dist', ...path.split('/'))).href);
+  const { EnvironmentSchema } = await load('config/schema.js');
+  const { LocalEnvironmentRuntime } = await load('targets/local/local-environment.js');
+  const { loadMigrations } = await load('migrations/index.js');
+  const { readDatabaseState } = await load('ledger/ledger.js');
+  const { checkSchema } = await load('ledger/expected-schema.js');
+  const { migrations } = await loadMigrations(dir, 'migrations');
+  const runtime = await LocalEnvironmentRuntime.start(dir, 'dev', EnvironmentSchema.parse({ target: 'local', databases: [{ binding: 'DB' }] }));
+  const out = { cold: [], warm: [] };
+  try {
+    const conn = runtime.database('DB');
+    const state = await readDatabaseState(conn, 'd1_migrations');
+    const input = { conn, scratch: async () => runtime.scratch('DB'), ledgerTable: 'd1_migrations', migrations, retired: new Set(), state, ignore: [], root: dir };
+    for (let i = 0; i < runs; i++) {
+      rmSync(join(dir, '.promote', 'cache'), { recursive: true, force: true });
+      for (const [key, replay] of [['cold', 'replayed'], ['warm', 'cached']]) {
+        const started = performance.now();
+        const r = await checkSchema(input);
+        out[key].push(performance.now() - started);
+        if (r.replay !== replay || r.check.status !== 'matches') throw new Error(`in-process ${key} check: ${JSON.stringify({ replay: r.replay, status: r.check.status })}`);
+      }
+    }
+    return out;
+  } finally {
+    await runtime.dispose();
+  }
+}
+
+export async function benchSchemaDrift({ node, promote, repo, runs, env, log, keep = false }) {
   const dir = mkdtempSync(join(os.tmpdir(), 'promote-bench-drift-'));
-  const samples = { without: [], cold: [], warm: [] };
+  const samples = { without: [], cold: [], warm: [], checkCold: [], checkWarm: [] };
   const run = (args, timeoutMs = 180_000) => runChild(node, [promote, ...args, '--cwd', dir], { cwd: dir, env, timeoutMs });
   try {
     writeProject(dir, DRIFT_MIGRATIONS);
@@ -54,6 +88,9 @@ export async function benchSchemaDrift({ node, promote, runs, env, log, keep = f
       }
       log(`   round ${round + 1}/${runs} done`);
     }
+    const inProcess = await checkInProcess({ repo, dir, runs });
+    samples.checkCold = inProcess.cold;
+    samples.checkWarm = inProcess.warm;
     return samples;
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
