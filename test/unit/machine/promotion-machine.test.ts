@@ -29,6 +29,7 @@ class Boom extends Error {
 const happy: Record<(typeof ACTOR_NAMES)[number], Fake> = {
   preflight: async () => ({ migrations: ['0002_x.sql'] }),
   lock: async () => undefined,
+  backup: async (i) => ({ files: [`/backups/${i.environment}-DB.sql`] }),
   bookmark: async (i) => ({ bookmark: `bm-${i.environment}`, at: 1000 }),
   migrate: async () => ({ migrations: ['0002_x.sql'] }),
   deploy: async (i) => ({ version: `v2-${i.environment}`, previousVersion: `v1-${i.environment}` }),
