@@ -42,6 +42,7 @@ const COMMANDS: string[][] = [
   ['ui', '--port', '0'],
   ['migrate', '--env', 'dev'],
   ['baseline', '--env', 'dev'],
+  ['backup', '--env', 'dev'],
   ['validate'],
   ['repair', '--all'],
 ];
@@ -128,7 +129,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'baseline', 'validate', 'repair']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'baseline', 'backup', 'validate', 'repair']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 
