@@ -17,8 +17,8 @@ Usage
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
   promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
                                               record what a database built without promote already has
-  promote backup --env <env> [--out <path>] a SQL dump of each database (ledger inside), proven by a restore
-  promote backup verify <file> [--env <env>]  restore a backup on a scratch database and compare; exit 1 naming what differs
+  promote backup --env <env> [--out <path>]  a SQL dump of each database (ledger inside), proven by a restore
+  promote backup verify <file> [--env <env>]  restore a backup on a scratch database and compare (exit 1 naming what differs)
   promote repair --env <env> | --all          record renamed files (and --accept-checksum <file>) in the ledger
   promote repair --retire <name> [--dir <d>]  record that an applied migration's file was removed on purpose
   promote init                                write pipeline/ and environments/ from wrangler's config
