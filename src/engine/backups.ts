@@ -21,6 +21,8 @@ import { verifyBackup, type BackupVerdict } from '../backup/verify-backup.js';
 import { fingerprintDigest } from '../schema/fingerprint.js';
 import type { EnvironmentHandle, HandleDatabase } from '../targets/environment-handle.js';
 import { openScratchDatabase } from '../targets/local/scratch-engine.js';
+import { localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
+import type { LoadedEnvironment } from '../config/schema.js';
 
 export function backupDir(root: string, environment: string): string {
   return join(root, PROMOTE_DIR, 'backups', environment);
@@ -28,6 +30,11 @@ export function backupDir(root: string, environment: string): string {
 
 export function defaultBackupFile(root: string, environment: string, runId: string, binding: string): string {
   return join(backupDir(root, environment), `${runId}-${binding}.sql`);
+}
+
+/** A local environment nothing ever ran in has no databases to dump (opening it would create them). */
+export function neverStarted(root: string, env: LoadedEnvironment): boolean {
+  return env.config.target === 'local' && !localStateExists(localEnvironmentPaths(root, env.name, env.config));
 }
 
 export interface TakenBackup {

@@ -3,7 +3,7 @@
  * stage with `backup: true`: the backup is taken, verified, named in the summary and the
  * journal, and a corrupted copy (a row removed, a table dropped) fails naming the table.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/in-process.js';
@@ -82,6 +82,11 @@ describe('promote backup (local)', () => {
     const missing = await cli(root, 'backup', 'verify', 'nowhere.sql');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
+    // an environment nothing ever ran in: nothing to back up, and nothing created
+    const fresh = await cli(root, 'backup', '--env', 'staging');
+    expect(fresh.code).toBe(2);
+    expect(fresh.stderr).toContain('E_NOTHING_TO_BACK_UP');
+    expect(existsSync(join(root, '.promote', 'envs', 'staging'))).toBe(false);
   });
 
   it('--out: a file for one database; refuses to overwrite', { timeout: 60_000 }, async () => {

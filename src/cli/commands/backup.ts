@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseBackup } from '../../backup/backup-file.js';
 import type { BackupVerdict } from '../../backup/verify-backup.js';
 import { verifyBackup } from '../../backup/verify-backup.js';
-import { defaultBackupFile, takeBackup, verifyAgainstHeader, verifyBackupFile, type TakenBackup } from '../../engine/backups.js';
+import { defaultBackupFile, neverStarted, takeBackup, verifyAgainstHeader, verifyBackupFile, type TakenBackup } from '../../engine/backups.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
 import { openEnvironment } from '../../engine/open-environment.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
@@ -39,6 +39,11 @@ async function take({ root, output, env, settings: base, values }: CommandContex
   const settings = withProjectSecrets(base, ws.project);
   const target = selectEnvironment(ws.project, values.env, '--env');
   const runId = newRunId();
+  if (neverStarted(root, target)) {
+    throw new InvalidInputError([
+      { severity: 'error', code: 'E_NOTHING_TO_BACK_UP', file: target.file, message: `${target.name} has no databases yet: nothing ever ran in it, so there is nothing to back up`, hint: `promote migrate --env ${target.name} (or a promotion) creates them` },
+    ]);
+  }
   const { handle } = await openEnvironment(ws, target, settings, true);
   try {
     const selected = handle.databases.filter((d) => values.database === undefined || d.binding === values.database);
