@@ -19,6 +19,8 @@ import { BACKUP_FORMAT, parseBackup, renderBackupHeader, type BackupHeader } fro
 import { dumpDatabase, readCensus } from '../backup/dump.js';
 import { verifyBackup, type BackupVerdict } from '../backup/verify-backup.js';
 import { fingerprintDigest } from '../schema/fingerprint.js';
+import { LOCK_TABLE } from '../ledger/lease.js';
+import { splitStatements } from '../migrations/split-statements.js';
 import type { EnvironmentHandle, HandleDatabase } from '../targets/environment-handle.js';
 import { openScratchDatabase } from '../targets/local/scratch-engine.js';
 import { localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
@@ -49,7 +51,7 @@ export async function takeBackup(h: EnvironmentHandle, db: HandleDatabase, runId
   let sql: string;
   let census;
   if (h.exportSql) {
-    sql = await h.exportSql(db, signal);
+    sql = withoutLeaseRows(await h.exportSql(db, signal));
     census = await readCensus(db.conn, signal);
   } else {
     ({ sql, census } = await dumpDatabase(db.conn, signal));
@@ -68,6 +70,17 @@ export async function takeBackup(h: EnvironmentHandle, db: HandleDatabase, runId
   };
   await writeFileAtomic(file, `${renderBackupHeader(header)}${sql.endsWith('\n') ? sql : `${sql}\n`}`);
   return { binding: db.binding, file, header };
+}
+
+/**
+ * The export holds the lease row of the run taking it (the stage is locked): restored, it would lock
+ * the restored database, so it is cut, as the local dump never writes it.
+ */
+function withoutLeaseRows(sql: string): string {
+  const lease = new RegExp(`^INSERT\\s+INTO\\s+"?${LOCK_TABLE}"?[\\s(]`, 'i');
+  let out = sql;
+  for (const s of splitStatements(sql)) if (lease.test(s.sql)) out = out.replace(`${s.sql};`, '');
+  return out;
 }
 
 /** Restores `file` into the database's scratch twin and compares (with `db` itself while it still has the dump's schema). */

@@ -64,6 +64,9 @@ describe('backups of a Cloudflare D1 database (fake API)', () => {
     expect(header).toMatchObject({ source: 'd1-export', database: uuids.production, rows: { users: 2, notes: 2, d1_migrations: 2 } });
     expect(stagedText).toContain('only in production');
     expect(stagedText).not.toContain('CREATE TABLE tags');
+    // taken under the stage's lock: the lease row is not in it (restored, it would lock the database)
+    expect(stagedText).toContain('promote_lock');
+    expect(stagedText).not.toMatch(/INSERT INTO "?promote_lock/i);
     // the source has moved on (0003): verify compares with the header
     const stagedCheck = await promote(root, ['backup', 'verify', staged, '--env', 'production', '--json']);
     expect(stagedCheck.code, stagedCheck.stderr).toBe(0);
