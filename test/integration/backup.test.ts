@@ -102,6 +102,24 @@ describe('promote backup (local)', () => {
   });
 });
 
+describe('promote backup --out with several databases', () => {
+  it('wants a folder (one file each) or --database; a file name alone would be ambiguous', { timeout: 60_000 }, async () => {
+    const twoDatabases = 'target: local\ndatabases:\n  - binding: DB\n  - binding: AUTH\n';
+    const root = await makeProject({ ...BASE_FILES, 'environments/dev.yaml': twoDatabases });
+    expect((await cli(root, 'migrate', '--env', 'dev')).code).toBe(0);
+    const ambiguous = await cli(root, 'backup', '--env', 'dev', '--out', 'dev.sql');
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('dev has 2 databases (DB, AUTH); pass a folder (--out dev/) for one file each, or --database <binding> for one');
+    const folder = await cli(root, 'backup', '--env', 'dev', '--out', 'saved/', '--json');
+    expect(folder.code, folder.stderr).toBe(0);
+    const files = (lastJson(folder.stdout) as { runId: string; files: { binding: string; file: string }[] });
+    expect(files.files.map((f) => f.file)).toEqual(['DB', 'AUTH'].map((b) => join(root, 'saved', `dev-${b}-${files.runId}.sql`)));
+    const one = await cli(root, 'backup', '--env', 'dev', '--database', 'AUTH', '--out', 'auth.sql');
+    expect(one.code, one.stderr).toBe(0);
+    expect(readFileSync(join(root, 'auth.sql'), 'utf8').split('\n')[0]).toContain('"binding":"AUTH"');
+  });
+});
+
 describe('a stage with backup: true', () => {
   it('takes and verifies a backup before it migrates; the summary and the journal name the file', { timeout: 300_000 }, async () => {
     const pipeline = PIPELINE.replace('    bookmark: true\n', '    bookmark: true\n    backup: true\n');
