@@ -11,8 +11,6 @@ import { request } from 'undici';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
 import { InvalidInputError, RunError } from '../../errors.js';
-import { writeFileAtomic } from '../../atomic-write.js';
-import { makePrivateDir } from '../../private-files.js';
 import type { StepDetail } from '../../events/run-events.js';
 import { d1DatabasesOf, readWranglerConfig, type WranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { EnvironmentHandle, HandleDatabase, TargetContext } from '../environment-handle.js';
