@@ -39,3 +39,44 @@ describe('backupBeforeMigrating', () => {
     }
   });
 });
+
+describe('backupBeforeMigrating with an export (the cloudflare way: export, then count)', () => {
+  it('an application write between the export and the count is a mismatch; a second export that matches lets the stage go on', { timeout: 120_000 }, async () => {
+    const { startD1Pool } = await import('../../helpers/miniflare-d1.js');
+    const { dumpDatabase } = await import('../../../src/backup/dump.js');
+    const { openScratchDatabase } = await import('../../../src/targets/local/scratch-engine.js');
+    const root = await makeProject(BASE_FILES);
+    const pool = await startD1Pool(1);
+    const scratch = await openScratchDatabase(root);
+    try {
+      const conn = await pool.next();
+      await conn.batch([{ sql: 'CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT)' }, { sql: "INSERT INTO orders (item) VALUES ('a'), ('b')" }]);
+      let exports = 0;
+      let racing = 1;
+      const handle = {
+        env: { name: 'production' },
+        databases: [{ binding: 'DB', migrationsDir: 'migrations', ledgerTable: 'd1_migrations', conn, databaseId: 'uuid-1', scratch: async () => scratch.db }],
+        // What D1's export returns, then the application writes before promote counts.
+        exportSql: async () => {
+          exports++;
+          const { sql } = await dumpDatabase(conn);
+          if (racing-- > 0) await conn.batch([{ sql: "INSERT INTO orders (item) VALUES ('written meanwhile')" }]);
+          return sql;
+        },
+      } as unknown as Parameters<typeof backupBeforeMigrating>[0];
+      const runId = 'r-20260101T000000Z-race01';
+      const [file] = await backupBeforeMigrating(handle, root, runId);
+      expect(exports).toBe(2);
+      const header = JSON.parse(readFileSync(file!, 'utf8').split('\n')[0]!.replace('-- promote-backup: ', '')) as { source: string; rows: Record<string, number> };
+      expect(header).toMatchObject({ source: 'd1-export', rows: { orders: 3 } });
+
+      // every export races: the stage stops, naming the table
+      rmSync(file!);
+      racing = 2;
+      await expect(backupBeforeMigrating(handle, root, runId)).rejects.toThrow(/table orders: 4 row\(s\) in the dump, 5 in the header/);
+    } finally {
+      await scratch.dispose();
+      await pool.dispose();
+    }
+  });
+});
