@@ -23,8 +23,8 @@ interface World {
 }
 const worlds: World[] = [];
 
-async function world(): Promise<World> {
-  const fake = await startFakeCloudflare({ token: 'cf-versions-token-7a6b5c4d3e' });
+async function world(opts: { querySplit?: 'sqlite' | 'line-semicolons' } = {}): Promise<World> {
+  const fake = await startFakeCloudflare({ token: 'cf-versions-token-7a6b5c4d3e', ...opts });
   const uuids: Record<string, string> = {};
   for (const env of CF_ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
   const { server: health, base: healthBase } = await startHealthServer(fake, uuids);
@@ -168,6 +168,26 @@ describe('version targets on target: cloudflare', () => {
     const rerun = await promoteCloudflare(w, root, ['rollback', '--env', 'dev', '--to', '0001', '--json']);
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
     expect((lastJson(rerun.stdout).databases as { undone: string[] }[])[0]!.undone).toEqual(after.filter((n) => n !== '0001_t1.sql').reverse());
+    expect(await ledger(w, 'dev')).toEqual(['0001_t1.sql']);
+    expect(await fingerprint(w, 'dev')).toEqual(await fingerprint(w, 'staging'));
+  });
+
+  it('a rollback file holding a trigger goes through D1 import, as its migrate would (a /query that splits like the field)', { timeout: 300_000 }, async () => {
+    const w = await world({ querySplit: 'line-semicolons' });
+    const trigger = "CREATE TRIGGER notes_touch AFTER UPDATE OF body ON notes\nBEGIN\n  UPDATE notes SET body = body || '!' WHERE id = NEW.id AND 0;\nEND;\n";
+    const root = await makeProject({
+      ...files(w, 1),
+      'migrations/0001_t1.sql': `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes (id, body) VALUES (1, 'first');\n${trigger}`,
+      'migrations/0002_t2.sql': 'DROP TRIGGER notes_touch;\n',
+      'migrations/rollback/0002_t2.rollback.sql': trigger,
+    });
+    const cli = (args: string[]) => promoteCloudflare(w, root, args);
+    expect((await cli(['migrate', '--env', 'dev'])).code).toBe(0);
+    expect((await cli(['migrate', '--env', 'staging', '--to', '0001'])).code).toBe(0);
+    const from = w.fake.requests.length;
+    const res = await cli(['rollback', '--env', 'dev', '--to', '0001', '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(w.fake.requests.slice(from).some((r) => r.path.endsWith('/import'))).toBe(true);
     expect(await ledger(w, 'dev')).toEqual(['0001_t1.sql']);
     expect(await fingerprint(w, 'dev')).toEqual(await fingerprint(w, 'staging'));
   });
