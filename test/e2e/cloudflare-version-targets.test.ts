@@ -8,6 +8,7 @@
 import type { Server } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { D1Connection } from '../../src/d1/connection.js';
+import { CREATE_LOCK_SQL } from '../../src/ledger/lease.js';
 import { readFingerprint } from '../../src/ledger/schema-read.js';
 import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
 import { CF_ENVS, cloudflareEnvFile, cloudflareProjectFiles, promoteCloudflare, startHealthServer } from '../helpers/cloudflare-project.js';
@@ -122,7 +123,7 @@ describe('version targets on target: cloudflare', () => {
     expect((await fingerprint(w, 'dev')).objects).toEqual([]);
   });
 
-  it('refuses a migration above the target without a rollback file (exit 2, naming it) before any write request', { timeout: 300_000 }, async () => {
+  it('refuses a migration above the target without a rollback file (exit 2, naming it) before any write request, and a held lease (exit 3)', { timeout: 300_000 }, async () => {
     const w = await world();
     const root = await makeProject(files(w, 4, { withoutRollback: [3] }));
     const cli = (args: string[]) => promoteCloudflare(w, root, args);
@@ -140,6 +141,19 @@ describe('version targets on target: cloudflare', () => {
     const future = await cli(['rollback', '--env', 'dev', '--to', '0007']);
     expect(future.code).toBe(2);
     expect(future.stderr).toContain(`beyond the newest migration, ${name(4)}`);
+
+    // Another run holds the environment's lease: exit 3, nothing undone (0004 alone would be undoable).
+    const db = w.fake.database(w.uuids.dev!);
+    await db.query(CREATE_LOCK_SQL);
+    await db.query('INSERT INTO promote_lock (id, run_id, owner, acquired_at, expires_at) VALUES (1, ?, ?, ?, ?)', ['r-other', 'someone@ci', '2026-01-01T00:00:00Z', Date.now() + 600_000]);
+    const locked = await cli(['rollback', '--env', 'dev', '--to', '0003']);
+    expect(locked.code, locked.stdout + locked.stderr).toBe(3);
+    expect(locked.stderr).toContain('dev is locked by run r-other (someone@ci');
+    expect(await ledger(w, 'dev')).toEqual(['0001_t1.sql', name(2), name(3), name(4)]);
+    await db.query('DELETE FROM promote_lock');
+    const free = await cli(['rollback', '--env', 'dev', '--to', '0003', '--json']);
+    expect(free.code, free.stdout + free.stderr).toBe(0);
+    expect(await ledger(w, 'dev')).toEqual(['0001_t1.sql', name(2), name(3)]);
   });
 
   it('a rollback --to killed with SIGKILL mid-way: consistent, and the rerun finishes without undoing anything twice', { timeout: 300_000 }, async () => {
