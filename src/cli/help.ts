@@ -117,8 +117,9 @@ rollback file (migrations/rollback/NNNN_slug.rollback.sql), each together with t
 removal of its ledger rows in one transaction, under the environment's lock; the
 Worker is left as it serves; then the health checks (exit 4 when they fail). 0000
 undoes every migration. Refused with exit 2, naming them, when any of them has no
-rollback file (nothing is undone then). Interrupted, the same command continues
-with what is still applied. --to and --bookmark are one or the other.
+rollback file (nothing is undone then). A rollback file that fails stops it there,
+its batch unchanged (exit 4). Interrupted, the same command continues with what is
+still applied. --to and --bookmark are one or the other.
 `,
   baseline: `promote baseline --env <env> [--database <binding>] [--through <NNNN>] [--dry-run]
 
