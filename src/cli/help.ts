@@ -117,9 +117,11 @@ rollback file (migrations/rollback/NNNN_slug.rollback.sql), each together with t
 removal of its ledger rows in one transaction, under the environment's lock; the
 Worker is left as it serves; then the health checks (exit 4 when they fail). 0000
 undoes every migration. Refused with exit 2, naming them, when any of them has no
-rollback file (nothing is undone then). A rollback file that fails stops it there,
-its batch unchanged (exit 4). Interrupted, the same command continues with what is
-still applied. --to and --bookmark are one or the other.
+rollback file (nothing is undone then). The undos are tried on a scratch copy of the
+schema first: a rollback file that fails there is exit 2 with its file:line. One that
+fails only on the real data stops it there, its batch unchanged (exit 4). Interrupted,
+the same command continues with what is still applied. --to and --bookmark are one
+or the other.
 `,
   baseline: `promote baseline --env <env> [--database <binding>] [--through <NNNN>] [--dry-run]
 

@@ -8,8 +8,8 @@
  */
 import { InvalidInputError, LockedError } from '../errors.js';
 import type { CheckResult } from '../events/run-events.js';
-import { chunkUndos, undoChunks } from '../ledger/down-migrations.js';
-import { META_TABLE } from '../ledger/ledger.js';
+import { chunkUndos, preflightUndo, undoChunks } from '../ledger/down-migrations.js';
+import { META_TABLE, schemaSql } from '../ledger/ledger.js';
 import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { chunkTransports } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
@@ -45,7 +45,7 @@ export function resolveTargetFor(ws: Workspace, h: EnvironmentHandle, raw: strin
   return r.target;
 }
 
-async function planAll(ws: Workspace, h: EnvironmentHandle, target: VersionTarget): Promise<{ plans: DatabaseRollbackPlan[]; meta: boolean[] }> {
+async function planAll(ws: Workspace, h: EnvironmentHandle, target: VersionTarget): Promise<{ plans: DatabaseRollbackPlan[]; meta: boolean[]; schemas: string[][] }> {
   const observed = await observeHandle(ws, h);
   const plans = observed.map((d) => planRollbackTo(d, target, h.env.name));
   const problems = plans.flatMap((p) => p.problems);
@@ -53,14 +53,21 @@ async function planAll(ws: Workspace, h: EnvironmentHandle, target: VersionTarge
     const names = problems.map((p) => p.file.split('/').at(-1)).join(', ');
     throw new InvalidInputError(problems, `rollback --to ${target.text} refused: ${names} cannot be undone; nothing was changed`);
   }
-  return { plans, meta: observed.map((d) => d.state.schema.some((o) => o.type === 'table' && o.name === META_TABLE)) };
+  return { plans, meta: observed.map((d) => d.state.schema.some((o) => o.type === 'table' && o.name === META_TABLE)), schemas: observed.map((d) => schemaSql(d.state.schema)) };
 }
 
 export async function rollbackToVersion(ws: Workspace, h: EnvironmentHandle, raw: string, o: VersionRollbackOptions): Promise<VersionRollbackReport> {
   const env = h.env;
   const target = resolveTargetFor(ws, h, raw, 'rollback');
   // Read-only: a refusal writes nothing, not even the lease row.
-  let { plans, meta } = await planAll(ws, h, target);
+  const first = await planAll(ws, h, target);
+  let { plans, meta } = first;
+  // Every undo tried on a scratch copy of its database's schema before the first one runs.
+  for (const [i, p] of plans.entries()) {
+    if (p.undo.length === 0) continue;
+    const problem = await preflightUndo(await h.databases[i]!.scratch(), first.schemas[i]!, p.undo, { ledgerTable: p.ledgerTable, meta: meta[i]! });
+    if (problem) throw new InvalidInputError([problem], `rollback --to ${target.text} refused: preflight failed on ${env.name}/${p.binding}; nothing was changed`);
+  }
   const report: VersionRollbackReport = { environment: env.name, runId: o.runId, to: target.text, databases: [], checks: [], ok: false };
   const lockDb = h.databases[0]?.conn;
   if (lockDb && plans.some((p) => p.undo.length > 0)) {

@@ -11,7 +11,8 @@ import { D1QueryError, OutcomeUnknownError, RollbackFailedError, RunError } from
 import type { Transport } from '../migrations/transport.js';
 import { chunkMigrations, MAX_BATCH_BYTES, rollbackBytes } from '../migrations/plan.js';
 import type { Migration } from '../migrations/types.js';
-import type { D1Connection, SqlStatement } from '../d1/connection.js';
+import type { D1Connection, ScratchDatabase, SqlStatement } from '../d1/connection.js';
+import type { Problem } from '../problems.js';
 import { META_TABLE, quoteIdent, readDatabaseState } from './ledger.js';
 
 export function missingRollbacks(migrations: readonly Migration[]): Migration[] {
@@ -62,6 +63,37 @@ export interface UndoContext {
 }
 
 const MAX_RESENDS = 3;
+
+/**
+ * The undos tried first on a scratch copy of the database's schema, statement
+ * by statement, so a rollback file that cannot run is refused with its
+ * file:line before anything in the environment is undone. (What only fails
+ * on real data still fails in the run: its batch then changes nothing.)
+ */
+export async function preflightUndo(scratch: ScratchDatabase, schema: readonly string[], undo: readonly Migration[], ctx: Pick<UndoContext, 'ledgerTable' | 'meta'>): Promise<Problem | undefined> {
+  if (undo.length === 0) return undefined;
+  await scratch.reset(schema);
+  for (const m of undo) {
+    const { statements, origins } = undoBatch([m], ctx.ledgerTable, ctx.meta);
+    for (const [k, stmt] of statements.entries()) {
+      try {
+        await scratch.batch([stmt]);
+      } catch (e) {
+        if (!(e instanceof D1QueryError)) throw e;
+        const at = origins[k];
+        return {
+          severity: 'error',
+          code: 'E_ROLLBACK_PREFLIGHT',
+          file: at?.file ?? m.rollback!.path,
+          ...(at ? { line: at.line } : {}),
+          message: `rollback preflight failed: ${e.message} (undoing ${m.name})`,
+          hint: 'fix this statement of the rollback file; it was tried on a scratch copy of the schema and the environment was not changed',
+        };
+      }
+    }
+  }
+  return undefined;
+}
 
 /**
  * Sends the chunks in order; stops at the first that fails (it changed

@@ -126,7 +126,7 @@ describe('rollback --to on the local target', () => {
     expect(await ledgerNames(root, 'dev')).toEqual([name(1), name(2), name(3), name(5)]);
   });
 
-  it('refuses --to with --bookmark, an unknown version, and a migration above the target without a rollback file (exit 2, nothing undone)', { timeout: 180_000 }, async () => {
+  it('refuses --to with --bookmark, an unknown version, a migration above the target without a rollback file, and a rollback file that fails on scratch (exit 2, nothing undone)', { timeout: 180_000 }, async () => {
     const root = await makeProject({ ...files(), 'migrations/0006_t6.sql': migration(6) });
     expect((await cli(root, ['--to', 'dev'])).code).toBe(0);
     const before = await fingerprint(root, 'dev');
@@ -150,6 +150,18 @@ describe('rollback --to on the local target', () => {
     // Above 0006 nothing needs a rollback file.
     const fine = await cli(root, ['rollback', '--env', 'dev', '--to', '0006']);
     expect(fine.code, fine.stderr).toBe(0);
+
+    // A rollback file that cannot run is found on a scratch copy first: file:line, exit 2, nothing undone.
+    await writeFiles(root, {
+      'migrations/rollback/0006_t6.rollback.sql': rollback(6),
+      'migrations/rollback/0003_t3.rollback.sql': 'DROP INDEX idx_t3_name;\nDROP TABLE no_such_table;\n',
+    });
+    const broken = await cli(root, ['rollback', '--env', 'dev', '--to', '0002']);
+    expect(broken.code, broken.stderr).toBe(2);
+    expect(broken.stderr).toContain('migrations/rollback/0003_t3.rollback.sql:2');
+    expect(broken.stderr).toContain('no such table: no_such_table');
+    expect(await ledgerNames(root, 'dev')).toEqual([name(1), name(2), name(3), name(5), name(6)]);
+    expect(await fingerprint(root, 'dev')).toEqual(before);
   });
 
   it('runs the health checks afterwards: --to 0000 undoes everything, the checks fail, exit 4', { timeout: 180_000 }, async () => {
