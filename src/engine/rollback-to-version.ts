@@ -1,10 +1,11 @@
 /**
  * `promote rollback --env <env> --to <NNNN>`: undoes, newest first, every
  * migration applied above NNNN with its rollback file, then runs the
- * environment's health checks. Planned read-only first (version-target.ts),
- * refused before anything is written when a migration cannot be undone; then
- * planned again under the environment's lease, because another run may have
- * changed the ledger in between. The Worker is left as it serves.
+ * environment's health checks. Planned read-only first (version-target.ts)
+ * and the undos tried on a scratch copy of the schema, refused before anything
+ * is written when a migration cannot be undone; then planned again under the
+ * environment's lease, because another run may have changed the ledger in
+ * between. The Worker is left as it serves.
  */
 import { InvalidInputError, LockedError } from '../errors.js';
 import type { CheckResult } from '../events/run-events.js';
