@@ -313,6 +313,8 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
     dropOrder.push(t);
   };
   for (const t of [...created].sort((a, b) => after.objects.get(`table ${b}`)!.order - after.objects.get(`table ${a}`)!.order)) visit(t, new Set());
+  for (const t of dropOrder) warnings.push(`drops table ${after.objects.get(`table ${t}`)!.name} and every row written to it since ${input.migration}`);
+  for (const a of addedColumns) warnings.push(`drops column${a.columns.length > 1 ? 's' : ''} ${a.columns.map((c) => `${a.table}.${c}`).join(', ')} and the values written to ${a.columns.length > 1 ? 'them' : 'it'} since ${input.migration}`);
   for (const t of dropOrder) emit(`Table ${after.objects.get(`table ${t}`)!.name}: created by ${input.migration}.`, `DROP TABLE IF EXISTS ${q(after.objects.get(`table ${t}`)!.name)}`);
 
   for (const [a, b] of tableRenames) {
