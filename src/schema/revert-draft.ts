@@ -205,9 +205,16 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
   const rebuilds: Rebuild[] = [];
   const readded: { table: string; definitions: string[] }[] = [];
 
+  // A renamed table's new name, in the foreign keys SQLite rewrote, read as its old one.
+  const parentRenamed = (t: TableShape): TableShape => ({
+    ...t,
+    foreignKeys: t.foreignKeys.map((f) => f.replace(/ REFERENCES (\S+)/, (all, parent: string) => (tableRenames.has(parent) ? ` REFERENCES ${tableRenames.get(parent)!}` : all))).sort(),
+  });
   for (const [key, was] of before.tables) {
-    const now = after.tables.get(key);
-    if (!now || JSON.stringify(was) === JSON.stringify(now)) continue;
+    const found = after.tables.get(key);
+    if (!found) continue;
+    const now = parentRenamed(found);
+    if (JSON.stringify(was) === JSON.stringify(now)) continue;
     const table = before.objects.get(`table ${key}`)!;
     const wasCols = before.columns.get(key) ?? [];
     const nowCols = after.columns.get(key) ?? [];

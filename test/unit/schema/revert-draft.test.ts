@@ -44,6 +44,8 @@ const ALL = [USERS, NOTES, COMMENTS, SETTINGS];
 
 interface Case {
   name: string;
+  /** More of the base schema, for this case only (run before the schema is read). */
+  setup?: string;
   forward: string;
   /** Queries whose rows must be the same before the forward migration and after the draft. */
   keeps?: string[];
@@ -108,6 +110,41 @@ const CASES: Case[] = [
     keeps: [USERS, 'SELECT id, user_id FROM notes ORDER BY id', COMMENTS, SETTINGS],
     lost: ['notes.body'],
   },
+  {
+    name: 'rename an indexed column used by a view and a trigger',
+    setup: "CREATE INDEX users_name ON users(name); CREATE VIEW named AS SELECT id, name FROM users WHERE name IS NOT NULL; CREATE TRIGGER users_name_trim AFTER UPDATE OF name ON users BEGIN UPDATE users SET name = trim(name) WHERE id = NEW.id; END;",
+    forward: 'ALTER TABLE users RENAME COLUMN name TO full_name;',
+    uses: /RENAME COLUMN "full_name" TO "name"/,
+  },
+  { name: 'rename a table others reference', forward: 'ALTER TABLE users RENAME TO accounts;', uses: /ALTER TABLE "accounts" RENAME TO "users"/ },
+  {
+    name: 'drop an fts5 virtual table',
+    setup: "CREATE VIRTUAL TABLE docs USING fts5(title, body); INSERT INTO docs (title, body) VALUES ('a', 'b');",
+    forward: 'DROP TABLE docs;',
+    lost: ['table docs'],
+  },
+  { name: 'add a generated column (rebuilt)', forward: "ALTER TABLE users ADD COLUMN domain TEXT GENERATED ALWAYS AS (substr(email, instr(email, '@') + 1)) VIRTUAL;" },
+  {
+    name: 'create a table and a column referencing it',
+    forward: 'CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT); ALTER TABLE notes ADD COLUMN tag_id INTEGER REFERENCES tags(id); INSERT INTO tags VALUES (7, \'x\'); UPDATE notes SET tag_id = 7;',
+  },
+  {
+    name: 'drop a last column that has a CHECK',
+    setup: 'ALTER TABLE comments ADD COLUMN score INTEGER CHECK (score >= 0);',
+    forward: 'ALTER TABLE comments DROP COLUMN score;',
+    lost: ['comments.score'],
+    uses: /ALTER TABLE "comments" ADD COLUMN score INTEGER CHECK \(score >= 0\)/,
+  },
+  {
+    name: 'several changes at once (table, index, view, trigger, column)',
+    forward: `CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT);
+      CREATE TRIGGER notes_audit AFTER INSERT ON notes BEGIN INSERT INTO audit (at) VALUES ('now'); END;
+      DROP INDEX notes_user; CREATE INDEX notes_user ON notes(user_id, id);
+      DROP VIEW user_notes; CREATE VIEW user_notes AS SELECT u.email FROM users u;
+      ALTER TABLE users ADD COLUMN nickname TEXT;
+      INSERT INTO notes (id, user_id, body) VALUES (9, 2, 'later');`,
+    keeps: [USERS, COMMENTS, SETTINGS],
+  },
 ];
 
 async function run(conn: D1Connection, sql: string): Promise<void> {
@@ -126,6 +163,7 @@ describe('revert drafts: forward, then the draft, leaves the schema as it was', 
   it.each(CASES)('$name', async (c) => {
     const conn = await pool.next();
     await conn.batch(BASE.map((sql) => ({ sql })));
+    if (c.setup) await run(conn, c.setup);
     const before = await readSchemaRows(conn);
     const beforePrint = fingerprintSchema(before, { exclude: EXCLUDE });
     const keeps = c.keeps ?? ALL;
