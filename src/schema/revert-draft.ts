@@ -345,6 +345,9 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
   const edges = [...input.after.foreignKeys.map((f) => ({ ...f, child: beforeKey(lower(f.tbl)), parent: beforeKey(lower(f.table)) })), ...input.before.foreignKeys.map((f) => ({ ...f, child: lower(f.tbl), parent: lower(f.table) }))]
     .filter((f) => before.tables.has(f.child) && !created.includes(f.child))
     .filter((f) => /CASCADE|SET NULL|SET DEFAULT/.test(`${f.on_delete} ${f.on_update}`));
+  const referencedKeys = new Set(
+    [...input.after.foreignKeys.map((f) => beforeKey(lower(f.table))), ...input.before.foreignKeys.map((f) => lower(f.table))],
+  );
   const affected = (parent: string): string[] => {
     const out: string[] = [];
     const queue = [parent];
@@ -370,7 +373,7 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
     const target = [...r.copies.map(([to]) => to), ...r.placeholders.map(([to]) => to)];
     const source = [...r.copies.map(([, from]) => q(from)), ...r.placeholders.map(([, value]) => value)];
     const notes = [
-      `Table ${name}: rebuilt from its definition before ${input.migration} (create, copy, drop, rename).`,
+      `Table ${name}: rebuilt from its definition before ${input.migration} (create, copy, drop, rename${referencedKeys.has(r.table.key) ? '; the rows go in after the rename, as foreign keys reference it' : ''}).`,
       ...(r.lostColumns.length > 0 ? [`The values of ${r.lostColumns.join(', ')} cannot come back: ${input.migration} dropped them.`] : []),
       ...(r.placeholders.length > 0 ? [`${r.placeholders.map(([c]) => c).join(', ')}: NOT NULL without a default, so every row gets a placeholder; put the right values in.`] : []),
       ...(children.length > 0
@@ -378,13 +381,29 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
         : []),
     ];
     const currentKeyName = (key: string) => q(currentName(key));
+    const copy = target.length > 0;
+    // Referenced by a foreign key (its own included): DROP counts every referencing row as a deferred
+    // violation that a RENAME never clears, so the rows go into the new table only after the rename,
+    // where each INSERT into the parent clears them again. Otherwise SQLite's recipe as written.
+    const referenced = referencedKeys.has(r.table.key);
+    const rebuild = referenced
+      ? [
+          ...(copy ? [`CREATE TABLE ${keep(r.table.key)} AS SELECT ${r.copies.map(([, from]) => q(from)).join(', ')} FROM ${q(name)}`] : []),
+          renamedCreate(r.table.sql, temp),
+          `DROP TABLE ${q(name)}`,
+          `ALTER TABLE ${q(temp)} RENAME TO ${q(name)}`,
+          ...(copy ? [`INSERT INTO ${q(name)} (${target.map(q).join(', ')}) SELECT ${source.join(', ')} FROM ${keep(r.table.key)}`, `DROP TABLE ${keep(r.table.key)}`] : []),
+        ]
+      : [
+          renamedCreate(r.table.sql, temp),
+          ...(copy ? [`INSERT INTO ${q(temp)} (${target.map(q).join(', ')}) SELECT ${source.join(', ')} FROM ${q(name)}`] : []),
+          `DROP TABLE ${q(name)}`,
+          `ALTER TABLE ${q(temp)} RENAME TO ${q(name)}`,
+        ];
     emit(
       notes.join('\n'),
       ...children.map((c) => `CREATE TABLE ${keep(c)} AS SELECT ${childColumns(c)} FROM ${currentKeyName(c)}`),
-      renamedCreate(r.table.sql, temp),
-      ...(target.length > 0 ? [`INSERT INTO ${q(temp)} (${target.map(q).join(', ')}) SELECT ${source.join(', ')} FROM ${q(name)}`] : []),
-      `DROP TABLE ${q(name)}`,
-      `ALTER TABLE ${q(temp)} RENAME TO ${q(name)}`,
+      ...rebuild,
       ...[...children].reverse().map((c) => `DELETE FROM ${currentKeyName(c)}`),
       ...children.flatMap((c) => [`INSERT INTO ${currentKeyName(c)} (${childColumns(c)}) SELECT ${childColumns(c)} FROM ${keep(c)}`, `DROP TABLE ${keep(c)}`]),
     );

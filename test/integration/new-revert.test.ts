@@ -78,6 +78,33 @@ describe('promote new --revert', () => {
     expect(draft.startsWith('-- DRAFT rollback of 0002_notes.sql')).toBe(true);
   }, 120_000);
 
+  it('a rebuild draft (0003 rebuilt a referenced table) validates and undoes it with the rows kept', async () => {
+    // A referenced table rebuilt the way D1 takes it: the rows go back in after the rename (see revert-draft.ts).
+    const rebuild =
+      'PRAGMA defer_foreign_keys = on;\nCREATE TABLE keep_users AS SELECT id, email FROM users;\n' +
+      'CREATE TABLE new_users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, born TEXT);\n' +
+      'DROP TABLE users;\nALTER TABLE new_users RENAME TO users;\nINSERT INTO users (id, email) SELECT id, email FROM keep_users;\nDROP TABLE keep_users;\n';
+    const files: Record<string, string> = { ...BASE_FILES, 'migrations/0003_users_nocase.sql': rebuild };
+    const root = await makeProject(files);
+    const res = await runInProcess(['new', '--revert', '0003', '--cwd', root]);
+    expect(res.code, res.stderr).toBe(0);
+    const draft = readFileSync(join(root, 'migrations/rollback/0003_users_nocase.rollback.sql'), 'utf8');
+    expect(draft).toContain('CREATE TABLE "new_users" (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);');
+    expect(draft).toContain('ALTER TABLE "new_users" RENAME TO "users";');
+    const validate = await runInProcess(['validate', '--cwd', root]);
+    expect(validate.code, validate.stderr).toBe(0);
+
+    const conn = await pool.next();
+    const seed = "INSERT INTO users (id, email) VALUES (1, 'a@x'), (2, 'b@x'); INSERT INTO notes (id, user_id, body) VALUES (1, 2, 'hi');";
+    for (const sql of [files['migrations/0001_init.sql']!, files['migrations/0002_notes.sql']!, seed]) await conn.batch(splitStatements(sql).map((s) => ({ sql: s.sql })));
+    const before = fingerprintDigest(await readFingerprint(conn, ['d1_migrations']));
+    for (const sql of [rebuild, draft]) await conn.batch(splitStatements(sql).map((s) => ({ sql: s.sql })));
+    expect(fingerprintDigest(await readFingerprint(conn, ['d1_migrations']))).toBe(before);
+    const [users, notes] = await conn.batch([{ sql: 'SELECT id, email FROM users ORDER BY id' }, { sql: 'SELECT id, user_id, body FROM notes' }]);
+    expect(users!.results).toEqual([{ id: 1, email: 'a@x' }, { id: 2, email: 'b@x' }]);
+    expect(notes!.results).toEqual([{ id: 1, user_id: 2, body: 'hi' }]);
+  }, 120_000);
+
   it('refuses an unknown number and a migration that already has a rollback file (exit 2, nothing written)', async () => {
     const root = await makeProject({ ...FILES, 'migrations/0001_init.rollback.sql': 'DROP TABLE users;\n' });
     const unknown = await runInProcess(['new', '--revert', '0042', '--cwd', root]);

@@ -136,6 +136,25 @@ const CASES: Case[] = [
     uses: /ALTER TABLE "comments" ADD COLUMN score INTEGER CHECK \(score >= 0\)/,
   },
   {
+    name: 'add a CHECK to a table others reference without an action (rebuilt, rows in after the rename)',
+    setup: 'CREATE TABLE replies (id INTEGER PRIMARY KEY, comment_id INTEGER REFERENCES comments(id)); INSERT INTO replies VALUES (1, 1), (2, 2);',
+    forward: `PRAGMA defer_foreign_keys = on;
+      CREATE TABLE keep AS SELECT id, note_id, body FROM comments;
+      CREATE TABLE new_comments (id INTEGER PRIMARY KEY, note_id INTEGER, body TEXT CHECK (body <> ''));
+      DROP TABLE comments;
+      ALTER TABLE new_comments RENAME TO comments;
+      INSERT INTO comments (id, note_id, body) SELECT id, note_id, body FROM keep;
+      DROP TABLE keep;`,
+    keeps: [...ALL, 'SELECT id, comment_id FROM replies ORDER BY id'],
+  },
+  {
+    name: 'drop a middle column of a self-referencing table (rebuilt)',
+    setup: "CREATE TABLE tree (id INTEGER PRIMARY KEY, label TEXT, parent_id INTEGER REFERENCES tree(id)); INSERT INTO tree VALUES (1, 'root', NULL), (2, 'leaf', 1);",
+    forward: 'ALTER TABLE tree DROP COLUMN label;',
+    keeps: [...ALL, 'SELECT id, parent_id FROM tree ORDER BY id'],
+    lost: ['tree.label'],
+  },
+  {
     name: 'several changes at once (table, index, view, trigger, column)',
     forward: `CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT);
       CREATE TRIGGER notes_audit AFTER INSERT ON notes BEGIN INSERT INTO audit (at) VALUES ('now'); END;
