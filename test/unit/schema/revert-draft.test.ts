@@ -211,4 +211,17 @@ describe('revert drafts: forward, then the draft, leaves the schema as it was', 
       expect(draft.sql).not.toMatch(/CREATE TABLE "new_/);
     }
   });
+
+  it('says so when the migration changes data only (nothing for the schema to undo)', async () => {
+    const conn = await pool.next();
+    await conn.batch(BASE.map((sql) => ({ sql })));
+    const before = await readSchemaRows(conn);
+    await run(conn, 'UPDATE users SET age = age + 1;');
+    const draft = revertDraft({ migration: '0002_birthday.sql', before, after: await readSchemaRows(conn), exclude: EXCLUDE });
+    expect(draft.lost).toEqual([]);
+    expect(draft.warnings.join('\n')).toContain('0002_birthday.sql changes no schema');
+    expect(draft.sql).toContain('undoing its data changes is for you to write here');
+    await run(conn, draft.sql);
+    expect(fingerprintDigest(fingerprintSchema(await readSchemaRows(conn), { exclude: EXCLUDE }))).toBe(fingerprintDigest(fingerprintSchema(before, { exclude: EXCLUDE })));
+  });
 });
