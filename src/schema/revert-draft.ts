@@ -159,6 +159,15 @@ function readdableColumns(was: TableShape, now: TableShape, wasCols: SchemaRows[
   return definitions;
 }
 
+/** Characters two names share at their start and at their end: how alike a renamed table's names are. */
+function sharedEnds(a: string, b: string): number {
+  let start = 0;
+  while (start < a.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  return start + end;
+}
+
 /** A value that satisfies NOT NULL for a column whose old values are gone, by its type's affinity. */
 function placeholder(type: string): string {
   const t = type.toUpperCase();
@@ -195,8 +204,14 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
   for (const a of onlyAfter) {
     const shape = after.tables.get(a)!;
     if (shape.virtual !== undefined) continue;
-    const match = onlyBefore.find((b) => !tableRenames.has(b) && ![...tableRenames.values()].includes(b) && anonymous(before.tables.get(b)!) === anonymous(shape));
-    if (match) tableRenames.set(a, match);
+    const candidates = onlyBefore.filter((b) => ![...tableRenames.values()].includes(b) && anonymous(before.tables.get(b)!) === anonymous(shape));
+    if (candidates.length === 0) continue;
+    // Several tables of the same shape went: an index or trigger that moved with the table tells which, else the closer name.
+    const moved = (b: string) => [...after.objects.values()].filter((o) => o.type !== 'table' && o.table === a && before.objects.get(`${o.type} ${o.key}`)?.table === b).length;
+    const score = (b: string) => moved(b) * 1000 + sharedEnds(a, b);
+    const match = [...candidates].sort((x, y) => score(y) - score(x))[0]!;
+    if (candidates.length > 1) warnings.push(`${after.objects.get(`table ${a}`)!.name} is taken for ${before.objects.get(`table ${match}`)!.name} renamed (tables ${candidates.join(', ')} have its shape): check that it is the right one`);
+    tableRenames.set(a, match);
   }
   const created = onlyAfter.filter((a) => !tableRenames.has(a));
   const dropped = onlyBefore.filter((b) => ![...tableRenames.values()].includes(b));

@@ -155,6 +155,14 @@ const CASES: Case[] = [
     lost: ['tree.label'],
   },
   {
+    name: 'rename one table and drop another of the same shape (the rename told by the names)',
+    setup: "CREATE TABLE log_a (id INTEGER PRIMARY KEY, line TEXT); CREATE TABLE log_b (id INTEGER PRIMARY KEY, line TEXT); INSERT INTO log_a VALUES (1, 'kept'); INSERT INTO log_b VALUES (1, 'gone');",
+    forward: 'ALTER TABLE log_a RENAME TO old_log_a; DROP TABLE log_b;',
+    keeps: [...ALL, 'SELECT id, line FROM log_a'],
+    lost: ['table log_b'],
+    uses: /ALTER TABLE "old_log_a" RENAME TO "log_a"/,
+  },
+  {
     name: 'several changes at once (table, index, view, trigger, column)',
     forward: `CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT);
       CREATE TRIGGER notes_audit AFTER INSERT ON notes BEGIN INSERT INTO audit (at) VALUES ('now'); END;
