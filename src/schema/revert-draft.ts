@@ -373,9 +373,17 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
     return out;
   };
 
+  // Work tables take a name no table has on either side.
+  const taken = new Set([...before.objects.values(), ...after.objects.values()].map((o) => o.key));
+  const freeName = (base: string) => {
+    let name = base;
+    for (let n = 2; taken.has(lower(name)); n++) name = `${base}_${n}`;
+    return name;
+  };
+
   rebuilds.forEach((r, at) => {
     const name = r.table.name;
-    const temp = `new_${name}`;
+    const temp = freeName(`new_${name}`);
     const children = affected(r.table.key);
     // A child's columns as they are when this rebuild runs: after's if the child is rebuilt later, else before's.
     const childColumns = (key: string) => {
@@ -383,7 +391,7 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
       const cols = (later ? after : before).columns.get(key);
       return (cols ?? []).filter((c) => c.hidden === 0).map((c) => q(c.name)).join(', ');
     };
-    const keep = (key: string) => q(`revert_keep_${before.objects.get(`table ${key}`)!.name}`);
+    const keep = (key: string) => q(freeName(`revert_keep_${currentName(key)}`));
     for (const c of children) warnings.push(`rebuilding ${name} runs the ON DELETE/UPDATE actions of ${currentName(c)}'s foreign keys: the draft copies its rows aside and back, which fires its triggers`);
     const target = [...r.copies.map(([to]) => to), ...r.placeholders.map(([to]) => to)];
     const source = [...r.copies.map(([, from]) => q(from)), ...r.placeholders.map(([, value]) => value)];

@@ -16,7 +16,7 @@ import { startD1Pool, type D1Pool } from '../../helpers/miniflare-d1.js';
 
 let pool: D1Pool;
 beforeAll(async () => {
-  pool = await startD1Pool(40);
+  pool = await startD1Pool(48);
 }, 60_000);
 afterAll(() => pool?.dispose());
 
@@ -161,6 +161,13 @@ const CASES: Case[] = [
     keeps: [...ALL, 'SELECT id, line FROM log_a'],
     lost: ['table log_b'],
     uses: /ALTER TABLE "old_log_a" RENAME TO "log_a"/,
+  },
+  {
+    name: 'rebuild beside a table already named like its work table',
+    setup: "CREATE TABLE new_comments (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO new_comments VALUES (1, 'mine');",
+    forward: 'ALTER TABLE comments DROP COLUMN note_id;',
+    keeps: [USERS, NOTES, SETTINGS, 'SELECT id, body FROM comments ORDER BY id', 'SELECT id, note FROM new_comments'],
+    lost: ['comments.note_id'],
   },
   {
     name: 'several changes at once (table, index, view, trigger, column)',
