@@ -288,6 +288,9 @@ export function revertDraft(input: RevertDraftInput): RevertDraft {
       lost.push(`column ${table.name}.${c.name}: its values (${input.migration} dropped it)`);
       if (c.notnull && c.dflt_value === null && c.pk === 0) rebuild.placeholders.push([c.name, placeholder(c.type)]);
     }
+    if (tokenize(table.sql).some((t) => t.kind === 'word' && t.text.toUpperCase() === 'AUTOINCREMENT')) {
+      warnings.push(`${table.name} uses AUTOINCREMENT: after the rebuild its counter goes on from the highest id copied, not from the highest it ever gave`);
+    }
     if (virtual) {
       // A virtual table's rows live in its module's shadow tables: the copy is attempted, a changed module may refuse it.
       warnings.push(`${table.name} is a virtual table: check that its new definition accepts the copied columns`);
