@@ -7,7 +7,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationBody } from '../../src/ledger/apply.js';
+import { downMigrationStatements } from '../../src/ledger/down-migrations.js';
+import { CREATE_META_SQL, createLedgerSql } from '../../src/ledger/ledger.js';
 import { readFingerprint } from '../../src/ledger/schema-read.js';
+import { loadMigrations } from '../../src/migrations/index.js';
 import { splitStatements } from '../../src/migrations/split-statements.js';
 import { fingerprintDigest } from '../../src/schema/fingerprint.js';
 import { startD1Pool, type D1Pool } from '../helpers/miniflare-d1.js';
@@ -16,7 +20,7 @@ import { BASE_FILES, cleanupProjects, makeProject, runCli, writeFiles } from '..
 
 let pool: D1Pool;
 beforeAll(async () => {
-  pool = await startD1Pool(4);
+  pool = await startD1Pool(8);
 }, 60_000);
 afterAll(async () => {
   await pool?.dispose();
@@ -56,6 +60,17 @@ describe('promote new --revert', () => {
     // Forward then the draft: the schema 0002 left, on real D1.
     const [one, two, three] = ['migrations/0001_init.sql', 'migrations/0002_notes.sql', 'migrations/0003_nickname.sql'].map((f) => FILES[f as keyof typeof FILES]);
     expect(await digestAfter([one!, two!, three!, draft])).toBe(await digestAfter([one!, two!]));
+
+    // And as the rollback step runs it (rollback.database: down-migrations): the file as discovered, with its ledger rows.
+    const loaded = await loadMigrations(root, 'migrations');
+    const m3 = loaded.migrations.find((m) => m.id === '0003')!;
+    expect(m3.rollback?.path).toBe(ROLLBACK);
+    const conn = await pool.next();
+    await conn.batch([{ sql: createLedgerSql('d1_migrations') }, { sql: CREATE_META_SQL }, ...loaded.migrations.flatMap(migrationBody)]);
+    await conn.batch([{ sql: "INSERT INTO d1_migrations (name) VALUES ('0003_nickname.sql')" }]);
+    await conn.batch(downMigrationStatements([m3], 'd1_migrations'));
+    expect(fingerprintDigest(await readFingerprint(conn, ['d1_migrations']))).toBe(await digestAfter([one!, two!]));
+    expect((await conn.batch([{ sql: 'SELECT name FROM d1_migrations' }]))[0]!.results).toEqual([]);
 
     // A second run refuses (exit 2), naming the file, and leaves it as it was.
     const before = statSync(join(root, ROLLBACK)).mtimeMs;
