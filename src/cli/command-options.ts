@@ -19,12 +19,12 @@ export const COMMAND_OPTIONS = {
   plan: { to: { type: 'string' }, comment: { type: 'boolean' } },
   status: { env: { type: 'string' }, html: { type: 'string' }, 'no-schema': { type: 'boolean' } },
   diff: { env: { type: 'string', multiple: true } },
-  migrate: { env: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  migrate: { env: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   baseline: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-  new: { rollback: { type: 'boolean' }, dir: { type: 'string' } },
+  new: { rollback: { type: 'boolean' }, dir: { type: 'string' }, revert: { type: 'string' } },
   promote: { to: { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
   resume: { run: { type: 'string' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
-  rollback: { env: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
+  rollback: { env: { type: 'string' }, to: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
   serve: { env: { type: 'string' }, port: { type: 'string' } },
   graph: { to: { type: 'string' } },
   repair: {
@@ -36,6 +36,7 @@ export const COMMAND_OPTIONS = {
     'dry-run': { type: 'boolean' },
     'lock-ttl': { type: 'string' },
   },
+  backup: { env: { type: 'string' }, database: { type: 'string' }, out: { type: 'string' } },
   init: {},
   ui: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
 } as const satisfies Record<string, NonNullable<ParseArgsConfig['options']>>;

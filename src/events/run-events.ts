@@ -4,7 +4,7 @@
  * fed by the same stream. JSON-serializable by construction.
  */
 
-export const STEPS = ['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
+export const STEPS = ['preflight', 'lock', 'backup', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
 export type StepName = (typeof STEPS)[number];
 
 export type StageResult = 'promoted' | 'rolled-back' | 'failed' | 'skipped';
@@ -51,6 +51,8 @@ export interface RolloutStep {
 export interface StepDetail {
   migrations?: string[];
   bookmark?: string;
+  /** Backup files written (and verified) before the stage migrated. */
+  backups?: string[];
   workerVersion?: string;
   previousWorkerVersion?: string;
   checks?: CheckResult[];
@@ -85,6 +87,8 @@ export interface StageSummary {
   environment: string;
   result: StageResult;
   bookmark?: string;
+  /** Backup files the stage wrote before migrating. */
+  backups?: string[];
   migrations: string[];
   durationMs: number;
   workerVersion?: string;
