@@ -259,6 +259,7 @@ function buildSummary(
       result: r?.result ?? 'skipped',
       ...(r?.bookmark ? { bookmark: r.bookmark } : {}),
       migrations: r?.migrations ?? [],
+      seeds: r?.seeds ?? [],
       durationMs: durations.get(plan.environment) ?? 0,
       ...(r?.workerVersion ? { workerVersion: r.workerVersion } : {}),
       ...(r?.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),

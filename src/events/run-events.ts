@@ -50,6 +50,8 @@ export interface RolloutStep {
 
 export interface StepDetail {
   migrations?: string[];
+  /** Seeds (recorded names, e.g. dev/0001_x.sql), applied after the migrations. */
+  seeds?: string[];
   bookmark?: string;
   workerVersion?: string;
   previousWorkerVersion?: string;
@@ -84,6 +86,8 @@ export interface StageSummary {
   result: StageResult;
   bookmark?: string;
   migrations: string[];
+  /** Seeds applied to this stage by the run (always set by the runner; [] when none). */
+  seeds?: string[];
   durationMs: number;
   workerVersion?: string;
   lostWritesWindowMs?: number;

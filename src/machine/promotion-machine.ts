@@ -36,6 +36,8 @@ export interface StageState {
   environment: string;
   result?: 'promoted' | 'rolled-back' | 'failed';
   migrations: string[];
+  /** Seeds applied by the migrate step (absent: none). */
+  seeds?: string[];
   bookmark?: string;
   /** Epoch ms when the bookmark was taken (for the lost-writes window). */
   bookmarkAt?: number;
@@ -95,7 +97,8 @@ export interface StepInput {
   reverify?: boolean;
 }
 
-export interface MigrateOutput { migrations: string[] }
+/** `seeds`: the seeds the step applied (or, from preflight, would apply), recorded names. */
+export interface MigrateOutput { migrations: string[]; seeds?: string[] }
 export interface BookmarkOutput { bookmark: string; at: number }
 /** `version` is absent when the environment has no Worker. */
 export interface DeployOutput { version?: string; previousVersion?: string }
@@ -187,8 +190,10 @@ const currentStage = (context: PromotionContext): string => context.results[cont
 function detailOf(step: StepName, output: unknown): StepDetail | undefined {
   switch (step) {
     case 'preflight':
-    case 'migrate':
-      return { migrations: (output as MigrateOutput).migrations };
+    case 'migrate': {
+      const out = output as MigrateOutput;
+      return { migrations: out.migrations, ...(out.seeds && out.seeds.length > 0 ? { seeds: out.seeds } : {}) };
+    }
     case 'bookmark':
       return { bookmark: (output as BookmarkOutput).bookmark };
     case 'deploy': {
@@ -256,7 +261,10 @@ const promotionSetup = setup({
       const out = (event as StepEvent).output as BookmarkOutput;
       return { results: patchStage(context, { bookmark: out.bookmark, bookmarkAt: out.at }) };
     }),
-    storeMigrations: assign(({ context, event }) => ({ results: patchStage(context, { migrations: ((event as StepEvent).output as MigrateOutput).migrations }) })),
+    storeMigrations: assign(({ context, event }) => {
+      const out = (event as StepEvent).output as MigrateOutput;
+      return { results: patchStage(context, { migrations: out.migrations, ...(out.seeds && out.seeds.length > 0 ? { seeds: out.seeds } : {}) }) };
+    }),
     storeDeployment: assign(({ context, event }) => {
       const out = (event as StepEvent).output as DeployOutput;
       return {

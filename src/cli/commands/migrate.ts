@@ -1,10 +1,11 @@
 import { InvalidInputError, LockedError, RunError } from '../../errors.js';
 import { MigrationBatchError, applyChunks, isConcurrentApply, type ApplyContext } from '../../ledger/apply.js';
 import { readDatabaseState, schemaSql } from '../../ledger/ledger.js';
-import { locateFailure, preflight } from '../../ledger/preflight.js';
+import { locateFailure, locateSeedFailure, preflight } from '../../ledger/preflight.js';
+import { SeedBatchError, applySeedChunks, isConcurrentSeed } from '../../ledger/seeds.js';
 import { chunkMigrations } from '../../migrations/plan.js';
 import { chunkTransports } from '../../migrations/transport.js';
-import type { Migration } from '../../migrations/types.js';
+import type { Migration, Seed } from '../../migrations/types.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeEnvironment } from '../../engine/observe.js';
 import type { HandleDatabase } from '../../targets/environment-handle.js';
@@ -30,44 +31,60 @@ export async function run({ root, output, env, settings: base, values }: Command
     // migrate never rolls back, so no rollback policy is planned for.
     const stage = planPromotion(ws, [observed], {}).stages[0]!;
     if (stage.problems.some((p) => p.severity === 'error')) throw new InvalidInputError(stage.problems);
+    printProblems(output, stage.warnings);
 
-    // Every database passes preflight before any of them is changed.
-    const work = stage.databases.map(({ observed: d, pending }, i) => ({
+    // Every database passes preflight (its migrations, then its seeds) before any of them is changed.
+    const work = stage.databases.map(({ observed: d, pending, seeds }, i) => ({
       d,
       db: handle.databases[i]!,
       ctx: applyContextFor(d, runId),
       chunks: chunkMigrations(pending),
+      seedChunks: chunkMigrations(seeds),
       schema: schemaSql(d.state.schema),
     }));
     for (const w of work) {
-      const advice = w.d.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${target.name}` } : {};
-      const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx, advice);
+      const advice = w.d.state.ledger.length === 0 && w.chunks.length > 0 ? { baselineCommand: `promote baseline --env ${target.name}` } : {};
+      const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx, advice, w.seedChunks);
       if (!result.ok) throw new InvalidInputError([result.problem], `preflight failed on ${target.name}/${w.d.binding}; nothing was changed`);
       w.ctx = { ...w.ctx, transports: chunkTransports(w.chunks, w.d.transport, result.durationsMs).map((c) => c.transport) };
     }
 
-    const summary = { type: 'summary', command: 'migrate', environment: target.name, runId, dryRun: Boolean(values['dry-run']), databases: [] as { binding: string; applied: string[]; pending: string[]; requests: number }[], durationMs: 0 };
+    type DatabaseSummary = { binding: string; applied: string[]; pending: string[]; seeds: { applied: string[]; pending: string[] }; requests: number };
+    const summary = { type: 'summary', command: 'migrate', environment: target.name, runId, dryRun: Boolean(values['dry-run']), databases: [] as DatabaseSummary[], durationMs: 0 };
     for (const w of work) {
       const pending = w.d.plan.pending;
+      const seeds = w.d.seedPlan.pending;
       if (values['dry-run']) {
-        summary.databases.push({ binding: w.d.binding, applied: [], pending: pending.map((m) => m.name), requests: w.chunks.length });
+        summary.databases.push({ binding: w.d.binding, applied: [], pending: pending.map((m) => m.name), seeds: { applied: [], pending: seeds.map((s) => s.name) }, requests: w.chunks.length + w.seedChunks.length });
         if (!output.json) {
-          output.out(`${target.name}/${w.d.binding}: ${pending.length} pending, preflight passed (dry run: nothing applied)`);
+          output.out(`${target.name}/${w.d.binding}: ${pending.length} pending${seeds.length > 0 ? `, ${seeds.length} seed(s)` : ''}, preflight passed (dry run: nothing applied)`);
           for (const m of pending) output.out(`  would apply ${m.name}`);
+          for (const s of seeds) output.out(`  would seed ${s.name}`);
         }
         continue;
       }
       const applied = await applyOrExplain(w, (chunk) => {
         if (!output.json) for (const m of chunk) output.out(`  ${paint(output, 'green', '✓')} ${target.name}/${w.d.binding} ${m.name}`);
       });
-      summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: [], requests: w.chunks.length });
-      if (!output.json && applied.length === 0) output.out(`${target.name}/${w.d.binding}: up to date`);
+      summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: [], seeds: { applied: [], pending: [] }, requests: w.chunks.length + w.seedChunks.length });
+    }
+    // Seeds after the migrations of every database, as in a promotion's migrate step.
+    if (!values['dry-run']) {
+      for (const [i, w] of work.entries()) {
+        const seeded = await seedOrExplain(w, runId, (chunk) => {
+          if (!output.json) for (const s of chunk) output.out(`  ${paint(output, 'green', '✓')} ${target.name}/${w.d.binding} seed ${s.name}`);
+        });
+        const d = summary.databases[i]!;
+        d.seeds.applied = seeded.map((s) => s.name);
+        if (!output.json && d.applied.length === 0 && seeded.length === 0) output.out(`${target.name}/${w.d.binding}: up to date`);
+      }
     }
     summary.durationMs = Math.round(performance.now() - started);
     if (output.json) output.out(JSON.stringify(summary));
     else if (!values['dry-run']) {
       const n = summary.databases.reduce((k, d) => k + d.applied.length, 0);
-      output.out(`migrated ${target.name}: ${n} migration(s) applied in ${(summary.durationMs / 1000).toFixed(2)} s (run ${runId})`);
+      const seeded = summary.databases.reduce((k, d) => k + d.seeds.applied.length, 0);
+      output.out(`migrated ${target.name}: ${n} migration(s)${seeded > 0 ? ` and ${seeded} seed(s)` : ''} applied in ${(summary.durationMs / 1000).toFixed(2)} s (run ${runId})`);
     }
     return 0;
   } finally {
@@ -75,7 +92,27 @@ export async function run({ root, output, env, settings: base, values }: Command
   }
 }
 
-type Work = { d: { binding: string; ledgerTable: string }; db: HandleDatabase; ctx: ApplyContext; chunks: Migration[][]; schema: string[] };
+type Work = { d: { binding: string; ledgerTable: string }; db: HandleDatabase; ctx: ApplyContext; chunks: Migration[][]; seedChunks: Seed[][]; schema: string[] };
+
+/** Applies the seeds; when D1 rejects a batch, finds the statement on the scratch database (after the now-applied migrations). */
+async function seedOrExplain(w: Work, runId: string, onApplied: (chunk: readonly Seed[]) => void): Promise<Seed[]> {
+  const conn = w.db.conn;
+  try {
+    return await applySeedChunks(conn, w.seedChunks, { runId, ledgerTable: w.d.ledgerTable }, onApplied);
+  } catch (e) {
+    if (!(e instanceof SeedBatchError)) throw e;
+    if (isConcurrentSeed(e.d1Message)) {
+      throw new LockedError(
+        `another run applied ${e.chunk.map((s) => s.name).join(', ')} to ${conn.label} at the same time; this run applied none of them`,
+        'run promote status to see where the database is; nothing was applied twice',
+      );
+    }
+    const now = await readDatabaseState(conn, w.d.ledgerTable);
+    const problem = await locateSeedFailure(await w.db.scratch(), schemaSql(now.schema), [], w.seedChunks.slice(e.chunkIndex), 0, { ...w.ctx, adopt: [] }, e.d1Message);
+    const where = problem.line !== undefined ? `${problem.file}:${problem.line}` : problem.file;
+    throw new RunError(`${e.message}\n  at ${where}`, e.hint, { cause: e });
+  }
+}
 
 /** Applies; when D1 rejects a batch, finds the statement on the scratch database so the error names file:line. */
 async function applyOrExplain(w: Work, onApplied: (chunk: readonly Migration[]) => void): Promise<Migration[]> {
