@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchEnv, cleanupProjects, ledgerNames, makeProject, runCli, stateFingerprint, writeFiles } from '../helpers/project.js';
+import { BASE_FILES, LOCAL_ENV, batchEnv, cleanupProjects, ledgerNames, makeProject, queryEnv, runCli, stateFingerprint, writeFiles } from '../helpers/project.js';
 import { lastJson, promotionFiles } from '../helpers/promotion-project.js';
 
 afterAll(cleanupProjects);
@@ -155,5 +155,31 @@ describe('seeds per environment', () => {
       expect(stateFingerprint(root)).toBe(before);
       expect(existsSync(join(root, '.promote'))).toBe(false);
     }
+  });
+
+  it('an environment with several databases takes its seeds from a folder per binding', { timeout: 120_000 }, async () => {
+    const root = await makeProject({
+      ...BASE_FILES,
+      'environments/dev.yaml': `target: local\ndatabases:\n  - binding: DB\n  - binding: AUX\n    migrations: migrations-aux\nhealth: []\n`,
+      'migrations-aux/0001_events.sql': 'CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL);\n',
+      'seeds/all/DB/0001_admin.sql': "INSERT INTO users (email) VALUES ('admin@example.com');\n",
+      'seeds/dev/AUX/0001_events.sql': "INSERT INTO events (kind) VALUES ('sample');\n",
+    });
+    const run = await runCli(['migrate', '--env', 'dev'], { cwd: root });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('dev/AUX seed dev/AUX/0001_events.sql');
+    expect((await queryEnv(root, 'dev', 'SELECT email FROM users')).map((r) => r.email)).toEqual(['admin@example.com']);
+    expect((await queryEnv(root, 'dev', 'SELECT kind FROM events', 'AUX')).map((r) => r.kind)).toEqual(['sample']);
+    expect((await queryEnv(root, 'dev', 'SELECT name FROM promote_seeds', 'AUX')).map((r) => r.name)).toEqual(['dev/AUX/0001_events.sql']);
+    // staging has one database, DB: seeds/all/DB/ reaches it too.
+    expect((await runCli(['migrate', '--env', 'staging'], { cwd: root })).code).toBe(0);
+    expect((await queryEnv(root, 'staging', 'SELECT email FROM users')).map((r) => r.email)).toEqual(['admin@example.com']);
+
+    // Files at the top of seeds/dev/ would be ambiguous for dev: exit 2 naming the folders per binding.
+    await writeFiles(root, { 'seeds/dev/0001_x.sql': 'SELECT 1;\n' });
+    const ambiguous = await runCli(['migrate', '--env', 'staging'], { cwd: root });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('seeds/dev/0001_x.sql');
+    expect(ambiguous.stderr).toMatch(/E_SEED_LAYOUT|E_SEED_AMBIGUOUS/);
   });
 });
