@@ -82,6 +82,7 @@ export async function run({ root, output, env, settings: base, values }: Command
           pending: s.databases.flatMap((d) => d.pending.map((n) => named(d.binding, n, many))),
           classes: Object.fromEntries(s.databases.flatMap((d) => d.migrations.map((m) => [named(d.binding, m.name, many), m.class]))),
           drift: s.databases.flatMap((d) => d.drift.map((x) => ({ ...x, name: named(d.binding, x.name, many) }))),
+          seeds: s.databases.flatMap((d) => d.seeds.pending.map((n) => named(d.binding, n, many))),
         };
       }),
       warnings: ws.warnings,
