@@ -134,6 +134,22 @@ describe('seeds per environment', () => {
     expect(await ledgerNames(root, 'production')).toEqual(['0001_t1.sql', '0002_t2.sql']);
   });
 
+  it('a seed that passes preflight but meets a row only production has fails with nothing of it applied, and production is restored', { timeout: 300_000 }, async () => {
+    const root = await makeProject({ ...promotionFiles(2), ...SEEDS });
+    expect((await runCli(['--to', 'production'], { cwd: root })).code).toBe(0);
+    // A row added to production by hand; the new seed inserts the same primary key (the scratch copy has no rows to see it).
+    await batchEnv(root, 'production', ["INSERT INTO t2 (id, name) VALUES (100, 'by hand')"]);
+    await writeFiles(root, { 'seeds/production/0002_fixed_id.sql': "INSERT INTO t1 (name) VALUES ('before');\nINSERT INTO t2 (id, name) VALUES (100, 'seeded');\n" });
+    const before = await rows(root, 'production');
+    const run = await runCli(['--to', 'production', '--json'], { cwd: root });
+    expect(run.code, run.stderr + run.stdout.slice(-1500)).toBe(1);
+    const summary = lastJson(run.stdout) as { result: string; stages: Stage[] };
+    expect(summary.result).toBe('rolled-back');
+    expect(run.stdout).toContain('UNIQUE constraint failed: t2.id');
+    // The seed and its ledger row share one transaction: neither is there, nor the first statement's row.
+    expect(await rows(root, 'production')).toEqual(before);
+  });
+
   it('bad seed files and layouts are exit 2 with file and line, before anything is touched', { timeout: 120_000 }, async () => {
     const cases: { files: Record<string, string>; expect: string[] }[] = [
       { files: { 'seeds/dev/0001_tx.sql': "INSERT INTO t1 (name) VALUES ('a');\nBEGIN TRANSACTION;\n" }, expect: ['seeds/dev/0001_tx.sql:2', 'E_TRANSACTION_STATEMENT'] },
