@@ -152,17 +152,22 @@ export function migrationBytes(m: Pick<Migration, 'statements'>): number {
   return m.statements.reduce((n, s) => n + s.bytes, 0) + PER_MIGRATION_OVERHEAD;
 }
 
+/** The same budget for undoing it: its rollback file's statements and the removal of its rows. */
+export function rollbackBytes(m: Migration): number {
+  return (m.rollback?.statements ?? []).reduce((n, s) => n + s.bytes, 0) + PER_MIGRATION_OVERHEAD;
+}
+
 /**
  * Packs pending migrations (or seeds), in order, into as few requests as fit `maxBytes`.
  * A migration larger than the budget travels alone (its statements are each
  * under 100 KB: lint guarantees that).
  */
-export function chunkMigrations<T extends Pick<Migration, 'statements'>>(pending: readonly T[], maxBytes = MAX_BATCH_BYTES): T[][] {
+export function chunkMigrations<T extends Pick<Migration, 'statements'>>(pending: readonly T[], maxBytes = MAX_BATCH_BYTES, bytesOf: (m: T) => number = migrationBytes): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let size = 0;
   for (const m of pending) {
-    const bytes = migrationBytes(m);
+    const bytes = bytesOf(m);
     if (current.length > 0 && size + bytes > maxBytes) {
       chunks.push(current);
       current = [];

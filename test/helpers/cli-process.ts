@@ -25,6 +25,8 @@ export interface RunningCli {
   readonly finished: boolean;
   /** The whole run, as runCli returns it. */
   readonly done: Promise<CliResult>;
+  /** Sends a signal to the CLI process (SIGKILL: a crash at this point). */
+  kill(signal: NodeJS.Signals): void;
 }
 
 export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunningCli {
@@ -63,6 +65,7 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {})
 
   return {
     events,
+    kill: (signal) => void child.kill(signal),
     get finished() {
       return finished;
     },

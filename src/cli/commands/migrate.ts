@@ -6,11 +6,14 @@ import { SeedBatchError, applySeedChunks, isConcurrentSeed } from '../../ledger/
 import { chunkMigrations } from '../../migrations/plan.js';
 import { chunkTransports } from '../../migrations/transport.js';
 import type { Migration, Seed } from '../../migrations/types.js';
+import { parseMigrationName } from '../../migrations/index.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeEnvironment } from '../../engine/observe.js';
 import type { HandleDatabase } from '../../targets/environment-handle.js';
 import { applyContextFor } from '../../engine/observe.js';
 import { planPromotion } from '../../engine/promotion-plan.js';
+import { resolveTargetFor } from '../../engine/rollback-to-version.js';
+import { pendingUpTo } from '../../engine/version-target.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
 import type { CommandContext } from '../command-context.js';
@@ -28,20 +31,29 @@ export async function run({ root, output, env, settings: base, values }: Command
   const handle = observed.handle!;
   const runId = newRunId();
   try {
+    // --to NNNN: the pending files numbered up to NNNN; NNNN must name a file.
+    const to = values.to !== undefined ? resolveTargetFor(ws, handle, String(values.to), 'migrate') : undefined;
     // migrate never rolls back, so no rollback policy is planned for.
     const stage = planPromotion(ws, [observed], {}).stages[0]!;
     if (stage.problems.some((p) => p.severity === 'error')) throw new InvalidInputError(stage.problems);
     printProblems(output, stage.warnings);
+    // Seeds follow the environment's migrations: with files left pending above --to, they wait too.
+    const seedsWait = stage.databases.some((d) => pendingUpTo(d.pending, to).length < d.pending.length);
 
     // Every database passes preflight (its migrations, then its seeds) before any of them is changed.
-    const work = stage.databases.map(({ observed: d, pending, seeds }, i) => ({
-      d,
-      db: handle.databases[i]!,
-      ctx: applyContextFor(d, runId),
-      chunks: chunkMigrations(pending),
-      seedChunks: chunkMigrations(seeds),
-      schema: schemaSql(d.state.schema),
-    }));
+    const work = stage.databases.map(({ observed: d, pending: all, seeds }, i) => {
+      const pending = pendingUpTo(all, to);
+      return {
+        d,
+        db: handle.databases[i]!,
+        ctx: applyContextFor(d, runId),
+        pending,
+        later: all.filter((m) => !pending.includes(m)),
+        chunks: chunkMigrations(pending),
+        seedChunks: seedsWait ? [] : chunkMigrations(seeds),
+        schema: schemaSql(d.state.schema),
+      };
+    });
     for (const w of work) {
       const advice = w.d.state.ledger.length === 0 && w.chunks.length > 0 ? { baselineCommand: `promote baseline --env ${target.name}` } : {};
       const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx, advice, w.seedChunks);
@@ -49,24 +61,36 @@ export async function run({ root, output, env, settings: base, values }: Command
       w.ctx = { ...w.ctx, transports: chunkTransports(w.chunks, w.d.transport, result.durationsMs).map((c) => c.transport) };
     }
 
-    type DatabaseSummary = { binding: string; applied: string[]; pending: string[]; seeds: { applied: string[]; pending: string[] }; requests: number };
-    const summary = { type: 'summary', command: 'migrate', environment: target.name, runId, dryRun: Boolean(values['dry-run']), databases: [] as DatabaseSummary[], durationMs: 0 };
+    const summary = {
+      type: 'summary',
+      command: 'migrate',
+      environment: target.name,
+      runId,
+      dryRun: Boolean(values['dry-run']),
+      ...(to ? { to: to.text } : {}),
+      databases: [] as { binding: string; applied: string[]; pending: string[]; seeds: { applied: string[]; pending: string[] }; requests: number }[],
+      durationMs: 0,
+    };
     for (const w of work) {
-      const pending = w.d.plan.pending;
+      const pending = w.pending;
+      const later = w.later.length > 0 && !output.json ? ` (${w.later.length} later file(s) stay pending above --to ${to?.text})` : '';
       const seeds = w.d.seedPlan.pending;
+      const waiting = seedsWait && seeds.length > 0 && !output.json ? `; its ${seeds.length} seed(s) wait until every migration is applied` : '';
       if (values['dry-run']) {
-        summary.databases.push({ binding: w.d.binding, applied: [], pending: pending.map((m) => m.name), seeds: { applied: [], pending: seeds.map((s) => s.name) }, requests: w.chunks.length + w.seedChunks.length });
+        const seeding = seedsWait ? [] : seeds;
+        summary.databases.push({ binding: w.d.binding, applied: [], pending: pending.map((m) => m.name), seeds: { applied: [], pending: seeding.map((s) => s.name) }, requests: w.chunks.length + w.seedChunks.length });
         if (!output.json) {
-          output.out(`${target.name}/${w.d.binding}: ${pending.length} pending${seeds.length > 0 ? `, ${seeds.length} seed(s)` : ''}, preflight passed (dry run: nothing applied)`);
+          output.out(`${target.name}/${w.d.binding}: ${pending.length} pending${to ? ` up to ${to.text}` : ''}${seeding.length > 0 ? `, ${seeding.length} seed(s)` : ''}, preflight passed (dry run: nothing applied)${later}${waiting}`);
           for (const m of pending) output.out(`  would apply ${m.name}`);
-          for (const s of seeds) output.out(`  would seed ${s.name}`);
+          for (const s of seeding) output.out(`  would seed ${s.name}`);
         }
         continue;
       }
       const applied = await applyOrExplain(w, (chunk) => {
         if (!output.json) for (const m of chunk) output.out(`  ${paint(output, 'green', '✓')} ${target.name}/${w.d.binding} ${m.name}`);
       });
-      summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: [], seeds: { applied: [], pending: [] }, requests: w.chunks.length + w.seedChunks.length });
+      summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: w.later.map((m) => m.name), seeds: { applied: [], pending: seedsWait ? seeds.map((s) => s.name) : [] }, requests: w.chunks.length + w.seedChunks.length });
+      if (applied.length > 0 && (later || waiting)) output.out(`${target.name}/${w.d.binding}:${later}${waiting}`);
     }
     // Seeds after the migrations of every database, as in a promotion's migrate step.
     if (!values['dry-run']) {
@@ -76,7 +100,10 @@ export async function run({ root, output, env, settings: base, values }: Command
         });
         const d = summary.databases[i]!;
         d.seeds.applied = seeded.map((s) => s.name);
-        if (!output.json && d.applied.length === 0 && seeded.length === 0) output.out(`${target.name}/${w.d.binding}: up to date`);
+        if (output.json || d.applied.length > 0 || seeded.length > 0) continue;
+        const later = w.later.length > 0 ? ` (${w.later.length} later file(s) stay pending above --to ${to?.text})` : '';
+        const waiting = d.seeds.pending.length > 0 ? `; its ${d.seeds.pending.length} seed(s) wait until every migration is applied` : '';
+        output.out(`${target.name}/${w.d.binding}: up to date${to ? ` at ${to.text}${aboveTarget(w.d.state.ledger, to.number)}` : ''}${later}${waiting}`);
       }
     }
     summary.durationMs = Math.round(performance.now() - started);
@@ -90,6 +117,12 @@ export async function run({ root, output, env, settings: base, values }: Command
   } finally {
     await handle.dispose();
   }
+}
+
+/** When the database already holds migrations above the target: migrate does not go back, rollback --to does. */
+function aboveTarget(ledger: readonly { name: string }[], n: number): string {
+  const above = ledger.filter((r) => (parseMigrationName(r.name)?.number ?? 0) > n).map((r) => r.name);
+  return above.length === 0 ? '' : ` (${above.join(', ')} applied above it: promote rollback --to undoes them)`;
 }
 
 type Work = { d: { binding: string; ledgerTable: string }; db: HandleDatabase; ctx: ApplyContext; chunks: Migration[][]; seedChunks: Seed[][]; schema: string[] };
