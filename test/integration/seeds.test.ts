@@ -173,6 +173,19 @@ describe('seeds per environment', () => {
     }
   });
 
+  it('migrate --to: seeds wait while a migration stays pending above the target', { timeout: 120_000 }, async () => {
+    const root = await makeProject({ ...promotionFiles(3), 'seeds/dev/0001_t3.sql': "INSERT INTO t3 (name) VALUES ('dev-3');\n" });
+    const partial = await runCli(['migrate', '--env', 'dev', '--to', '0002'], { cwd: root });
+    expect(partial.code, partial.stderr).toBe(0);
+    expect(partial.stdout).toContain('seed(s) wait until every migration is applied');
+    expect(await ledgerNames(root, 'dev')).toEqual(['0001_t1.sql', '0002_t2.sql']);
+    expect(await queryEnv(root, 'dev', "SELECT name FROM sqlite_master WHERE name = 'promote_seeds'")).toEqual([]);
+    const rest = await runCli(['migrate', '--env', 'dev', '--json'], { cwd: root });
+    expect(rest.code, rest.stderr).toBe(0);
+    expect((JSON.parse(rest.stdout.trim().split('\n').at(-1)!) as { databases: { applied: string[]; seeds: { applied: string[] } }[] }).databases[0]).toMatchObject({ applied: ['0003_t3.sql'], seeds: { applied: ['dev/0001_t3.sql'] } });
+    expect((await queryEnv(root, 'dev', 'SELECT name FROM t3 ORDER BY id')).map((r) => r.name)).toEqual(['row of 3', 'dev-3']);
+  });
+
   it('an environment with several databases takes its seeds from a folder per binding', { timeout: 120_000 }, async () => {
     const root = await makeProject({
       ...BASE_FILES,
