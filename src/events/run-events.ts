@@ -4,7 +4,7 @@
  * fed by the same stream. JSON-serializable by construction.
  */
 
-export const STEPS = ['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
+export const STEPS = ['preflight', 'lock', 'backup', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
 export type StepName = (typeof STEPS)[number];
 
 export type StageResult = 'promoted' | 'rolled-back' | 'failed' | 'skipped';
@@ -53,6 +53,8 @@ export interface StepDetail {
   /** Seeds (recorded names, e.g. dev/0001_x.sql), applied after the migrations. */
   seeds?: string[];
   bookmark?: string;
+  /** Backup files written (and verified) before the stage migrated. */
+  backups?: string[];
   workerVersion?: string;
   previousWorkerVersion?: string;
   checks?: CheckResult[];
@@ -85,6 +87,8 @@ export interface StageSummary {
   environment: string;
   result: StageResult;
   bookmark?: string;
+  /** Backup files the stage wrote before migrating. */
+  backups?: string[];
   migrations: string[];
   /** Seeds applied to this stage by the run (always set by the runner; [] when none). */
   seeds?: string[];
