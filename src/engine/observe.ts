@@ -10,7 +10,8 @@ import { checkSchema } from '../ledger/expected-schema.js';
 import type { SchemaCheck } from '../schema/schema-drift.js';
 import { readDatabaseState, type DatabaseState, type LedgerRow } from '../ledger/ledger.js';
 import { planDatabase, type DatabasePlan } from '../migrations/plan.js';
-import type { Migration } from '../migrations/types.js';
+import { planSeeds, type SeedPlan } from '../migrations/seed-plan.js';
+import type { Migration, Seed } from '../migrations/types.js';
 import type { EnvironmentHandle } from '../targets/environment-handle.js';
 import { localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
 import { openEnvironment } from './open-environment.js';
@@ -22,6 +23,9 @@ export interface ObservedDatabase extends EnvironmentDatabase {
   migrations: Migration[];
   state: DatabaseState;
   plan: DatabasePlan;
+  /** The seeds meant for this database (seeds/all/, then seeds/<env>/). */
+  seeds: Seed[];
+  seedPlan: SeedPlan;
   /** Live schema against the replay of its applied migrations; absent when not asked for (`schema: false`). */
   schema?: SchemaCheck;
   /** Whether the check replayed the migrations, found the replay cached, or had nothing to replay. */
@@ -42,7 +46,7 @@ export interface ObservedEnvironment {
   note?: string;
 }
 
-const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], foreign: [] };
+const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], seeds: [], foreign: [] };
 
 export async function observeEnvironment(
   ws: Workspace,
@@ -57,7 +61,8 @@ export async function observeEnvironment(
         const migrations = ws.migrations.get(d.migrationsDir) ?? [];
         // Never created: nothing was changed by hand either.
         const schema = opts.schema ? { schema: { status: 'matches' } as const, schemaReplay: 'none' as const } : {};
-        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }), ...schema };
+        const seeds = ws.seedsOf(env, d.binding);
+        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }), seeds, seedPlan: planSeeds(seeds, []), ...schema };
       }),
     };
   }
@@ -98,6 +103,7 @@ export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, si
           ...(signal ? { signal } : {}),
         })
       : undefined;
+    const seeds = ws.seedsOf(handle.env, d.binding);
     out.push({
       binding: d.binding,
       ledgerTable: d.ledgerTable,
@@ -107,6 +113,8 @@ export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, si
       state,
       plan: planDatabase(migrations, { ...state, retired }),
       ...(checked ? { schema: checked.check, schemaReplay: checked.replay } : {}),
+      seeds,
+      seedPlan: planSeeds(seeds, state.seeds),
     });
   }
   return out;

@@ -38,6 +38,8 @@ export interface StageState {
   environment: string;
   result?: 'promoted' | 'rolled-back' | 'failed';
   migrations: string[];
+  /** Seeds applied by the migrate step (absent: none). */
+  seeds?: string[];
   bookmark?: string;
   /** Backup files the stage wrote (and verified) before migrating. */
   backups?: string[];
@@ -101,9 +103,10 @@ export interface StepInput {
   reverify?: boolean;
 }
 
-export interface MigrateOutput { migrations: string[] }
+/** `seeds`: the seeds the step applied (or, from preflight, would apply), recorded names. */
+export interface MigrateOutput { migrations: string[]; seeds?: string[] }
 /** The pending set, and what goes on despite a finding (schema drift under schemaDrift: warn). */
-export interface PreflightOutput { migrations: string[]; warnings?: string[] }
+export interface PreflightOutput extends MigrateOutput { warnings?: string[] }
 /** No files: nothing was pending, so nothing was dumped (`message` says so). */
 export interface BackupOutput { files: string[]; message?: string }
 export interface BookmarkOutput { bookmark: string; at: number }
@@ -200,10 +203,12 @@ function detailOf(step: StepName, output: unknown): StepDetail | undefined {
   switch (step) {
     case 'preflight': {
       const out = output as PreflightOutput;
-      return { migrations: out.migrations, ...(out.warnings && out.warnings.length > 0 ? { warnings: out.warnings } : {}) };
+      return { migrations: out.migrations, ...(out.seeds && out.seeds.length > 0 ? { seeds: out.seeds } : {}), ...(out.warnings && out.warnings.length > 0 ? { warnings: out.warnings } : {}) };
     }
-    case 'migrate':
-      return { migrations: (output as MigrateOutput).migrations };
+    case 'migrate': {
+      const out = output as MigrateOutput;
+      return { migrations: out.migrations, ...(out.seeds && out.seeds.length > 0 ? { seeds: out.seeds } : {}) };
+    }
     case 'bookmark':
       return { bookmark: (output as BookmarkOutput).bookmark };
     case 'backup': {
@@ -281,7 +286,10 @@ const promotionSetup = setup({
       return { results: warnings && warnings.length > 0 ? patchStage(context, { warnings }) : context.results };
     }),
     storeBackups: assign(({ context, event }) => ({ results: patchStage(context, { backups: ((event as StepEvent).output as BackupOutput).files }) })),
-    storeMigrations: assign(({ context, event }) => ({ results: patchStage(context, { migrations: ((event as StepEvent).output as MigrateOutput).migrations }) })),
+    storeMigrations: assign(({ context, event }) => {
+      const out = (event as StepEvent).output as MigrateOutput;
+      return { results: patchStage(context, { migrations: out.migrations, ...(out.seeds && out.seeds.length > 0 ? { seeds: out.seeds } : {}) }) };
+    }),
     storeDeployment: assign(({ context, event }) => {
       const out = (event as StepEvent).output as DeployOutput;
       return {

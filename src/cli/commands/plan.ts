@@ -44,6 +44,8 @@ export async function run({ root, output, env, settings: base, values }: Command
         pending: d.pending.map((m) => m.name),
         drift: d.drift,
         ...(d.schema ? { schema: schemaCheckJson(d.schema) } : {}),
+        /** Seeds after the migrations: applied ones are never applied again. */
+        seeds: { applied: d.observed.seedPlan.applied.map((a) => a.name), pending: d.seeds.map((x) => x.name) },
         ...(d.pending.length > 0 && d.observed.transport ? { chunks: pendingChunks(d.pending, d.observed.transport) } : {}),
         /** Each pending migration's class: contract ones cannot go out beside the previous Worker version. */
         migrations: d.pending.map((m) => {
@@ -52,7 +54,7 @@ export async function run({ root, output, env, settings: base, values }: Command
         }),
       })),
     })),
-    warnings: [...ws.warnings, ...planned.warnings],
+    warnings: [...ws.warnings, ...planned.stages.flatMap((s) => s.warnings)],
     problems: refusals,
   };
   if (output.json) {
@@ -65,6 +67,10 @@ export async function run({ root, output, env, settings: base, values }: Command
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
         else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.migrations.map((m) => `     + ${m.name} (${m.class}${m.reasons.length > 0 ? `: ${m.reasons.join('; ')}` : ''})`).join('\n')}`);
         for (const c of d.chunks ?? []) output.out(paint(output, 'dim', `     ${describeChunk(c)}`));
+        if (d.seeds.pending.length + d.seeds.applied.length > 0) {
+          output.out(`   ${d.binding} seeds: ${d.seeds.pending.length > 0 ? `${d.seeds.pending.length} to apply` : 'none to apply'}${d.seeds.applied.length > 0 ? ` (${d.seeds.applied.length} applied: ${d.seeds.applied.join(', ')})` : ''}`);
+          for (const name of d.seeds.pending) output.out(`     + ${name}`);
+        }
         const check = planned.stages[i]!.databases.find((x) => x.binding === d.binding)?.schema;
         if (check) for (const line of schemaLines(output, check, s.environment)) output.out(`     ${line}`);
       }
@@ -82,6 +88,7 @@ export async function run({ root, output, env, settings: base, values }: Command
           pending: s.databases.flatMap((d) => d.pending.map((n) => named(d.binding, n, many))),
           classes: Object.fromEntries(s.databases.flatMap((d) => d.migrations.map((m) => [named(d.binding, m.name, many), m.class]))),
           drift: s.databases.flatMap((d) => d.drift.map((x) => ({ ...x, name: named(d.binding, x.name, many) }))),
+          seeds: s.databases.flatMap((d) => d.seeds.pending.map((n) => named(d.binding, n, many))),
           schema: planned.stages[si]!.databases.flatMap((d) =>
             d.schema
               ? [{ database: d.binding, differences: d.schema.status === 'drift' ? describeSchemaDifferences(d.schema.differences) : [], ...(d.schema.status === 'unknown' ? { unknown: d.schema.reason } : {}) }]

@@ -20,6 +20,8 @@ export interface PlanForComment {
     classes?: Record<string, MigrationClass>;
     /** Schema drift per database: the differences from what its migrations build (lines as `status` prints them). */
     schema?: { database: string; differences: string[]; unknown?: string }[];
+    /** Seeds that would be applied after the migrations (recorded names). */
+    seeds?: string[];
   }[];
   warnings: Problem[];
   /** The commit the plan was made for. */
@@ -33,7 +35,8 @@ export function buildPlanComment(plan: PlanForComment): string {
   out.push(`| Environment | Pending migrations | Drift |${withSchema ? ' Schema |' : ''}`, `|---|---|---|${withSchema ? '---|' : ''}`);
   for (const s of plan.stages) {
     const label = (name: string) => (s.classes?.[name] === 'contract' ? ' ⚠️ contract' : s.classes?.[name] === 'expand' ? ' expand' : '');
-    const pending = s.pending.length === 0 ? 'none' : s.pending.map((n) => `${code(n)}${label(n)}`).join('<br>');
+    const items = [...s.pending.map((n) => `${code(n)}${label(n)}`), ...(s.seeds ?? []).map((n) => `${code(n)} seed`)];
+    const pending = items.length === 0 ? 'none' : items.join('<br>');
     const drift = s.drift.length === 0 ? 'none' : s.drift.map((d) => `⚠️ ${code(d.name)}: ${d.reason}`).join('<br>');
     out.push(`| ${escape(s.environment)} | ${pending} | ${drift} |${withSchema ? ` ${schemaCell(s.schema ?? [])} |` : ''}`);
   }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appliedFiles, cacheFile, checkSchema, replayKey } from '../../../src/ledger/expected-schema.js';
-import { readFingerprint } from '../../../src/ledger/schema-read.js';
+import { bookkeepingTables, readFingerprint } from '../../../src/ledger/schema-read.js';
 import type { Migration } from '../../../src/migrations/types.js';
 import type { D1Connection, ScratchDatabase, SqlStatement } from '../../../src/d1/connection.js';
 import { compareSchemas, isIgnoredObject, renderDifferenceBetween } from '../../../src/schema/schema-drift.js';
@@ -117,7 +117,7 @@ describe('the expected schema (replay on D1, cached)', () => {
   it('a corrupt cache file is a miss, never an error', async () => {
     const { scratch, replays } = await countingScratch();
     const conn = await liveWith(allSql);
-    const key = replayKey(migrations, ['d1_migrations', 'promote_migrations', 'promote_lock']);
+    const key = replayKey(migrations, bookkeepingTables(['d1_migrations']));
     await writeFile(cacheFile(root, key), '{ torn');
     const input = { conn, scratch, ledgerTable: 'd1_migrations', migrations, retired: new Set<string>(), state: ledger(['0001_users.sql', '0002_notes.sql']), ignore: [], root };
     expect((await checkSchema(input)).replay).toBe('replayed');
