@@ -39,7 +39,7 @@ export function splitAtLineSemicolons(sql: string): string[] {
 const d1Error = (message: string): ApiError => new ApiError(400, 7500, message);
 
 function findDatabase(state: D1RouteState, idOrName: string): FakeDatabase {
-  const db = state.engine.get(idOrName) ?? state.engine.list().find((d) => d.name === idOrName);
+  const db = state.engine.byNameOrId(idOrName);
   if (!db) throw new ApiError(404, 7404, `The database ${idOrName} could not be found`);
   return db;
 }
@@ -144,23 +144,40 @@ function snapshotAt(db: FakeDatabase, t: number): Snapshot {
   return found;
 }
 
+/** The list's page size: Cloudflare documents 10 to 10,000 per page; its default is not documented [U]. */
+export const LIST_MIN_PER_PAGE = 10;
+export const LIST_MAX_PER_PAGE = 10_000;
+export const LIST_DEFAULT_PER_PAGE = 1000;
+
+/** `page` >= 1 and `per_page` in 10..10,000 as the API documents them; outside -> 400 7400 [U: the real code/text]. */
+function listPaging(query: URLSearchParams): URLSearchParams {
+  const page = query.get('page');
+  const perPage = query.get('per_page');
+  if (page !== null && !(Number.isInteger(Number(page)) && Number(page) >= 1)) throw new ApiError(400, 7400, `page must be an integer >= 1, got ${page}`);
+  if (perPage !== null && !(Number.isInteger(Number(perPage)) && Number(perPage) >= LIST_MIN_PER_PAGE && Number(perPage) <= LIST_MAX_PER_PAGE)) {
+    throw new ApiError(400, 7400, `per_page must be an integer from ${LIST_MIN_PER_PAGE} to ${LIST_MAX_PER_PAGE}, got ${perPage}`);
+  }
+  return query;
+}
+
 export function d1Routes(state: D1RouteState): Route[] {
   const base = '/accounts/:account/d1/database';
   return [
     route('GET', base, (ctx) => {
       const name = ctx.query.get('name');
       const all = state.engine.list().filter((d) => !name || d.name.includes(name));
-      const { items, info } = paginate(all, ctx.query, 1000);
+      const { items, info } = paginate(all, listPaging(ctx.query), LIST_DEFAULT_PER_PAGE);
       return {
         result: items.map((d) => ({ uuid: d.uuid, name: d.name, version: 'production', created_at: new Date(d.createdAt).toISOString() })),
-        resultInfo: info,
+        // D1's list answers these four (no total_pages).
+        resultInfo: { page: info.page, per_page: info.per_page, count: info.count, total_count: info.total_count },
       };
     }),
     route('POST', base, async (ctx) => {
       const { name } = jsonBody<{ name?: unknown }>(ctx);
       if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-_]*$/i.test(name)) throw new ApiError(400, 7400, 'A valid database name is required');
       if (state.engine.list().some((d) => d.name === name)) throw new ApiError(400, 7502, 'A database with that name already exists');
-      const db = await state.engine.addDatabase(name);
+      const db = state.engine.addDatabase(name);
       return { result: await describe(state, db) };
     }),
     route('GET', `${base}/:uuid`, async (ctx) => ({ result: await describe(state, findDatabase(state, ctx.params.uuid!)) })),
