@@ -61,6 +61,8 @@ export interface LoggedRequest {
   time: number;
   durationMs?: number;
   fault?: FaultKind;
+  /** Refused by the `rateLimit` window (fault '429' too), not by a fault rule. */
+  rateLimited?: true;
   /** The answer's body as sent (JSON text for API routes). */
   response?: string;
 }
@@ -224,6 +226,7 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
           while (apiTimes.length > 0 && apiTimes[0]! <= t - opts.rateLimit.windowMs) apiTimes.shift();
           if (apiTimes.length > opts.rateLimit.requests) {
             entry.fault = '429';
+            entry.rateLimited = true;
             finish(429, errorEnvelope(971, 'Please wait and consider throttling your request speed'), { 'retry-after': String(Math.ceil(opts.rateLimit.windowMs / 1000)) });
             return;
           }
