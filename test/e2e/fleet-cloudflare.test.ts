@@ -3,7 +3,7 @@
  * (`promote --to production`), fleet.match "tenant-*" at concurrency 16:
  *   - every tenant migrated, each tenant's ledger exact (every one of them is read);
  *   - one tenant whose schema breaks the migration fails alone, named, the others go on;
- *   - each tenant costs exactly the requests one single database costs (counted at the fake);
+ *   - every tenant costs the same requests, no more than one single database (counted at the fake);
  *   - no 429 reached the user: the 429s the fake sends (a seeded 1% of D1 queries) were all
  *     retried after their Retry-After, and the fake's own rate limit was never hit.
  * Latency 0; the request budget is Cloudflare's 1,200 per 5 minutes scaled to the fake's limit.
@@ -64,6 +64,7 @@ afterAll(async () => {
 
 describe(`a fleet of ${TENANTS} tenants on Cloudflare`, () => {
   let singleRequests = 0;
+  let tenantRequests = 0;
 
   it('baseline: one single database takes N requests for the same migrations', async () => {
     const root = await makeProject(project('  - binding: DB\n', singleUuid));
@@ -75,7 +76,7 @@ describe(`a fleet of ${TENANTS} tenants on Cloudflare`, () => {
     expect((await fake.database(singleUuid).query('SELECT name FROM d1_migrations ORDER BY id')).map((x) => x.name)).toEqual(['0001_t1.sql', '0002_t2.sql', '0003_t3.sql']);
   });
 
-  it(`migrates every tenant; ${BROKEN} fails alone and is named; each tenant took the single database's requests; no 429 reached the user`, async () => {
+  it(`migrates every tenant; ${BROKEN} fails alone and is named; each tenant took the same requests, no more than one database; no 429 reached the user`, async () => {
     const root = await makeProject(project(`  - binding: DB\n    fleet:\n      match: "tenant-*"\n      concurrency: 16\n      maxFailures: 5\n`, singleUuid));
     fake.faults.retryAfterSeconds = 1;
     fake.faults.failRate(0.01, ['429'], 1234, { path: /\/d1\/database\/[^/]+\/query$/ });
@@ -107,7 +108,12 @@ describe(`a fleet of ${TENANTS} tenants on Cloudflare`, () => {
       const n = answeredFor(sent, uuid);
       perTenant.set(n, [...(perTenant.get(n) ?? []), name]);
     }
-    expect([...perTenant.keys()], [...perTenant.entries()].map(([n, t]) => `${n}: ${t.length} tenants, e.g. ${t[0]}`).join('; ')).toEqual([singleRequests]);
+    // Every migrated tenant cost the same, and no more than one single database does: retries,
+    // the list and the shared budget add nothing per tenant.
+    const spread = [...perTenant.entries()].map(([n, t]) => `${n}: ${t.length} tenants, e.g. ${t[0]}`).join('; ');
+    expect(perTenant.size, spread).toBe(1);
+    tenantRequests = [...perTenant.keys()][0]!;
+    expect(tenantRequests, spread).toBeLessThanOrEqual(singleRequests);
     // The account's list was read once.
     expect(sent.filter((x) => x.method === 'GET' && /\/d1\/database$/.test(x.path))).toHaveLength(1);
 
@@ -122,6 +128,6 @@ describe(`a fleet of ${TENANTS} tenants on Cloudflare`, () => {
       expect(retry!.time - x.time).toBeGreaterThanOrEqual(1000);
     }
     const d1 = sent.filter((x) => x.path.includes('/d1/database/'));
-    console.log(`fleet of ${TENANTS}: ${ms} ms, ${sent.length} requests (${refused.length} injected 429s), ${singleRequests} per tenant; D1 requests from +${d1[0]!.time - started} ms to +${d1.at(-1)!.time - started} ms`);
+    console.log(`fleet of ${TENANTS}: ${ms} ms, ${sent.length} requests (${refused.length} injected 429s), ${tenantRequests} per tenant (one database: ${singleRequests}); D1 requests from +${d1[0]!.time - started} ms to +${d1.at(-1)!.time - started} ms`);
   }, 600_000);
 });
