@@ -55,7 +55,7 @@ export async function benchFleet({ repo, tenants = 1000, concurrency = 16, laten
   // fake, and the run's budget raised to match: at Cloudflare's 1,200 per 5 minutes these 10,000
   // requests would take 42 minutes whatever promote does (the budget's job, tested elsewhere); the
   // figure here is what the engine and the client cost on top of the network.
-  const fake = await startFakeCloudflare({ logBodies: false });
+  const fake = await startFakeCloudflare({ logBodies: false, timeTravel: 'on-demand' });
   const rssDir = mkdtempSync(join(os.tmpdir(), 'promote-bench-rss-'));
   const dirs = [];
   const promote = (dir) =>

@@ -50,7 +50,7 @@ const run = (root: string, args: string[]) =>
 const answeredFor = (requests: readonly LoggedRequest[], uuid: string) => requests.filter((r) => r.path.includes(`/d1/database/${uuid}`) && r.status !== 429).length;
 
 beforeAll(async () => {
-  fake = await startFakeCloudflare({ rateLimit: RATE });
+  fake = await startFakeCloudflare({ rateLimit: RATE, timeTravel: 'on-demand' });
   for (let i = 1; i <= TENANTS; i++) uuids.set(tenant(i), (await fake.addDatabase(tenant(i))).uuid);
   singleUuid = (await fake.addDatabase('single-db')).uuid;
   await fake.addDatabase('tenants-archive');

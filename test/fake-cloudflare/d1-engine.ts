@@ -112,6 +112,12 @@ export class D1Engine {
   private entry: { url: URL; pool: Pool } | undefined;
   /** Times Miniflare was given a new set of bindings (the fleet tests check it stays small). */
   rebinds = 0;
+  /**
+   * 'every-write' (default): a snapshot after every request that changed a database, so any past
+   * timestamp resolves. 'on-demand': only when a bookmark is asked for, before a restore and for an
+   * export: half the fake's work per write at fleet scale; a timestamp lookup is then refused.
+   */
+  snapshots: 'every-write' | 'on-demand' = 'every-write';
 
   private constructor(
     private readonly mf: Miniflare,
@@ -164,7 +170,8 @@ export class D1Engine {
       await Promise.allSettled([...this.active]);
       const all = this.list();
       await this.mf.setOptions(D1Engine.options(this.persistDir, Object.fromEntries(all.map((d) => [d.binding, d.uuid]))));
-      await this.connect();
+      // workerd restarted (maybe on the same port): the old pool's sockets are dead.
+      await this.connect(true);
       this.rebinds += 1;
       for (const d of all) this.bound.add(d.uuid);
     } finally {
@@ -201,7 +208,9 @@ export class D1Engine {
     return this.exclusive(db, async () => {
       const outcome = await this.send(db, queries);
       // A request of plain reads leaves the state (and so the newest snapshot) as it was: no dump.
-      if (outcome.ok && !(queries.every((q) => isPlainRead(q.sql)) && outcome.results.every((r) => !r.meta.changed_db))) await this.recordSnapshot(db);
+      if (!outcome.ok || this.snapshots === 'on-demand') return outcome;
+      const plainRead = queries.every((q) => isPlainRead(q.sql)) && outcome.results.every((r) => !r.meta.changed_db);
+      if (!plainRead) await this.recordSnapshot(db);
       return outcome;
     });
   }
@@ -273,9 +282,9 @@ export class D1Engine {
     return response.body.json();
   }
 
-  private async connect(): Promise<{ url: URL; pool: Pool }> {
+  private async connect(fresh = false): Promise<{ url: URL; pool: Pool }> {
     const url = await this.mf.ready;
-    if (this.entry?.url.origin === url.origin) return this.entry;
+    if (!fresh && this.entry?.url.origin === url.origin) return this.entry;
     const old = this.entry;
     this.entry = { url, pool: new Pool(url.origin, { connections: 32 }) };
     void old?.pool.close().catch(() => undefined);

@@ -138,7 +138,10 @@ function parseTimestamp(value: string): number {
   return t;
 }
 
-function snapshotAt(db: FakeDatabase, t: number): Snapshot {
+function snapshotAt(state: D1RouteState, db: FakeDatabase, t: number): Snapshot {
+  if (state.engine.snapshots === 'on-demand') {
+    throw new ApiError(400, 7400, "fake-cloudflare keeps snapshots on demand only (option timeTravel: 'on-demand'): start it with timeTravel: 'every-write' to look up timestamps");
+  }
   const found = db.snapshots.filter((s) => s.at <= t).at(-1);
   if (!found) throw new ApiError(400, 7400, `No bookmark found at or before ${new Date(t).toISOString()}: the database did not exist yet`);
   return found;
@@ -187,7 +190,7 @@ export function d1Routes(state: D1RouteState): Route[] {
       const db = findDatabase(state, ctx.params.uuid!);
       const timestamp = ctx.query.get('timestamp');
       const current = await state.engine.currentSnapshot(db);
-      return { result: { bookmark: timestamp ? snapshotAt(db, parseTimestamp(timestamp)).bookmark : current.bookmark } };
+      return { result: { bookmark: timestamp ? snapshotAt(state, db, parseTimestamp(timestamp)).bookmark : current.bookmark } };
     }),
     route('POST', `${base}/:uuid/time_travel/restore`, async (ctx) => {
       const db = findDatabase(state, ctx.params.uuid!);
@@ -198,7 +201,7 @@ export function d1Routes(state: D1RouteState): Route[] {
       if (recent.length >= RESTORE_LIMIT) {
         throw new ApiError(429, 7429, `Too many restore operations: at most ${RESTORE_LIMIT} restores per 10 minutes per database`);
       }
-      const target = bookmark ? db.snapshots.find((s) => s.bookmark === bookmark) : snapshotAt(db, parseTimestamp(timestamp!));
+      const target = bookmark ? db.snapshots.find((s) => s.bookmark === bookmark) : snapshotAt(state, db, parseTimestamp(timestamp!));
       if (!target) throw new ApiError(400, 7400, `Invalid bookmark: ${bookmark} is not a bookmark of database ${db.uuid}`);
       const { previous } = await state.engine.restore(db, target);
       return { result: { bookmark: target.bookmark, previous_bookmark: previous.bookmark, message: 'Database restored successfully' } };

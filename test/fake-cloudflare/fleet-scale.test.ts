@@ -98,4 +98,26 @@ describe('a fake holding a fleet', () => {
     expect(fake.counts.byStatus.get(200)).toBeGreaterThan(N);
     expect(fake.counts.byStatus.get(400)).toBe(4);
   });
+
+  it("timeTravel 'on-demand': no snapshot per write, yet a bookmark taken before a write restores; a timestamp lookup is refused", async () => {
+    const lean = await startFakeCloudflare({ timeTravel: 'on-demand' });
+    try {
+      const { uuid } = await lean.addDatabase('lean');
+      const q = (sql: string) => callApi(lean, 'POST', d1Path(lean, uuid, '/query'), { body: { sql } });
+      await q('CREATE TABLE t (a)');
+      await q('INSERT INTO t VALUES (1)');
+      // Only the first (empty) snapshot so far: writes took none.
+      expect(lean.database(uuid).bookmarks()).toHaveLength(1);
+      const mark = (await callApi<{ bookmark: string }>(lean, 'GET', d1Path(lean, uuid, '/time_travel/bookmark'))).body.result.bookmark;
+      await q('INSERT INTO t VALUES (2)');
+      const restored = await callApi(lean, 'POST', d1Path(lean, uuid, `/time_travel/restore?bookmark=${mark}`));
+      expect(restored.status).toBe(200);
+      expect(await lean.database(uuid).query('SELECT a FROM t')).toEqual([{ a: 1 }]);
+      const byTime = await callApi(lean, 'GET', d1Path(lean, uuid, `/time_travel/bookmark?timestamp=${new Date().toISOString()}`));
+      expect(byTime.status).toBe(400);
+      expect(byTime.body.errors[0]!.message).toContain("timeTravel: 'every-write'");
+    } finally {
+      await lean.close();
+    }
+  });
 });

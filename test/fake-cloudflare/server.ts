@@ -44,6 +44,12 @@ export interface FakeCloudflareOptions {
   logBodies?: boolean;
   /** Folder for the D1 files (default /dev/shm where it exists, else the temp dir). */
   d1Dir?: string;
+  /**
+   * Time Travel snapshots 'every-write' (default: any timestamp resolves) or 'on-demand' (when a
+   * bookmark is asked for, before a restore, for an export; timestamp lookups refused): a fleet
+   * bench's writes then cost the fake one D1 call instead of two.
+   */
+  timeTravel?: 'every-write' | 'on-demand';
   /** Copy `workers/message` onto the deployment a first script upload creates (default false: undocumented on Cloudflare). */
   firstUploadDeploymentMessage?: boolean;
 }
@@ -158,6 +164,7 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
   /** Arrival times of API requests inside the rate-limit window. */
   const apiTimes: number[] = [];
   const engine = await D1Engine.start(now, ...(opts.d1Dir ? [opts.d1Dir] : []));
+  engine.snapshots = opts.timeTravel ?? 'every-write';
   const d1State: D1RouteState = { engine, exports: new Map(), now, imports: createImportState(engine, opts.importActivePolls ?? 1), querySplit: opts.querySplit ?? 'sqlite' };
   const workersState: WorkersState = { scripts: new Map(), accountSubdomain: 'fake-account', databaseExists: (id) => engine.get(id) !== undefined, now, firstUploadDeploymentMessage: opts.firstUploadDeploymentMessage ?? false };
   const routes = [...accountRoutes(accountId), ...d1Routes(d1State), ...workersRoutes(workersState)];
