@@ -63,6 +63,8 @@ export interface FleetPreflight {
   groups: number;
   /** Tenants that had something pending when observed (the others are confirmed without their lease). */
   pending: Set<string>;
+  /** Every migration pending on some tenant, in file order. */
+  pendingMigrations: string[];
 }
 
 /** One tenant's label in messages: production/DB[tenant-0007]. */
@@ -134,7 +136,8 @@ export async function preflightFleet(env: LoadedEnvironment, fleet: HandleFleet,
   }
   const canary = fleet.fleet.canary;
   const pending = new Set(tenants.filter((t) => t.observed.plan.pending.length > 0).map((t) => t.tenant));
-  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: selectCanaries(names, Array.isArray(canary) ? canary : (canary as `${number}%`)), problems, groups: groups.size, pending };
+  const pendingMigrations = [...new Set(tenants.flatMap((t) => t.observed.plan.pending.map((m) => m.name)))].sort();
+  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: selectCanaries(names, Array.isArray(canary) ? canary : (canary as `${number}%`)), problems, groups: groups.size, pending, pendingMigrations };
 }
 
 /** "file:line: message" for a tenant's outcome. */
