@@ -36,6 +36,7 @@ import { journalPath } from '../runs/run-store.js';
 import type { HandleFleet } from '../targets/environment-handle.js';
 import { judgeFleet, migrateFleet, observeFleet, observeTenant, preflightFleet, rollbackFleet, type FleetPreflight, type FleetRunResult } from './fleet-stage.js';
 import { runPool } from '../fleet/pool.js';
+import { selectTenants, type TenantSelection } from '../fleet/select.js';
 
 export interface StepOptions {
   runId: string;
@@ -48,6 +49,8 @@ export interface StepOptions {
   /** Said once per environment when a queued run (--wait) starts waiting for another process to let go of it. */
   onLockWait?: (message: string) => void;
   soakIntervalMs?: number;
+  /** How the CLI narrows every fleet's tenants for this run (fleet/select.ts selectTenants). */
+  tenants?: TenantSelection;
 }
 
 export class VerificationFailed extends RunError {
@@ -138,7 +141,7 @@ export class PromotionSteps {
     const problems: Problem[] = [];
     for (const fleet of h.fleets ?? []) {
       try {
-        const tenants = await observeFleet(this.ws, h.env, fleet);
+        const tenants = await observeFleet(this.ws, h.env, fleet, this.opts.tenants);
         this.fleetPreflights.set(`${environment}/${fleet.binding}`, await preflightFleet(h.env, fleet, tenants, this.opts.runId));
       } catch (e) {
         if (!(e instanceof InvalidInputError)) throw e;
@@ -153,7 +156,7 @@ export class PromotionSteps {
     const key = `${h.env.name}/${fleet.binding}`;
     const known = this.fleetPreflights.get(key);
     if (known) return known;
-    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet), this.opts.runId);
+    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet, this.opts.tenants), this.opts.runId);
     this.fleetPreflights.set(key, made);
     return made;
   }
@@ -460,6 +463,7 @@ export class PromotionSteps {
         policy: input.rollbackPolicy,
         bookmarks,
         concurrency: fleet.fleet.concurrency,
+        ...(this.opts.tenants ? { selection: this.opts.tenants } : {}),
         emit: (e) => progress?.fleet?.(e),
         ...(signal ? { signal } : {}),
       });
@@ -516,7 +520,7 @@ export class PromotionSteps {
     if (run && run.outcomes.every((o) => (o.result === 'applied' || o.result === 'unchanged') && o.version === newest)) {
       return files.map((m) => ({ name: m.name, checksum: m.checksum }));
     }
-    const tenants = await fleet.tenants(signal);
+    const tenants = selectTenants(await fleet.tenants(signal), this.opts.tenants);
     const seen = new Set<string>();
     let one: { name: string; checksum?: string }[] = [];
     await runPool(tenants, fleet.fleet.concurrency, async (tenant) => {
