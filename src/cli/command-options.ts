@@ -20,7 +20,7 @@ export const COMMAND_OPTIONS = {
   status: { env: { type: 'string' }, html: { type: 'string' } },
   migrate: { env: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   baseline: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-  new: { rollback: { type: 'boolean' }, dir: { type: 'string' } },
+  new: { rollback: { type: 'boolean' }, dir: { type: 'string' }, revert: { type: 'string' } },
   promote: { to: { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
   resume: { run: { type: 'string' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
   rollback: { env: { type: 'string' }, to: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
@@ -35,6 +35,7 @@ export const COMMAND_OPTIONS = {
     'dry-run': { type: 'boolean' },
     'lock-ttl': { type: 'string' },
   },
+  backup: { env: { type: 'string' }, database: { type: 'string' }, out: { type: 'string' } },
   init: {},
   ui: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
 } as const satisfies Record<string, NonNullable<ParseArgsConfig['options']>>;

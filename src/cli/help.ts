@@ -17,8 +17,11 @@ Usage
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
            [--to <NNNN>]                      only up to and including NNNN
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
+  promote new --revert <NNNN> [--dir <d>]     draft NNNN's rollback file from the schema before and after it
   promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
                                               record what a database built without promote already has
+  promote backup --env <env> [--out <path>]  a SQL dump of each database (ledger inside), proven by a restore
+  promote backup verify <file> [--env <env>]  restore a backup on a scratch database and compare (exit 1 naming what differs)
   promote repair --env <env> | --all          record renamed files (and --accept-checksum <file>) in the ledger
   promote repair --retire <name> [--dir <d>]  record that an applied migration's file was removed on purpose
   promote init                                write pipeline/ and environments/ from wrangler's config
@@ -80,9 +83,17 @@ number; one that names no file, or lies beyond the newest, is exit 2).
 Drift (an applied file changed or vanished) is refused with exit 2.
 `,
   new: `promote new <slug> [--rollback] [--dir <migrations dir>]
+promote new --revert <NNNN> [--dir <migrations dir>]
 
 Creates the next NNNN_<slug>.sql in migrations/ (or --dir <folder>), and with
 --rollback its rollback file in <folder>/rollback/, where wrangler never looks.
+
+--revert <NNNN> writes <folder>/rollback/NNNN_slug.rollback.sql as a draft to
+review: the migrations are replayed on a scratch database (no environment
+needed) and the schema before and after NNNN compared. What NNNN created is
+dropped, what it dropped is recreated, renames are undone, and a changed table
+is rebuilt from its old definition with its rows copied. The header lists the
+data that cannot come back. An existing rollback file is never overwritten (exit 2).
 `,
   promote: `promote --to <env> [--dry-run] [--json] [--wait <duration>] [--lock-ttl <duration>]
 
@@ -122,6 +133,22 @@ schema first: a rollback file that fails there is exit 2 with its file:line. One
 fails only on the real data stops it there, its batch unchanged (exit 4). Interrupted,
 the same command continues with what is still applied. --to and --bookmark are one
 or the other.
+`,
+  backup: `promote backup --env <env> [--database <binding>] [--out <path>]
+promote backup verify <file> [--env <env>]
+
+promote backup writes a SQL dump of each database of <env> (the ledger tables
+inside it), one file per database: .promote/backups/<env>/<run>-<binding>.sql, or
+--out: a file when one database is dumped, a folder otherwise. local: read through
+D1 in one transaction; cloudflare: D1's export API. The first line (an SQL comment)
+records the schema fingerprint and every table's row count at the time of the dump.
+Each file is restored on a scratch database and checked before the command ends.
+Files are readable by their owner only: they hold every row.
+
+promote backup verify restores <file> on a scratch database and compares its schema
+and row counts with the source database (--env, while it still has the dump's
+schema) or else with the numbers in the file's header. Exit 0 when they agree, 1
+naming every table that differs, 2 when the file is not a promote backup.
 `,
   baseline: `promote baseline --env <env> [--database <binding>] [--through <NNNN>] [--dry-run]
 
