@@ -35,6 +35,7 @@ export const COMMAND_OPTIONS = {
     'dry-run': { type: 'boolean' },
     'lock-ttl': { type: 'string' },
   },
+  backup: { env: { type: 'string' }, database: { type: 'string' }, out: { type: 'string' } },
   init: {},
   ui: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
 } as const satisfies Record<string, NonNullable<ParseArgsConfig['options']>>;

@@ -63,6 +63,8 @@ export interface FleetPreflight {
   groups: number;
   /** Tenants that had something pending when observed (the others are confirmed without their lease). */
   pending: Set<string>;
+  /** Every migration pending on some tenant, in file order. */
+  pendingMigrations: string[];
 }
 
 /** One tenant's label in messages: production/DB[tenant-0007]. */
@@ -134,7 +136,8 @@ export async function preflightFleet(env: LoadedEnvironment, fleet: HandleFleet,
   }
   const canary = fleet.fleet.canary;
   const pending = new Set(tenants.filter((t) => t.observed.plan.pending.length > 0).map((t) => t.tenant));
-  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: selectCanaries(names, Array.isArray(canary) ? canary : (canary as `${number}%`)), problems, groups: groups.size, pending };
+  const pendingMigrations = [...new Set(tenants.flatMap((t) => t.observed.plan.pending.map((m) => m.name)))].sort();
+  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: selectCanaries(names, Array.isArray(canary) ? canary : (canary as `${number}%`)), problems, groups: groups.size, pending, pendingMigrations };
 }
 
 /** "file:line: message" for a tenant's outcome. */
@@ -195,7 +198,9 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
   let failures = 0;
   const redact = o.redact ?? ((s: string) => s);
 
-  const record = async (outcome: TenantOutcome): Promise<TenantOutcome> => {
+  const record = async (raw: TenantOutcome): Promise<TenantOutcome> => {
+    // An error can quote SQL or a URL with a secret in it: redacted before it is journaled or sent anywhere.
+    const outcome = raw.error !== undefined ? { ...raw, error: redact(raw.error) } : raw;
     outcomes.set(outcome.tenant, outcome);
     if (outcome.result === 'failed') failures++;
     await o.emit({
@@ -230,7 +235,7 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
       }
       return await record(await applyTenant(ws, fleet, tenant, pre.problems.get(tenant), o, bookmarks, base));
     } catch (e) {
-      return record({ ...base, result: 'failed', migrations: [], error: redact((e as Error).message.split('\n')[0] ?? String(e)) });
+      return record({ ...base, result: 'failed', migrations: [], error: (e as Error).message.split('\n')[0] ?? String(e) });
     }
   };
 
@@ -335,6 +340,8 @@ export interface FleetRollbackOptions {
   /** Bookmarks taken before each tenant was migrated (this process, or journaled by an earlier attempt). */
   bookmarks: ReadonlyMap<string, { id: string; at: number }>;
   concurrency: number;
+  /** The run's narrowing of the tenant list (the same as its migrate step's). */
+  selection?: TenantSelection;
   emit: (event: FleetEvent) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -346,7 +353,7 @@ export interface FleetRollbackOptions {
  */
 export async function rollbackFleet(ws: Workspace, environment: string, fleet: HandleFleet, o: FleetRollbackOptions): Promise<{ migrations: string[]; database: 'time-travel' | 'down-migrations' | 'none'; rolledBack: number; lostWritesWindowMs?: number }> {
   const files = ws.migrations.get(fleet.migrationsDir) ?? [];
-  const tenants = selectTenants(await fleet.tenants(o.signal));
+  const tenants = selectTenants(await fleet.tenants(o.signal), o.selection);
   const problems: string[] = [];
   const names = new Set<string>();
   let used = 'none' as 'time-travel' | 'down-migrations' | 'none';

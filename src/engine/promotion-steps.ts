@@ -11,7 +11,7 @@ import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.j
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
 import type { StepDetail, StepProgress } from '../events/run-events.js';
-import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
+import type { BackupOutput, BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import type { Problem } from '../problems.js';
 import { classifyMigration } from '../migrations/expand-contract.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
@@ -25,6 +25,7 @@ import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { runHealthChecks } from '../verify/health-check.js';
 import type { EnvironmentHandle, WorkerRollout } from '../targets/environment-handle.js';
 import { walkRollout } from './rollout-steps.js';
+import { backupBeforeMigrating } from './backups.js';
 import type { D1Connection } from '../d1/connection.js';
 import { withSignal } from '../d1/with-signal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +37,7 @@ import { journalPath } from '../runs/run-store.js';
 import type { HandleFleet } from '../targets/environment-handle.js';
 import { judgeFleet, migrateFleet, observeFleet, observeTenant, preflightFleet, rollbackFleet, type FleetPreflight, type FleetRunResult } from './fleet-stage.js';
 import { runPool } from '../fleet/pool.js';
+import { selectTenants, type TenantSelection } from '../fleet/select.js';
 
 export interface StepOptions {
   runId: string;
@@ -48,6 +50,8 @@ export interface StepOptions {
   /** Said once per environment when a queued run (--wait) starts waiting for another process to let go of it. */
   onLockWait?: (message: string) => void;
   soakIntervalMs?: number;
+  /** How the CLI narrows every fleet's tenants for this run (fleet/select.ts selectTenants). */
+  tenants?: TenantSelection;
 }
 
 export class VerificationFailed extends RunError {
@@ -138,7 +142,7 @@ export class PromotionSteps {
     const problems: Problem[] = [];
     for (const fleet of h.fleets ?? []) {
       try {
-        const tenants = await observeFleet(this.ws, h.env, fleet);
+        const tenants = await observeFleet(this.ws, h.env, fleet, this.opts.tenants);
         this.fleetPreflights.set(`${environment}/${fleet.binding}`, await preflightFleet(h.env, fleet, tenants, this.opts.runId));
       } catch (e) {
         if (!(e instanceof InvalidInputError)) throw e;
@@ -153,7 +157,7 @@ export class PromotionSteps {
     const key = `${h.env.name}/${fleet.binding}`;
     const known = this.fleetPreflights.get(key);
     if (known) return known;
-    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet), this.opts.runId);
+    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet, this.opts.tenants), this.opts.runId);
     this.fleetPreflights.set(key, made);
     return made;
   }
@@ -215,7 +219,10 @@ export class PromotionSteps {
       const problem = await this.tryPending(stage);
       if (problem) throw new InvalidInputError([problem], `preflight failed on ${input.environment}; it was not changed`);
     }
-    return { migrations: stage.databases.flatMap((d) => d.pending.map((m) => m.name)) };
+    const h = await this.handle(input.environment);
+    const fleets: string[] = [];
+    for (const fleet of h.fleets ?? []) fleets.push(...(await this.fleetPreflight(h, fleet)).pendingMigrations);
+    return { migrations: [...stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...new Set(fleets)] };
   }
 
   async lock(input: StepInput, signal?: AbortSignal): Promise<void> {
@@ -260,6 +267,14 @@ export class PromotionSteps {
     return { bookmark: id, at };
   }
 
+  /** The stage's `backup: true`: every database dumped and proven by a restore on scratch, before it migrates. */
+  async backup(input: StepInput, signal?: AbortSignal): Promise<BackupOutput> {
+    const h = await this.handle(input.environment);
+    const observed = await observeHandle(this.ws, h, signal);
+    if (!observed.some((d) => d.plan.pending.length > 0)) return { files: [], message: 'nothing to migrate: no backup taken' };
+    return { files: await backupBeforeMigrating(h, this.ws.project.root, this.opts.runId, signal) };
+  }
+
   async migrate(input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<MigrateOutput> {
     const h = await this.handle(input.environment);
     const single = await this.migrateDatabases(h, input, signal);
@@ -270,6 +285,8 @@ export class PromotionSteps {
       runs.push([fleet, run]);
       for (const o of run.outcomes) for (const m of o.migrations) if (o.result === 'applied') fleetNames.add(m);
     }
+    // Stopped (Ctrl-C twice, SIGTERM): the tenants not started are skipped, and the step did not finish.
+    if (runs.length > 0) signal?.throwIfAborted();
     for (const [fleet, run] of runs) judgeFleet(input.environment, fleet.binding, run);
     return { migrations: [...single.migrations, ...[...fleetNames].sort()] };
   }
@@ -311,7 +328,6 @@ export class PromotionSteps {
   private async migrateDatabases(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal): Promise<MigrateOutput> {
     // Re-read the ledger: a resumed run applies only what is still pending.
     const observed = await observeHandle(this.ws, h, signal);
-    if (h.backup && observed.some((d) => d.plan.pending.length > 0)) await h.backup(this.opts.runId);
     for (const [i, d] of observed.entries()) {
       const chunks = chunkMigrations(d.plan.pending);
       const measured = chunks.map((c) => this.preflightMs.get(`${input.environment}/${d.binding}/${c[0]?.name}`));
@@ -455,6 +471,7 @@ export class PromotionSteps {
         policy: input.rollbackPolicy,
         bookmarks,
         concurrency: fleet.fleet.concurrency,
+        ...(this.opts.tenants ? { selection: this.opts.tenants } : {}),
         emit: (e) => progress?.fleet?.(e),
         ...(signal ? { signal } : {}),
       });
@@ -511,7 +528,7 @@ export class PromotionSteps {
     if (run && run.outcomes.every((o) => (o.result === 'applied' || o.result === 'unchanged') && o.version === newest)) {
       return files.map((m) => ({ name: m.name, checksum: m.checksum }));
     }
-    const tenants = await fleet.tenants(signal);
+    const tenants = selectTenants(await fleet.tenants(signal), this.opts.tenants);
     const seen = new Set<string>();
     let one: { name: string; checksum?: string }[] = [];
     await runPool(tenants, fleet.fleet.concurrency, async (tenant) => {
