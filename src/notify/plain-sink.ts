@@ -9,6 +9,8 @@ import type { RunEvent, RunSink } from '../events/run-events.js';
 import {
   describeDetail,
   describeFailure,
+  describeFleetCounts,
+  describeStageFleets,
   describeRolloutStep,
   describeRunResult,
   describeStageBackups,
@@ -73,6 +75,14 @@ export function createPlainSink(output: Output): RunSink {
       }
       case 'rollout.step':
         return `${columns(event.stage, 'rollout')}${event.step.ok ? paint(output, 'green', '✓') : paint(output, 'red', '✗')} ${describeRolloutStep(event.step)}`;
+      case 'fleet-start':
+        return `${columns(event.environment, 'migrate')}${paint(output, 'blue', '…')} fleet ${event.binding}: ${event.total} tenants, ${event.canaries} canaries first, ${event.concurrency} at once`;
+      case 'tenant':
+        return `${columns(event.environment, 'migrate')}${describeTenantMark(event.status)} ${event.binding}/${event.tenant}${event.canary ? ' (canary)' : ''} ${event.status}${event.error ? `: ${oneLine(event.error)}` : ''}`;
+      case 'fleet-canaries':
+        return `${columns(event.environment, 'migrate')}${event.ok ? paint(output, 'green', '✓') : paint(output, 'red', '✗')} canaries of ${event.binding} (${event.canaries.join(', ')}): ${event.skipped ? `checks skipped: ${event.skipped}` : event.ok ? `health checks passed (${event.checks?.length ?? 0})` : oneLine(event.error ?? 'health checks failed')}`;
+      case 'fleet-end':
+        return `${columns(event.environment, 'migrate')}${event.failed.length ? paint(output, 'red', '✗') : paint(output, 'green', '✓')} fleet ${event.binding}: ${describeFleetCounts(event.counts, event.failed)}`;
       case 'run.interrupted':
         return `${columns(event.stage, event.step)}${paint(output, 'yellow', '!')} interrupted: ${oneLine(event.message)}`;
       case 'summary': {
@@ -83,6 +93,7 @@ export function createPlainSink(output: Output): RunSink {
           ...describeStageLosses(event.stages),
           ...describeStageBackups(event.stages),
           ...describeStageRollouts(event.stages),
+          ...describeStageFleets(event.stages),
           ...(event.message ? [oneLine(event.message)] : []),
           ...(event.action ? [paint(output, 'bold', `action: ${oneLine(event.action)}`)] : []),
         ];
@@ -91,8 +102,13 @@ export function createPlainSink(output: Output): RunSink {
     }
   };
 
+  const describeTenantMark = (status: string): string =>
+    status === 'running' ? paint(output, 'blue', '…') : status === 'failed' ? paint(output, 'red', '✗') : status === 'skipped' ? paint(output, 'dim', '-') : paint(output, 'green', '✓');
+
   return {
     write(event) {
+      // A plain log shows a fleet's canaries, failures and counts, not one line per healthy tenant.
+      if (event.type === 'tenant' && !event.canary && event.status !== 'failed') return;
       output.out(`${elapsed(event.at)} ${line(event)}`);
     },
   };

@@ -94,11 +94,11 @@ export async function startPromotion(
     lock: (i, signal) => target.lock(i, signal),
     backup: (i, signal) => target.backup(i, signal),
     bookmark: (i, signal) => target.bookmark(i, signal),
-    migrate: (i, signal) => target.migrate(i, signal),
+    migrate: (i, signal, progress) => target.migrate(i, signal, progress),
     deploy: (i, signal) => target.deploy(i, signal),
     verify: (i, signal, progress) => target.verify(i, signal, progress),
     unlock: (i, signal) => target.unlock(i, signal),
-    rollback: (i, signal) => target.rollback(i, signal),
+    rollback: (i, signal, progress) => target.rollback(i, signal, progress),
   };
   try {
     const outcome = await runPromotion({
