@@ -290,7 +290,7 @@ export class PromotionSteps {
     // Stopped (Ctrl-C twice, SIGTERM): the tenants not started are skipped, and the step did not finish.
     if (runs.length > 0) signal?.throwIfAborted();
     for (const [fleet, run] of runs) judgeFleet(input.environment, fleet.binding, run);
-    return { migrations: [...single.migrations, ...[...fleetNames].sort()] };
+    return { migrations: [...single.migrations, ...[...fleetNames].sort()], ...(single.seeds ? { seeds: single.seeds } : {}) };
   }
 
   private async migrateOneFleet(h: EnvironmentHandle, fleet: HandleFleet, input: StepInput, signal: AbortSignal | undefined, progress: StepProgress | undefined): Promise<FleetRunResult> {
