@@ -28,6 +28,7 @@ import { preflight } from '../ledger/preflight.js';
 import { readFingerprint } from '../ledger/schema-read.js';
 import type { RollbackPolicy } from '../machine/promotion-machine.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
+import { planSeeds } from '../migrations/seed-plan.js';
 import { chunkTransports } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
 import type { Problem } from '../problems.js';
@@ -83,6 +84,9 @@ export async function observeTenant(ws: Workspace, fleet: HandleFleet, tenant: s
     migrations,
     state,
     plan,
+    // Seeds are an environment's sample data for its single databases; tenants of a fleet get none.
+    seeds: [],
+    seedPlan: planSeeds([], state.seeds),
   };
   return { db, observed, state };
 }

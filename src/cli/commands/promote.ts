@@ -17,6 +17,7 @@ import { createRunSinks } from '../run-sinks.js';
 import { maskSecretsInActions } from '../mask-secrets.js';
 import { withProjectSecrets } from '../settings.js';
 import { printDryRun } from './promote-dry-run.js';
+import { printProblems } from '../output.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
 
@@ -79,7 +80,9 @@ export async function startPromotion(
     // Every stage is opened, read and preflighted side by side before the first
     // lock: a problem that only production's schema shows stops the run (exit 2)
     // before dev is touched.
-    await target.preflightAll(input.stages.map((s) => s.environment), input.rollbackPolicy);
+    const plan = await target.preflightAll(input.stages.map((s) => s.environment), input.rollbackPolicy);
+    // Seeds edited after they were applied: said on stderr (--json stays JSON lines), never applied again.
+    printProblems(ctx.output, plan.stages.flatMap((s) => s.warnings));
   } catch (e) {
     await target.dispose();
     await close();
