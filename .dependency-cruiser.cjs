@@ -12,7 +12,7 @@
  * deliberately added cycle or upward import fails it.
  */
 const LAYERS = [
-  ['base', '^src/(migrations|config|wrangler|d1|events|schema)/|^src/(errors|problems|private-files|atomic-write)\\.ts$'],
+  ['base', '^src/(migrations|config|wrangler|d1|events|schema|fleet)/|^src/(errors|problems|private-files|atomic-write)\\.ts$'],
   ['targets', '^src/targets/'],
   ['services', '^src/(machine|ledger|verify|notify|runs)/'],
   ['engine', '^src/engine/'],
