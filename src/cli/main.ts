@@ -30,6 +30,7 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   graph: () => import('./commands/graph.js'),
   repair: () => import('./commands/repair.js'),
   init: () => import('./commands/init.js'),
+  report: () => import('./commands/report.js'),
   ui: () => import('./commands/ui.js'),
 };
 

@@ -16,22 +16,34 @@ import { createRunSinks } from '../run-sinks.js';
 import { maskSecretsInActions } from '../mask-secrets.js';
 import { withProjectSecrets } from '../settings.js';
 import { printDryRun } from './promote-dry-run.js';
+import { join, resolve } from 'node:path';
+import type { LoadedEnvironment } from '../../config/schema.js';
+import { parseShard, type Shard } from '../../fleet/shard.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
 
 export async function run(ctx: CommandContext<'promote'>): Promise<number> {
   const ws = await loadWorkspace(ctx.root, ctx.env);
   const to = String(ctx.values.to);
+  // Checked before anything is opened: a bad --shard is exit 2 with nothing touched.
+  const shard = ctx.values.shard === undefined ? undefined : parseShard(ctx.values.shard);
   const stages = stagesUpTo(ws.project, to);
   if (ctx.values['dry-run']) return printDryRun(ctx, ws, stages);
-  return startPromotion(ctx, ws, { to, runId: newRunId() });
+  const runId = newRunId();
+  return startPromotion(ctx, ws, { to, runId, ...(shard ? { shard } : {}), ...reportFile(ws.project.root, runId, ctx.values.report, shard) });
+}
+
+/** --report <file>, else a sharded run's default under .promote/reports/ (a merge job needs every shard's). */
+function reportFile(root: string, runId: string, flag: string | undefined, shard: Shard | undefined): { reportFile?: string } {
+  if (flag !== undefined) return { reportFile: resolve(root, flag) };
+  return shard ? { reportFile: join(root, '.promote', 'reports', `${runId}-shard-${shard.index}-of-${shard.count}.json`) } : {};
 }
 
 /** Shared by `promote --to` and `promote resume`. */
 export async function startPromotion(
   ctx: CommandContext<'promote' | 'resume'>,
   ws: Workspace,
-  run: { to: string; runId: string; resume?: RunRecord },
+  run: { to: string; runId: string; resume?: RunRecord; shard?: Shard; reportFile?: string },
 ): Promise<number> {
   const stages = stagesUpTo(ws.project, run.to);
   const settings = withProjectSecrets(ctx.settings, ws.project);
@@ -84,7 +96,12 @@ export async function startPromotion(
     await close();
     throw e;
   }
-  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, { project: ws.project, env: ctx.env, masked: actionsSecrets });
+  const sink: RunSink = createRunSinks(ctx.output, journalPath(ws.project.root, run.runId), redact, {
+    project: ws.project,
+    env: ctx.env,
+    masked: actionsSecrets,
+    report: { databases: singleDatabases(ws, stages), ...(run.shard ? { shard: run.shard } : {}), ...(run.reportFile ? { file: run.reportFile } : {}) },
+  });
   const actors: StepImplementations = {
     preflight: (i) => target.preflight(i),
     lock: (i, signal) => target.lock(i, signal),
@@ -117,6 +134,11 @@ export async function startPromotion(
   }
 }
 
+
+/** Each stage's single (non-fleet) databases: the report gives each the stage's result. */
+function singleDatabases(ws: Workspace, stages: readonly LoadedEnvironment[]): Map<string, string[]> {
+  return new Map(stages.map((e) => [e.name, ws.databasesOf(e).map((d) => d.binding)]));
+}
 
 /** Before anything is opened: a resumed run must run under the config it started with. */
 function refuseChangedConfig(record: RunRecord, runId: string, shape: Record<string, string>): void {
