@@ -6,7 +6,7 @@
  *                  steps, prepare, manual rollback
  *   services       machine, ledger, verify, notify, runs      src/{machine,ledger,verify,notify,runs}
  *   targets        adapters only: local (Miniflare), cloudflare (undici + zx)
- *   base           pure: migrations, config, schema, shared types   src/{migrations,config,wrangler,d1,events,schema}, errors, problems, private-files
+ *   base           pure: migrations, config, schema, fleet planning, shared types   src/{migrations,config,wrangler,d1,events,schema,fleet}, errors, problems, private-files
  *
  * Checked by `npm run lint:deps` in CI; test/unit/layering.test.ts proves a
  * deliberately added cycle or upward import fails it.

@@ -9,6 +9,8 @@ import type { RunEvent, RunSink } from '../events/run-events.js';
 import {
   describeDetail,
   describeFailure,
+  describeFleetCounts,
+  describeStageFleets,
   describeRolloutStep,
   describeRunResult,
   describeStageLosses,
@@ -72,6 +74,12 @@ export function createPlainSink(output: Output): RunSink {
       }
       case 'rollout.step':
         return `${columns(event.stage, 'rollout')}${event.step.ok ? paint(output, 'green', '✓') : paint(output, 'red', '✗')} ${describeRolloutStep(event.step)}`;
+      case 'fleet-start':
+        return `${columns(event.environment, 'migrate')}${paint(output, 'blue', '…')} fleet ${event.binding}: ${event.total} tenants, ${event.canaries} canaries first, ${event.concurrency} at once`;
+      case 'tenant':
+        return `${columns(event.environment, 'migrate')}${describeTenantMark(event.status)} ${event.binding}/${event.tenant}${event.canary ? ' (canary)' : ''} ${event.status}${event.error ? `: ${oneLine(event.error)}` : ''}`;
+      case 'fleet-end':
+        return `${columns(event.environment, 'migrate')}${event.failed.length ? paint(output, 'red', '✗') : paint(output, 'green', '✓')} fleet ${event.binding}: ${describeFleetCounts(event.counts, event.failed)}`;
       case 'run.interrupted':
         return `${columns(event.stage, event.step)}${paint(output, 'yellow', '!')} interrupted: ${oneLine(event.message)}`;
       case 'summary': {
@@ -81,6 +89,7 @@ export function createPlainSink(output: Output): RunSink {
           `exit ${event.exitCode} after ${formatDuration(event.durationMs)}`,
           ...describeStageLosses(event.stages),
           ...describeStageRollouts(event.stages),
+          ...describeStageFleets(event.stages),
           ...(event.message ? [oneLine(event.message)] : []),
           ...(event.action ? [paint(output, 'bold', `action: ${oneLine(event.action)}`)] : []),
         ];
@@ -89,8 +98,13 @@ export function createPlainSink(output: Output): RunSink {
     }
   };
 
+  const describeTenantMark = (status: string): string =>
+    status === 'running' ? paint(output, 'blue', '…') : status === 'failed' ? paint(output, 'red', '✗') : status === 'skipped' ? paint(output, 'dim', '-') : paint(output, 'green', '✓');
+
   return {
     write(event) {
+      // A plain log shows a fleet's canaries, failures and counts, not one line per healthy tenant.
+      if (event.type === 'tenant' && !event.canary && event.status !== 'failed') return;
       output.out(`${elapsed(event.at)} ${line(event)}`);
     },
   };

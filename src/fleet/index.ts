@@ -1,0 +1,3 @@
+export * from './outcome.js';
+export * from './select.js';
+export * from './tenant-list.js';
