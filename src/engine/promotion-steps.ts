@@ -7,7 +7,7 @@ import { rolloutOf, type LoadedEnvironment } from '../config/schema.js';
 import { noBookmarkAdvice } from './rollback-advice.js';
 import { InvalidInputError, LockedError, OutcomeUnknownError, RollbackFailedError, RunError } from '../errors.js';
 import { applyChunks, type ApplyContext } from '../ledger/apply.js';
-import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrations.js';
+import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.js';
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
 import type { StepDetail, StepProgress } from '../events/run-events.js';
@@ -48,24 +48,6 @@ export class VerificationFailed extends RunError {
     readonly detail: StepDetail,
   ) {
     super(message, 'see the failing checks above; the stage was rolled back');
-  }
-}
-
-/**
- * Down migrations travel as one transaction. When no answer comes back, the
- * ledger tells whether it committed (their rows are gone) before anything is
- * sent again.
- */
-async function runDownMigrations(a: { conn: D1Connection; ledgerTable: string; migrations: Migration[] }): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
-      return;
-    } catch (e) {
-      if (!(e instanceof OutcomeUnknownError) || attempt >= 3) throw e;
-      const ledger = new Set((await readDatabaseState(a.conn, a.ledgerTable)).ledger.map((r) => r.name));
-      if (a.migrations.every((m) => !ledger.has(m.name))) return;
-    }
   }
 }
 

@@ -4,8 +4,9 @@
  * database ends exactly where it was before them, or nothing changes.
  */
 import type { Migration } from '../migrations/types.js';
-import type { SqlStatement } from '../d1/connection.js';
-import { META_TABLE, quoteIdent } from './ledger.js';
+import type { D1Connection, SqlStatement } from '../d1/connection.js';
+import { OutcomeUnknownError } from '../errors.js';
+import { META_TABLE, quoteIdent, readDatabaseState } from './ledger.js';
 
 export function missingRollbacks(migrations: readonly Migration[]): Migration[] {
   return migrations.filter((m) => !m.rollback);
@@ -23,4 +24,22 @@ export function downMigrationStatements(applied: readonly Migration[], ledgerTab
         { sql: `DELETE FROM ${META_TABLE} WHERE name = ?`, params: [m.name] },
       ];
     });
+}
+
+/**
+ * Down migrations travel as one transaction. When no answer comes back, the
+ * ledger tells whether it committed (their rows are gone) before anything is
+ * sent again.
+ */
+export async function runDownMigrations(a: { conn: D1Connection; ledgerTable: string; migrations: Migration[] }): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
+      return;
+    } catch (e) {
+      if (!(e instanceof OutcomeUnknownError) || attempt >= 3) throw e;
+      const ledger = new Set((await readDatabaseState(a.conn, a.ledgerTable)).ledger.map((r) => r.name));
+      if (a.migrations.every((m) => !ledger.has(m.name))) return;
+    }
+  }
 }
