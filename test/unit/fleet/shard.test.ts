@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/errors.js';
 import { inShard, parseShard, runsCanaries, shardOf } from '../../../src/fleet/shard.js';
+import { selectFleetWork, selectTenants } from '../../../src/fleet/select.js';
 
 const tenants = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `tenant-${String(from + i).padStart(5, '0')}`);
 
@@ -87,5 +88,38 @@ describe('parseShard', () => {
     expect((error as InvalidInputError).exitCode).toBe(2);
     expect((error as Error).message).toContain(why);
     expect((error as Error).message).toContain('--shard <i>/<n>');
+  });
+});
+
+describe('selectFleetWork: the slice of a sharded run, canaries in shard 1 only', () => {
+  const fleet = tenants(0, 300);
+
+  it('without a shard: every tenant, the canaries chosen as configured', () => {
+    expect(selectFleetWork(fleet, '1%')).toEqual({ tenants: fleet, canaries: fleet.slice(0, 3) });
+  });
+
+  it.each([['2%' as const], [['tenant-00007', 'tenant-00150', 'tenant-00299'] as const]])(
+    'canaries %j: shard 1 runs every canary plus its slice, the others their slice without canaries; together the fleet, once',
+    (canary) => {
+      const all = selectFleetWork(fleet, canary).canaries;
+      expect(all.length).toBeGreaterThan(0);
+      for (const count of [1, 2, 5]) {
+        const works = Array.from({ length: count }, (_, i) => selectFleetWork(fleet, canary, { shard: { index: i + 1, count } }));
+        expect(works[0]!.canaries).toEqual(all);
+        for (const w of works.slice(1)) {
+          expect(w.canaries).toEqual([]);
+          expect(w.tenants.filter((t) => all.includes(t))).toEqual([]);
+        }
+        const covered = works.flatMap((w) => w.tenants);
+        expect(covered).toHaveLength(fleet.length);
+        expect(new Set(covered)).toEqual(new Set(fleet));
+        // fleet order is kept within a shard
+        for (const w of works) expect(w.tenants).toEqual(fleet.filter((t) => w.tenants.includes(t)));
+      }
+    },
+  );
+
+  it('selectTenants is the same slice', () => {
+    expect(selectTenants(fleet, { shard: { index: 2, count: 3 }, canary: '1%' })).toEqual(selectFleetWork(fleet, '1%', { shard: { index: 2, count: 3 } }).tenants);
   });
 });
