@@ -8,11 +8,7 @@
  */
 import type { RunEvent } from '../events/run-events.js';
 
-/** The fleet events, structurally: any stream that carries them drives the progress. */
-type FleetStart = { type: 'fleet-start'; environment: string; binding: string; total: number; canaries?: number; concurrency?: number };
-type TenantUpdate = { type: 'tenant'; environment: string; binding: string; tenant: string; status: string };
-type FleetEnd = { type: 'fleet-end'; environment: string; binding: string };
-export type FleetEvent = (FleetStart | TenantUpdate | FleetEnd) & { at: string };
+export type FleetRunEvent = Extract<RunEvent, { type: 'fleet-start' | 'tenant' | 'fleet-end' }>;
 
 export interface FleetProgress {
   environment: string;
@@ -35,13 +31,12 @@ export function fleetKey(environment: string, binding: string): string {
   return `${environment}/${binding}`;
 }
 
-export function asFleetEvent(event: RunEvent): FleetEvent | undefined {
-  const type = (event as { type: string }).type;
-  return type === 'fleet-start' || type === 'tenant' || type === 'fleet-end' ? (event as unknown as FleetEvent) : undefined;
+export function asFleetEvent(event: RunEvent): FleetRunEvent | undefined {
+  return event.type === 'fleet-start' || event.type === 'tenant' || event.type === 'fleet-end' ? event : undefined;
 }
 
 /** Applies one fleet event to the map of fleets (mutates it: a fleet of 10 000 tenants must not be copied per event). */
-export function trackFleet(fleets: Map<string, FleetProgress>, event: FleetEvent, now: number = timeOf(event.at)): FleetProgress {
+export function trackFleet(fleets: Map<string, FleetProgress>, event: FleetRunEvent, now: number = timeOf(event.at)): FleetProgress {
   const key = fleetKey(event.environment, event.binding);
   let fleet = fleets.get(key);
   if (!fleet) {
@@ -163,4 +158,29 @@ function cut(text: string, width: number): string {
 function timeOf(at: string): number {
   const t = Date.parse(at);
   return Number.isNaN(t) ? Date.now() : t;
+}
+
+/**
+ * The CI log's progress lines: fed every event, it answers the line to print
+ * when one is due (every 10% of a fleet or every N seconds of event time while
+ * tenants finish), else undefined. Event time, so a replayed journal prints the same log.
+ */
+export function createPlainFleetProgress(cadence: PlainCadence = DEFAULT_CADENCE): { observe(event: RunEvent): { environment: string; line: string } | undefined } {
+  const fleets = new Map<string, FleetProgress>();
+  const printed = new Map<string, { at: number; done: number }>();
+  return {
+    observe(raw) {
+      const event = asFleetEvent(raw);
+      if (!event) return undefined;
+      const now = timeOf(event.at);
+      const fleet = trackFleet(fleets, event, now);
+      const key = fleetKey(event.environment, event.binding);
+      if (event.type === 'fleet-start') printed.set(key, { at: now, done: 0 });
+      if (event.type !== 'tenant' || event.status === 'running') return undefined;
+      const last = printed.get(key) ?? { at: fleet.startedAt, done: 0 };
+      if (!plainLineDue(fleet, last, now, cadence)) return undefined;
+      printed.set(key, { at: now, done: doneOf(fleet) });
+      return { environment: event.environment, line: renderProgressLine(fleet, now) };
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatEta, plainLineDue, renderProgressBar, renderProgressLine, trackFleet, type FleetEvent, type FleetProgress } from '../../../src/notify/fleet-progress.js';
+import { formatEta, plainLineDue, renderProgressBar, renderProgressLine, trackFleet, type FleetRunEvent, type FleetProgress } from '../../../src/notify/fleet-progress.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
@@ -7,14 +7,14 @@ const at = (ms: number): string => new Date(T0 + ms).toISOString();
 /** A fleet of `total` in the given state, built through the real event tracker. */
 function fleet(total: number, s: { ok: number; failed?: number; running?: number; skipped?: number }, elapsedMs: number): FleetProgress {
   const fleets = new Map<string, FleetProgress>();
-  const base = { environment: 'production', binding: 'DB' };
-  trackFleet(fleets, { type: 'fleet-start', ...base, total, canaries: 0, concurrency: 16, at: at(0) });
+  const base = { runId: 'r', environment: 'production', binding: 'DB' };
+  trackFleet(fleets, { type: 'fleet-start', ...base, total, canaries: 0, concurrency: 16, at: at(0) } as FleetRunEvent);
   let n = 0;
   const put = (status: string, k: number) => {
     for (let i = 0; i < k; i += 1) {
       const tenant = `t${n++}`;
-      trackFleet(fleets, { type: 'tenant', ...base, tenant, status: 'running', at: at(elapsedMs) } as FleetEvent);
-      if (status !== 'running') trackFleet(fleets, { type: 'tenant', ...base, tenant, status, at: at(elapsedMs) } as FleetEvent);
+      trackFleet(fleets, { type: 'tenant', ...base, tenant, status: 'running', at: at(elapsedMs) } as FleetRunEvent);
+      if (status !== 'running') trackFleet(fleets, { type: 'tenant', ...base, tenant, status, at: at(elapsedMs) } as FleetRunEvent);
     }
   };
   put('applied', s.ok);
@@ -53,14 +53,14 @@ describe('fleet progress rendering', () => {
     const start = fleet(10, { ok: 0, running: 3 }, 500);
     expect(renderProgressLine(start, T0 + 500)).toBe('production/DB: 0/10 done, 0 failed, 3 running');
     const fleets = new Map([['production/DB', fleet(4, { ok: 3, skipped: 1 }, 2000)]]);
-    trackFleet(fleets, { type: 'fleet-end', environment: 'production', binding: 'DB', at: at(2000) } as FleetEvent);
+    trackFleet(fleets, { type: 'fleet-end', environment: 'production', binding: 'DB', at: at(2000) } as FleetRunEvent);
     expect(renderProgressLine(fleets.get('production/DB')!, T0 + 99_000)).toBe('production/DB: 4/4 done, 0 failed, 1 skipped, 0 running, 2.0/s, took 2s');
   });
 
   it('a repeated tenant event never counts twice', () => {
     const f = fleet(3, { ok: 1 }, 1000);
     const fleets = new Map([['production/DB', f]]);
-    trackFleet(fleets, { type: 'tenant', environment: 'production', binding: 'DB', tenant: 't0', status: 'applied', at: at(1000) } as FleetEvent);
+    trackFleet(fleets, { type: 'tenant', environment: 'production', binding: 'DB', tenant: 't0', status: 'applied', at: at(1000) } as FleetRunEvent);
     expect([f.ok, f.running, f.total]).toEqual([1, 0, 3]);
   });
 
@@ -76,7 +76,7 @@ describe('plainLineDue: a CI line every 10% or every N seconds', () => {
     let last = { at: T0, done: 0 };
     const printedAt: number[] = [];
     for (let i = 0; i < 100; i += 1) {
-      trackFleet(fleets, { type: 'tenant', environment: 'production', binding: 'DB', tenant: `x${i}`, status: 'applied', at: at(i * 10) } as FleetEvent);
+      trackFleet(fleets, { type: 'tenant', environment: 'production', binding: 'DB', tenant: `x${i}`, status: 'applied', at: at(i * 10) } as FleetRunEvent);
       const now = T0 + i * 10;
       if (plainLineDue(f, last, now)) {
         printedAt.push(f.ok);
