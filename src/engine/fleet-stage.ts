@@ -16,7 +16,7 @@
  */
 import { InvalidInputError, RollbackFailedError, RunError } from '../errors.js';
 import type { LoadedEnvironment } from '../config/schema.js';
-import type { FleetEvent } from '../events/run-events.js';
+import type { CheckResult, FleetEvent } from '../events/run-events.js';
 import { countResults, type TenantOutcome, type TenantResult } from '../fleet/outcome.js';
 import { runPool } from '../fleet/pool.js';
 import { selectFleetWork, selectTenants, type CanarySetting, type TenantSelection } from '../fleet/select.js';
@@ -154,9 +154,14 @@ export interface FleetMigrateOptions {
   bookmark: boolean;
   /** Outcomes journaled by an earlier attempt of this run (resume): failed tenants stay failed. */
   prior: ReadonlyMap<string, TenantOutcome>;
-  /** The environment's health checks, run once the canaries are migrated; throws when they fail. */
-  verifyCanaries: () => Promise<void>;
+  /**
+   * The environment's health checks, run once the canaries are migrated: throws when they fail; a
+   * reason when they could not run (no Worker version serves yet: the stage's own verify checks the new one).
+   */
+  verifyCanaries: () => Promise<{ checks: CheckResult[] } | { skipped: string }>;
   emit: (event: FleetEvent) => void | Promise<void>;
+  /** Filled with each tenant's bookmark as it is taken (and holds those of an earlier attempt). */
+  bookmarks?: Map<string, { id: string; at: number }>;
   redact?: (s: string) => string;
   signal?: AbortSignal;
 }
@@ -190,7 +195,7 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
   const canaries = new Set(pre.canaries);
   const ordered = [...pre.canaries, ...pre.tenants.filter((t) => !canaries.has(t))];
   const outcomes = new Map<string, TenantOutcome>();
-  const bookmarks = new Map<string, { id: string; at: number }>();
+  const bookmarks = o.bookmarks ?? new Map<string, { id: string; at: number }>();
   let failures = 0;
   const redact = o.redact ?? ((s: string) => s);
 
@@ -232,9 +237,12 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
   const canaryFailed = pre.canaries.some((t) => outcomes.get(t)?.result === 'failed');
   if (pre.canaries.length > 0 && !canaryFailed && !o.signal?.aborted) {
     try {
-      await o.verifyCanaries();
+      const verdict = await o.verifyCanaries();
+      await o.emit({ type: 'fleet-canaries', environment, binding, canaries: pre.canaries, ok: true, ...verdict });
     } catch (e) {
       canaryError = e as Error;
+      const checks = (e as { detail?: { checks?: CheckResult[] } }).detail?.checks;
+      await o.emit({ type: 'fleet-canaries', environment, binding, canaries: pre.canaries, ok: false, ...(checks ? { checks } : {}), error: (e as Error).message });
     }
   }
   if (!canaryFailed && !canaryError) {
@@ -287,13 +295,13 @@ async function applyTenant(
     const chunks = chunkMigrations(observed.plan.pending);
     const transports = chunkTransports(chunks, fleet.transport ?? 'auto', []).map((c) => c.transport);
     try {
-      await applyChunks(conn, chunks, { ...applyContextFor(observed, o.runId), transports });
+      const applied = await applyChunks(conn, chunks, { ...applyContextFor(observed, o.runId), transports });
+      // Each chunk commits with its ledger rows, so what applyChunks returns is what the ledger now holds.
+      return { ...base, result: 'applied', migrations: [...mine, ...applied.map((m) => m.name)], ...versionOf(applied.at(-1)?.name ?? version(state)) };
     } catch (e) {
       const after = await readDatabaseState(conn, fleet.ledgerTable).catch(() => state);
       return { ...base, result: 'failed', migrations: appliedByRun(after, o.runId), error: (e as Error).message.split('\n')[0] ?? String(e), ...versionOf(version(after)) };
     }
-    const after = await readDatabaseState(conn, fleet.ledgerTable);
-    return { ...base, result: 'applied', migrations: appliedByRun(after, o.runId), ...versionOf(version(after)) };
   } finally {
     clearInterval(renewal);
     await releaseLease(db.conn, o.runId).catch(() => undefined);
@@ -347,8 +355,9 @@ export async function rollbackFleet(ws: Workspace, environment: string, fleet: H
       const state = await readDatabaseState(conn, fleet.ledgerTable);
       const mine = new Set(appliedByRun(state, o.runId));
       const applied = files.filter((m) => mine.has(m.name));
-      if (applied.length === 0 || o.policy === 'none') return;
+      if (applied.length === 0) return;
       applied.forEach((m) => names.add(m.name));
+      if (o.policy === 'none') return;
       const useDown = o.policy === 'down-migrations' || (o.policy === 'auto' && missingRollbacks(applied).length === 0);
       if (useDown) {
         await runDownMigrations({ conn, ledgerTable: fleet.ledgerTable, migrations: applied });

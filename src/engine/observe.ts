@@ -42,7 +42,8 @@ export async function observeEnvironment(
   if (config.target === 'local' && !opts.start && !localStateExists(localEnvironmentPaths(ws.project.root, env.name, config))) {
     return {
       env,
-      databases: ws.databasesOf(env).map((d) => {
+      // A fleet's tenants are read by `promote status` per tenant (fleet-status.ts), not as one database.
+      databases: ws.databasesOf(env).filter((d) => !d.fleet).map((d) => {
         const migrations = ws.migrations.get(d.migrationsDir) ?? [];
         return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) };
       }),

@@ -28,6 +28,14 @@ import { walkRollout } from './rollout-steps.js';
 import type { D1Connection } from '../d1/connection.js';
 import { withSignal } from '../d1/with-signal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
+import type { FleetEvent, RunEvent } from '../events/run-events.js';
+import type { TenantOutcome } from '../fleet/outcome.js';
+import { readJournal } from '../notify/journal-sink.js';
+import { journalPath } from '../runs/run-store.js';
+import type { HandleFleet } from '../targets/environment-handle.js';
+import { judgeFleet, migrateFleet, observeFleet, observeTenant, preflightFleet, rollbackFleet, type FleetPreflight, type FleetRunResult } from './fleet-stage.js';
+import { runPool } from '../fleet/pool.js';
 
 export interface StepOptions {
   runId: string;
@@ -58,6 +66,12 @@ export class PromotionSteps {
   private readonly preflighted = new Map<string, string>();
   /** Chunk times on the scratch copy, per "<env>/<binding>/<first migration>" (auto transport weighs them). */
   private readonly preflightMs = new Map<string, number>();
+  /** Per "<env>/<binding>": the fleet's preflight (groups, canaries, tenants that cannot be migrated). */
+  private readonly fleetPreflights = new Map<string, FleetPreflight>();
+  /** Per "<env>/<binding>": what this process's migrate step did to the fleet. */
+  private readonly fleetRuns = new Map<string, FleetRunResult>();
+  /** Tenant outcomes an earlier attempt of this run journaled (resume), per "<env>/<binding>". */
+  private prior?: Map<string, Map<string, TenantOutcome & { bookmark?: { id: string; at: number } }>>;
 
   constructor(
     private readonly ws: Workspace,
@@ -106,11 +120,70 @@ export class PromotionSteps {
       throw new InvalidInputError(plan.problems, 'the run was refused before any environment was touched; nothing was changed');
     }
     const failed = (await Promise.all(plan.stages.map((s) => this.tryPending(s)))).filter((p): p is Problem => p !== undefined);
+    for (const name of names) failed.push(...(await this.preflightFleets(name)));
     if (failed.length > 0) {
       const where = [...new Set(failed.map((p) => p.message.split(':')[0]))].join(', ');
       throw new InvalidInputError(failed, `preflight failed on ${where}; no environment was changed`);
     }
     return plan;
+  }
+
+  /**
+   * Every fleet of a stage: tenants read, grouped by (fingerprint, pending set), one preflight per group.
+   * A tenant whose group fails is failed alone later (its migrate turn); only a fleet where every
+   * tenant fails stops the run here, as a single database would (exit 2).
+   */
+  private async preflightFleets(environment: string): Promise<Problem[]> {
+    const h = await this.handle(environment);
+    const problems: Problem[] = [];
+    for (const fleet of h.fleets ?? []) {
+      try {
+        const tenants = await observeFleet(this.ws, h.env, fleet);
+        this.fleetPreflights.set(`${environment}/${fleet.binding}`, await preflightFleet(h.env, fleet, tenants, this.opts.runId));
+      } catch (e) {
+        if (!(e instanceof InvalidInputError)) throw e;
+        problems.push(...e.problems);
+      }
+    }
+    return problems;
+  }
+
+  /** The preflight of a fleet, made now when this process has none yet. */
+  private async fleetPreflight(h: EnvironmentHandle, fleet: HandleFleet): Promise<FleetPreflight> {
+    const key = `${h.env.name}/${fleet.binding}`;
+    const known = this.fleetPreflights.get(key);
+    if (known) return known;
+    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet), this.opts.runId);
+    this.fleetPreflights.set(key, made);
+    return made;
+  }
+
+  /** What an earlier attempt of this run journaled for each tenant: the last outcome per tenant. */
+  private priorOutcomes(environment: string, binding: string): Map<string, TenantOutcome & { bookmark?: { id: string; at: number } }> {
+    if (!this.prior) {
+      this.prior = new Map();
+      const file = journalPath(this.ws.project.root, this.opts.runId);
+      const events: RunEvent[] = existsSync(file) ? readJournal(file) : [];
+      for (const e of events) {
+        if (e.type !== 'tenant' || e.status === 'running') continue;
+        const key = `${e.environment}/${e.binding}`;
+        const map = this.prior.get(key) ?? new Map();
+        const before = map.get(e.tenant);
+        map.set(e.tenant, {
+          environment: e.environment,
+          binding: e.binding,
+          tenant: e.tenant,
+          result: e.status,
+          migrations: e.migrations ?? [],
+          ...(e.version ? { version: e.version } : {}),
+          ...(e.error ? { error: e.error } : {}),
+          ...(e.canary ? { canary: true } : {}),
+          ...(e.bookmark ?? before?.bookmark ? { bookmark: e.bookmark ?? before!.bookmark! } : {}),
+        });
+        this.prior.set(key, map);
+      }
+    }
+    return this.prior.get(`${environment}/${binding}`) ?? new Map();
   }
 
   /** Runs a stage's pending set on scratch; the problem (file:line) when SQL fails there. Remembers what passed. */
@@ -187,8 +260,55 @@ export class PromotionSteps {
     return { bookmark: id, at };
   }
 
-  async migrate(input: StepInput, signal?: AbortSignal): Promise<MigrateOutput> {
+  async migrate(input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<MigrateOutput> {
     const h = await this.handle(input.environment);
+    const single = await this.migrateDatabases(h, input, signal);
+    const fleetNames = new Set<string>();
+    const runs: [HandleFleet, FleetRunResult][] = [];
+    for (const fleet of h.fleets ?? []) {
+      const run = await this.migrateOneFleet(h, fleet, input, signal, progress);
+      runs.push([fleet, run]);
+      for (const o of run.outcomes) for (const m of o.migrations) if (o.result === 'applied') fleetNames.add(m);
+    }
+    for (const [fleet, run] of runs) judgeFleet(input.environment, fleet.binding, run);
+    return { migrations: [...single.migrations, ...[...fleetNames].sort()] };
+  }
+
+  private async migrateOneFleet(h: EnvironmentHandle, fleet: HandleFleet, input: StepInput, signal: AbortSignal | undefined, progress: StepProgress | undefined): Promise<FleetRunResult> {
+    const pre = await this.fleetPreflight(h, fleet);
+    const prior = this.priorOutcomes(h.env.name, fleet.binding);
+    const stageBookmark = this.ws.project.pipeline.stages.some((s) => s.environment === input.environment && s.bookmark);
+    const bookmarks = new Map<string, { id: string; at: number }>();
+    for (const [t, o] of prior) if (o.bookmark) bookmarks.set(t, o.bookmark);
+    const run = await migrateFleet(this.ws, fleet, pre, {
+      runId: this.opts.runId,
+      owner: this.opts.owner,
+      lockTtlMs: this.opts.lockTtlMs,
+      bookmark: stageBookmark,
+      prior,
+      bookmarks,
+      ...(this.opts.redact ? { redact: this.opts.redact } : {}),
+      ...(signal ? { signal } : {}),
+      verifyCanaries: async () => {
+        if (h.worker && !(await h.worker.servingCodeHash())) return { skipped: 'no Worker version serves yet: the health checks run once this run deploys one' };
+        const outcome = await runHealthChecks(h.env.config.health, h.baseUrl(), { ...(signal ? { signal } : {}), ...(this.opts.redact ? { redact: this.opts.redact } : {}) });
+        if (!outcome.ok) {
+          const failing = outcome.results.filter((r) => !r.ok).map((r) => `${r.url}: ${r.reason ?? 'failed'}`);
+          throw new VerificationFailed(`the canaries of ${input.environment}/${fleet.binding} are migrated but the health checks failed: ${failing.join('; ')}; no other tenant was started`, { checks: outcome.results });
+        }
+        return { checks: outcome.results };
+      },
+      emit: (e: FleetEvent) => {
+        // The tenant's bookmark travels in its event, so a resumed run can still roll it back.
+        const b = e.type === 'tenant' && e.status === 'applied' ? bookmarks.get(e.tenant) : undefined;
+        return progress?.fleet?.(b && e.type === 'tenant' ? { ...e, bookmark: b } : e);
+      },
+    });
+    this.fleetRuns.set(`${h.env.name}/${fleet.binding}`, run);
+    return run;
+  }
+
+  private async migrateDatabases(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal): Promise<MigrateOutput> {
     // Re-read the ledger: a resumed run applies only what is still pending.
     const observed = await observeHandle(this.ws, h, signal);
     if (h.backup && observed.some((d) => d.plan.pending.length > 0)) await h.backup(this.opts.runId);
@@ -265,10 +385,10 @@ export class PromotionSteps {
     return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail };
   }
 
-  async rollback(input: StepInput, signal?: AbortSignal): Promise<RollbackOutput> {
+  async rollback(input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<RollbackOutput> {
     const h = await this.handle(input.environment);
     try {
-      const database = await this.rollbackDatabase(h, input, signal);
+      const database = mergeRollback(await this.rollbackDatabase(h, input, signal), await this.rollbackFleets(h, input, signal, progress));
       await this.refuseWorkerOnlyAfterContract(h, input, database);
       const worker = h.worker ? await h.worker.rollbackRun(this.opts.runId, signal) : {};
       return { detail: { ...database, ...worker } };
@@ -323,6 +443,35 @@ export class PromotionSteps {
     return { database: 'time-travel', bookmark, lostWritesWindowMs: Math.max(0, restoredAt - input.stage.bookmarkAt), migrations: all.map((m) => m.name) };
   }
 
+  /** Each fleet's tenants this run changed, rolled back one by one (their ledgers say which). */
+  private async rollbackFleets(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<StepDetail[]> {
+    const out: StepDetail[] = [];
+    for (const fleet of h.fleets ?? []) {
+      const bookmarks = new Map<string, { id: string; at: number }>();
+      for (const [t, o] of this.priorOutcomes(h.env.name, fleet.binding)) if (o.bookmark) bookmarks.set(t, o.bookmark);
+      for (const [t, b] of this.fleetRuns.get(`${h.env.name}/${fleet.binding}`)?.bookmarks ?? []) bookmarks.set(t, b);
+      const r = await rollbackFleet(this.ws, input.environment, fleet, {
+        runId: this.opts.runId,
+        policy: input.rollbackPolicy,
+        bookmarks,
+        concurrency: fleet.fleet.concurrency,
+        emit: (e) => progress?.fleet?.(e),
+        ...(signal ? { signal } : {}),
+      });
+      if (r.migrations.length === 0) continue;
+      out.push({
+        database: r.database,
+        migrations: r.migrations,
+        ...(r.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),
+        message:
+          input.rollbackPolicy === 'none'
+            ? `rollback.database is none: the tenants of ${fleet.binding} keep this run's migrations`
+            : `${r.rolledBack} tenant(s) of ${fleet.binding} rolled back (${r.database}); tenants this run did not change were not touched`,
+      });
+    }
+    return out;
+  }
+
   /** What this run applied, from the databases themselves (our metadata carries the run id). */
   private async appliedByThisRun(h: EnvironmentHandle, signal?: AbortSignal) {
     const out: { binding: string; ledgerTable: string; conn: D1Connection; migrations: Migration[] }[] = [];
@@ -344,8 +493,34 @@ export class PromotionSteps {
       const retired = this.ws.retired.get(d.migrationsDir) ?? new Set<string>();
       databases.push({ binding: d.binding, migrations: state.ledger.filter((r) => !retired.has(r.name)).map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
     }
+    for (const fleet of h.fleets ?? []) databases.push({ binding: fleet.binding, migrations: await this.fleetLedger(h, fleet, signal) });
     const code = h.worker ? await h.worker.servingCodeHash() : undefined;
     return changeFingerprint({ databases, ...(code ? { codeHash: code } : {}) });
+  }
+
+  /**
+   * A fleet's part of the change: the one ledger every tenant holds. From this process's migrate
+   * step when it ran (each tenant's ledger was read after its migration), else read tenant by tenant.
+   * Tenants that disagree make a ledger no file set has, so the stage verifies a different change.
+   */
+  private async fleetLedger(h: EnvironmentHandle, fleet: HandleFleet, signal?: AbortSignal): Promise<{ name: string; checksum?: string }[]> {
+    const retired = this.ws.retired.get(fleet.migrationsDir) ?? new Set<string>();
+    const files = (this.ws.migrations.get(fleet.migrationsDir) ?? []).filter((m) => !retired.has(m.name));
+    const newest = files.at(-1)?.name;
+    const run = this.fleetRuns.get(`${h.env.name}/${fleet.binding}`);
+    if (run && run.outcomes.every((o) => (o.result === 'applied' || o.result === 'unchanged') && o.version === newest)) {
+      return files.map((m) => ({ name: m.name, checksum: m.checksum }));
+    }
+    const tenants = await fleet.tenants(signal);
+    const seen = new Set<string>();
+    let one: { name: string; checksum?: string }[] = [];
+    await runPool(tenants, fleet.fleet.concurrency, async (tenant) => {
+      const { state } = await observeTenant(this.ws, fleet, tenant, signal);
+      const ledger = state.ledger.filter((r) => !retired.has(r.name)).map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum }));
+      seen.add(JSON.stringify(ledger));
+      one = ledger;
+    });
+    return seen.size <= 1 ? one : [{ name: `(${seen.size} different ledgers across the tenants)` }];
   }
 
   async dispose(): Promise<void> {
@@ -355,6 +530,22 @@ export class PromotionSteps {
     for (const h of handles) if (h.status === 'fulfilled') await h.value.dispose().catch(() => undefined);
     this.handles.clear();
   }
+}
+
+/** One rollback detail for a stage: its single databases' and each fleet's. */
+function mergeRollback(single: StepDetail, fleets: readonly StepDetail[]): StepDetail {
+  if (fleets.length === 0) return single;
+  const singleDid = single.database !== 'none' || (single.migrations?.length ?? 0) > 0;
+  const parts = singleDid ? [single, ...fleets] : fleets;
+  const migrations = [...new Set(parts.flatMap((p) => p.migrations ?? []))].sort();
+  const windows = parts.map((p) => p.lostWritesWindowMs).filter((w): w is number => w !== undefined);
+  return {
+    ...(singleDid ? single : {}),
+    database: parts.find((p) => p.database && p.database !== 'none')?.database ?? 'none',
+    migrations,
+    ...(windows.length > 0 ? { lostWritesWindowMs: Math.max(...windows) } : {}),
+    message: parts.map((p) => p.message).filter(Boolean).join('; '),
+  };
 }
 
 function pendingKey(stage: PlannedStage): string {

@@ -79,7 +79,9 @@ export type RunEvent =
   /** A fleet's migrate step begins (the environment is the stage). */
   | (Base & { type: 'fleet-start'; environment: string; binding: string; total: number; canaries: number; concurrency: number })
   /** One tenant started (`running`) or ended; one ended event per tenant and run, which resume and status read. */
-  | (Base & { type: 'tenant'; environment: string; binding: string; tenant: string; status: 'running' | TenantResult; error?: string; migrations?: string[]; version?: string; canary?: boolean })
+  | (Base & { type: 'tenant'; environment: string; binding: string; tenant: string; status: 'running' | TenantResult; error?: string; migrations?: string[]; version?: string; canary?: boolean; bookmark?: { id: string; at: number } })
+  /** The canaries are migrated and the environment's health checks ran (or could not: `skipped` says why), before any other tenant starts. */
+  | (Base & { type: 'fleet-canaries'; environment: string; binding: string; canaries: string[]; ok: boolean; checks?: CheckResult[]; skipped?: string; error?: string })
   | (Base & { type: 'fleet-end'; environment: string; binding: string; counts: Record<TenantResult, number>; failed: string[] })
   | (Base & { type: 'stage.finished'; stage: string; result: StageResult; durationMs: number })
   | (Base & { type: 'run.interrupted'; stage?: string; step?: StepName; message: string })
@@ -107,7 +109,7 @@ export interface FleetSummary {
 }
 
 /** A fleet event as a step reports it; the runner adds runId and time. */
-export type FleetEvent = DistributiveOmit<Extract<RunEvent, { type: 'fleet-start' | 'tenant' | 'fleet-end' }>, 'runId' | 'at'>;
+export type FleetEvent = DistributiveOmit<Extract<RunEvent, { type: 'fleet-start' | 'tenant' | 'fleet-canaries' | 'fleet-end' }>, 'runId' | 'at'>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** What a step reports while it runs (a rollout's steps); the runner turns it into RunEvents. */

@@ -79,6 +79,8 @@ export function createPlainSink(output: Output): RunSink {
         return `${columns(event.environment, 'migrate')}${paint(output, 'blue', '…')} fleet ${event.binding}: ${event.total} tenants, ${event.canaries} canaries first, ${event.concurrency} at once`;
       case 'tenant':
         return `${columns(event.environment, 'migrate')}${describeTenantMark(event.status)} ${event.binding}/${event.tenant}${event.canary ? ' (canary)' : ''} ${event.status}${event.error ? `: ${oneLine(event.error)}` : ''}`;
+      case 'fleet-canaries':
+        return `${columns(event.environment, 'migrate')}${event.ok ? paint(output, 'green', '✓') : paint(output, 'red', '✗')} canaries of ${event.binding} (${event.canaries.join(', ')}): ${event.skipped ? `checks skipped: ${event.skipped}` : event.ok ? `health checks passed (${event.checks?.length ?? 0})` : oneLine(event.error ?? 'health checks failed')}`;
       case 'fleet-end':
         return `${columns(event.environment, 'migrate')}${event.failed.length ? paint(output, 'red', '✗') : paint(output, 'green', '✓')} fleet ${event.binding}: ${describeFleetCounts(event.counts, event.failed)}`;
       case 'run.interrupted':

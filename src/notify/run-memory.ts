@@ -98,6 +98,7 @@ export function rememberEvent(memory: RunMemory, event: RunEvent): RunMemory {
       // The verify step's detail carries every step when it ends; the thread shows that.
       return next;
     case 'fleet-start':
+    case 'fleet-canaries':
     case 'tenant':
       // A fleet's tenants are counted once, at fleet-end: a memory of 10,000 tenant events helps no message.
       return next;

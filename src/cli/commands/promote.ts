@@ -106,11 +106,11 @@ export async function startPromotion(
     preflight: (i) => target.preflight(i),
     lock: (i, signal) => target.lock(i, signal),
     bookmark: (i, signal) => target.bookmark(i, signal),
-    migrate: (i, signal) => target.migrate(i, signal),
+    migrate: (i, signal, progress) => target.migrate(i, signal, progress),
     deploy: (i, signal) => target.deploy(i, signal),
     verify: (i, signal, progress) => target.verify(i, signal, progress),
     unlock: (i, signal) => target.unlock(i, signal),
-    rollback: (i, signal) => target.rollback(i, signal),
+    rollback: (i, signal, progress) => target.rollback(i, signal, progress),
   };
   try {
     const outcome = await runPromotion({
