@@ -30,6 +30,8 @@ export interface PromotionInput {
   rollbackPolicy: RollbackPolicy;
   /** Digests of the config that shapes the run (`file: key`), so resume can name what changed. */
   shape?: Record<string, string>;
+  /** A sharded run (--shard i/n): kept so a resumed shard works on the same slice. */
+  shard?: { index: number; count: number };
 }
 
 export interface StageState {
