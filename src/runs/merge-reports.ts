@@ -60,18 +60,23 @@ export function mergeReports(reports: readonly NamedReport[]): MergeOutcome {
     }
   }
 
-  // A tenant outside a shard's slice may be reported by that shard as skipped (canaries in
-  // shards 2..n): a result from the shard that ran it wins. Two real results is a split
-  // that did not hold (different fleet lists or promote versions), never a guess.
-  const entries = new Map<string, { entry: ReportEntry; file: string }>();
-  for (const { file, report } of reports) {
-    for (const entry of report.runs) {
+  // The same entry twice: two shards that both ran a tenant is a split that did not hold
+  // (different tenant lists or promote versions), refused rather than guessed. Otherwise (the
+  // unsharded run after the shards reads every tenant as unchanged; a shard's skipped canary)
+  // the weightier result stands: failed, rolled back, applied, unchanged, skipped.
+  const entries = new Map<string, { entry: ReportEntry; named: NamedReport }>();
+  for (const named of reports) {
+    for (const entry of named.report.runs) {
       const key = JSON.stringify([entry.environment, entry.database, entry.tenant ?? null]);
       const seen = entries.get(key);
-      if (!seen || seen.entry.result === 'skipped') entries.set(key, { entry, file });
-      else if (entry.result !== 'skipped') {
-        problems.push(`${describeEntry(entry)} is reported by ${seen.file} and ${file}: the shards did not split the fleet the same way (run every shard with the same promote and the same tenant list)`);
+      if (!seen) {
+        entries.set(key, { entry, named });
+        continue;
       }
+      const bothRan = seen.entry.result !== 'skipped' && entry.result !== 'skipped';
+      if (bothRan && seen.named.report.shard && named.report.shard) {
+        problems.push(`${describeEntry(entry)} is reported by ${seen.named.file} and ${named.file}: the shards did not split the fleet the same way (run every shard with the same promote and the same tenant list)`);
+      } else if (WEIGHT[entry.result] > WEIGHT[seen.entry.result]) entries.set(key, { entry, named });
     }
   }
   if (problems.length > 0) return { problems };
@@ -134,6 +139,8 @@ export function describeMerged(m: MergedReport): string[] {
 function describeEntry(e: ReportEntry): string {
   return `${e.environment}/${e.database}${e.tenant !== undefined ? ` tenant ${e.tenant}` : ''}`;
 }
+
+const WEIGHT: Record<EntryResult, number> = { skipped: 0, unchanged: 1, applied: 2, 'rolled-back': 3, failed: 4 };
 
 function zeroCounts(): Record<EntryResult, number> {
   return Object.fromEntries(ENTRY_RESULTS.map((r) => [r, 0])) as Record<EntryResult, number>;

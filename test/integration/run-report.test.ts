@@ -21,7 +21,10 @@ describe('promote --report', () => {
     expect(stateFingerprint(root)).toBe(before);
     expect(bad.stderr).toContain('--shard 5/4: there is no shard 5 of 4; write --shard <i>/<n>');
 
-    const res = await runInProcess(['--to', 'staging', '--report', 'out/report.json', '--cwd', root]);
+    // In GitHub Actions: the same entries are the step's `runs` output.
+    const outputs = join(root, 'github-output.txt');
+    await writeFile(outputs, '');
+    const res = await runInProcess(['--to', 'staging', '--report', 'out/report.json', '--cwd', root], { env: { GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputs } });
     expect(res.code, res.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(root, 'out', 'report.json'), 'utf8'));
     expect(report).toMatchObject({ version: 1, exitCode: 0, runs: [
@@ -31,6 +34,10 @@ describe('promote --report', () => {
     expect(report.runId).toMatch(/\S/);
     expect(report.runs[0].version).toMatch(/\S/);
     expect(report.shard).toBeUndefined();
+    const written = readFileSync(outputs, 'utf8');
+    const runs = /^runs<<(\S+)\n([\s\S]*?)\n\1$/m.exec(written);
+    expect(runs, written).not.toBeNull();
+    expect(JSON.parse(runs![2]!)).toEqual(report.runs);
 
     // Merged alone, it is a summary with exit 0.
     const merged = await runInProcess(['report', '--merge', 'out/report.json', '--cwd', root]);

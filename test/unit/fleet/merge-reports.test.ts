@@ -119,8 +119,16 @@ describe('mergeReports', () => {
     expect(t0).toHaveLength(1);
     expect(t0[0]!.result).toBe('applied');
 
-    const split = mergeReports([shardReport(1, 1, fleet), { file: 'other.json', report: { ...shardReport(1, 1, fleet).report, shard: undefined } as RunReport }]);
+    const split = mergeReports([shardReport(1, 2, fleet), { ...shardReport(1, 2, fleet), file: 'other.json', report: { ...shardReport(1, 2, fleet).report, shard: { index: 2, count: 2 } } }]);
     expect('problems' in split && split.problems[0]).toMatch(/tenant t\d+ is reported by shard-1.json and other.json: the shards did not split the fleet the same way/);
+  });
+
+  it('the unsharded run after the shards (every tenant unchanged) merges beside them; a failure there counts', () => {
+    const after: NamedReport = { file: 'production.json', report: { version: 1, runId: 'run-9', exitCode: 0, runs: fleet.map((tenant) => ({ environment: 'production', database: 'TENANTS', tenant, result: fleet.indexOf(tenant) === 3 ? 'failed' : 'unchanged', migrations: [] })) } };
+    const out = mergeReports([shardReport(1, 2, fleet), shardReport(2, 2, fleet), after]);
+    if (!('merged' in out)) throw new Error(out.problems.join('\n'));
+    expect(out.merged.databases[0]!.counts).toMatchObject({ applied: 59, failed: 1, unchanged: 0 });
+    expect(out.merged.failed.map((e) => e.tenant)).toEqual(['t3']);
   });
 
   it('merges the unsharded report of the single-database stages beside the shards', () => {
