@@ -61,7 +61,7 @@ export interface FleetPreflight {
   canaries: string[];
   /** Per tenant that cannot be migrated: the problem (file:line where SQL failed on scratch). */
   problems: Map<string, Problem>;
-  /** How many scratch preflights ran (one per distinct group with something pending). */
+  /** How many scratch preflights ran: one per distinct (fingerprint, pending set) with something pending. */
   groups: number;
 }
 
@@ -230,7 +230,7 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
     }
   };
 
-  await o.emit({ type: 'fleet-start', environment, binding, total: ordered.length, canaries: pre.canaries.length, concurrency: fleet.fleet.concurrency });
+  await o.emit({ type: 'fleet-start', environment, binding, total: ordered.length, canaries: pre.canaries.length, concurrency: fleet.fleet.concurrency, preflights: pre.groups });
   const mayStart = () => failures <= fleet.fleet.maxFailures && !o.signal?.aborted;
   let canaryError: Error | undefined;
   await runPool(pre.canaries, fleet.fleet.concurrency, migrateOne, mayStart);

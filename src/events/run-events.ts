@@ -77,7 +77,7 @@ export type RunEvent =
   /** A gradual rollout finished one step (sent while the verify step runs). */
   | (Base & { type: 'rollout.step'; stage: string; step: RolloutStep })
   /** A fleet's migrate step begins (the environment is the stage). */
-  | (Base & { type: 'fleet-start'; environment: string; binding: string; total: number; canaries: number; concurrency: number })
+  | (Base & { type: 'fleet-start'; environment: string; binding: string; total: number; canaries: number; concurrency: number; preflights?: number })
   /** One tenant started (`running`) or ended; one ended event per tenant and run, which resume and status read. */
   | (Base & { type: 'tenant'; environment: string; binding: string; tenant: string; status: 'running' | TenantResult; error?: string; migrations?: string[]; version?: string; canary?: boolean; bookmark?: { id: string; at: number } })
   /** The canaries are migrated and the environment's health checks ran (or could not: `skipped` says why), before any other tenant starts. */

@@ -1,5 +1,5 @@
 /** A local project whose one environment's DB binding is a fleet of N tenants, and a reader of every tenant's ledger. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentSchema } from '../../src/config/schema.js';
 import { LocalEnvironmentRuntime } from '../../src/targets/local/local-environment.js';
@@ -75,4 +75,30 @@ export async function readTenants(root: string, tenants: readonly string[], envN
     await runtime.dispose();
   }
   return out;
+}
+
+/** Runs SQL in one tenant's database, as a hand-made change the fleet does not know about. */
+export async function execTenant(root: string, tenant: string, sql: string, envName = 'production'): Promise<void> {
+  const { parse } = await import('yaml');
+  const config = EnvironmentSchema.parse(parse(readFileSync(join(root, 'environments', `${envName}.yaml`), 'utf8')));
+  if (config.target !== 'local') throw new Error('local environments only');
+  const runtime = await LocalEnvironmentRuntime.start(root, envName, config);
+  try {
+    await runtime.tenant('DB', tenant).batch([{ sql }]);
+  } finally {
+    await runtime.dispose();
+  }
+}
+
+/** Journal events of every run (or the newest run only), in order. */
+export function journalEvents(root: string, which: 'all' | 'last' = 'all'): Record<string, unknown>[] {
+  const runs = join(root, '.promote', 'runs');
+  const all = readdirSync(runs).filter((n) => n.startsWith('r-')).sort();
+  const ids = which === 'last' ? all.slice(-1) : all;
+  return ids.flatMap((id) =>
+    readFileSync(join(runs, id, 'journal.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  );
 }
