@@ -63,6 +63,8 @@ export interface FleetPreflight {
   problems: Map<string, Problem>;
   /** How many scratch preflights ran: one per distinct (fingerprint, pending set) with something pending. */
   groups: number;
+  /** Tenants that had something pending when observed (the others are confirmed without their lease). */
+  pending: Set<string>;
 }
 
 /** One tenant's label in messages: production/DB[tenant-0007]. */
@@ -133,7 +135,8 @@ export async function preflightFleet(env: LoadedEnvironment, fleet: HandleFleet,
     const distinct = [...new Map([...problems.values()].map((p) => [`${p.code}:${p.file}:${p.line}:${p.message.replace(/^[^:]*: /, '')}`, p])).values()];
     throw new InvalidInputError(distinct, `every tenant of ${env.name}/${fleet.binding} (${names.length}) failed preflight; no tenant was changed`);
   }
-  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: tenants.filter((t) => t.canary).map((t) => t.tenant), problems, groups: groups.size };
+  const pending = new Set(tenants.filter((t) => t.observed.plan.pending.length > 0).map((t) => t.tenant));
+  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: tenants.filter((t) => t.canary).map((t) => t.tenant), problems, groups: groups.size, pending };
 }
 
 function canarySetting(fleet: HandleFleet): CanarySetting {
@@ -224,6 +227,14 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
     if (before?.result === 'failed') return record({ ...before, ...base });
     await o.emit({ type: 'tenant', ...base, status: 'running' });
     try {
+      // Up to date when observed and still so: nothing to write, so no lease is taken (two requests fewer a tenant).
+      if (!pre.pending.has(tenant) && !pre.problems.has(tenant)) {
+        const { observed, state } = await observeTenant(ws, fleet, tenant, o.signal);
+        if (observed.plan.pending.length === 0) {
+          const mine = appliedByRun(state, o.runId);
+          return await record({ ...base, result: mine.length > 0 ? 'applied' : 'unchanged', migrations: mine, ...versionOf(state.ledger.at(-1)?.name) });
+        }
+      }
       return await record(await applyTenant(ws, fleet, tenant, pre.problems.get(tenant), o, bookmarks, base));
     } catch (e) {
       return record({ ...base, result: 'failed', migrations: [], error: redact((e as Error).message.split('\n')[0] ?? String(e)) });

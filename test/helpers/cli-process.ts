@@ -25,6 +25,8 @@ export interface RunningCli {
   readonly finished: boolean;
   /** The whole run, as runCli returns it. */
   readonly done: Promise<CliResult>;
+  /** Sends the process a signal (SIGKILL for a crash). */
+  kill(signal: NodeJS.Signals): void;
 }
 
 export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunningCli {
@@ -67,6 +69,7 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {})
       return finished;
     },
     done,
+    kill: (signal) => void child.kill(signal),
     waitForStderr(text) {
       if (stderr.includes(text)) return Promise.resolve();
       return new Promise((resolve, reject) => {
