@@ -56,6 +56,20 @@ describe('a fleet of local tenants', () => {
     const read = await readTenants(root, tenants);
     expect(read.get('t-0007')!.ledger).toEqual([]);
     for (const t of tenants.filter((x) => x !== 't-0007')) expect(read.get(t)!.ledger, t).toEqual(ALL3);
+
+    // status: counts per version and the failed tenant by name; --json lists every tenant.
+    const status = await runInProcess(['status', '--env', 'production', '--cwd', root]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('DB (fleet of 30): 29 at 0003, 1 with nothing applied (failed: t-0007)');
+    const json = await runInProcess(['status', '--env', 'production', '--cwd', root, '--json']);
+    const fleet = (JSON.parse(json.stdout) as { environments: { fleets: { versions: unknown; failed: string[]; tenants: { tenant: string; version: string | null; pending: string[]; failed?: string }[] }[] }[] }).environments[0]!.fleets[0]!;
+    expect(fleet.versions).toEqual([{ version: '0003', count: 29 }, { version: 'nothing', count: 1 }]);
+    expect(fleet.failed).toEqual(['t-0007']);
+    expect(fleet.tenants).toHaveLength(30);
+    const broken = fleet.tenants.find((t) => t.tenant === 't-0007')!;
+    expect(broken).toMatchObject({ version: null, pending: ALL3 });
+    expect(broken.failed).toMatch(/0002_t2\.sql:1/);
+    expect(fleet.tenants.find((t) => t.tenant === 't-0001')).toMatchObject({ version: '0003_t3.sql', pending: [] });
   }, 180_000);
 
   it('stops starting tenants once more than maxFailures failed; the rest are skipped, never started', async () => {
