@@ -8,7 +8,7 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inShard } from '../../src/fleet/shard.js';
-import { fleetFiles, readTenants, tenantIds } from '../helpers/fleet-project.js';
+import { execTenant, fleetFiles, readTenants, tenantIds } from '../helpers/fleet-project.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { cleanupProjects, makeProject } from '../helpers/project.js';
 import { envFile } from '../helpers/promotion-project.js';
@@ -88,5 +88,29 @@ describe('promote --shard i/n over a fleet', () => {
     const second = readReport(root, 'reports/again-2.json').runs;
     expect(second.filter((e) => e.result === 'unchanged').map((e) => e.tenant).sort()).toEqual([...slices[1]!].sort());
     expect(second.filter((e) => e.result === 'applied').map((e) => e.tenant).sort()).toEqual(added.filter((t) => inShard(t, { index: 2, count: 3 })).sort());
+  }, 240_000);
+
+  it("a tenant failing in one shard fails that shard alone; the merge names it and exits 1", async () => {
+    // One stage only: no stage before production to have verified anything first.
+    const root = await makeProject(fleetFiles({ tenants: 12, concurrency: 4, migrations: 2, health: false }));
+    const all = tenantIds(12);
+    const victim = all.find((t) => inShard(t, { index: 2, count: 2 }))!;
+    // The victim already has a table t2 (made by hand): 0002_t2.sql cannot create it there.
+    await execTenant(root, victim, 'CREATE TABLE t2 (x TEXT)');
+    const one = await runInProcess(['--to', 'production', '--shard', '1/2', '--cwd', root]);
+    expect(one.code, one.stdout + one.stderr).toBe(0);
+    const two = await runInProcess(['--to', 'production', '--shard', '2/2', '--cwd', root]);
+    expect(two.code, two.stdout + two.stderr).toBe(1);
+    // without --report, a sharded run writes its report under .promote/reports/
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync(join(root, '.promote', 'reports')).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toHaveLength(2);
+    expect(files.map((f) => f.replace(/^.*-shard-/, ''))).toEqual(['1-of-2.json', '2-of-2.json']);
+    const merged = await runInProcess(['report', '--merge', ...files.map((f) => join('.promote', 'reports', f)), '--cwd', root]);
+    expect(merged.code, merged.stderr).toBe(1);
+    expect(merged.stdout).toContain(`production/DB tenant ${victim}: failed: migrations/0002_t2.sql:1:`);
+    // every tenant accounted for; after the failure the shard started no more (maxFailures 0): those are skipped
+    expect(merged.stdout).toMatch(/production\/DB {2}12 tenants: \d+ applied, 1 failed(, \d+ skipped)?\n/);
+    expect(merged.stdout).toMatch(/result: failed: 1 tenant failed, 1 run did not succeed \(exit 1\)/);
   }, 240_000);
 });
