@@ -29,8 +29,23 @@ export function buildOutputs(events: readonly RunEvent[], runs?: readonly Report
     if (stage.bookmark) outputs[`bookmark-${key}`] = stage.bookmark;
     if (stage.workerVersion) outputs[`worker-version-${key}`] = stage.workerVersion;
   }
-  if (runs) outputs.runs = JSON.stringify(runs);
+  if (runs) Object.assign(outputs, runsOutputs(runs));
   return outputs;
+}
+
+/** GitHub refuses an output over 1 MB; a fleet of ten thousand tenants comes close. */
+export const MAX_RUNS_OUTPUT = 900_000;
+
+/**
+ * The entries as JSON and whether that is all of them. Over the cap, only those that did
+ * not apply or stay unchanged (what a workflow acts on), or none when even those are too
+ * many: the report file (--report) has every entry, without such a limit.
+ */
+function runsOutputs(runs: readonly ReportEntry[]): { runs: string; 'runs-complete': string } {
+  const all = JSON.stringify(runs);
+  if (all.length <= MAX_RUNS_OUTPUT) return { runs: all, 'runs-complete': 'true' };
+  const notOk = JSON.stringify(runs.filter((r) => r.result !== 'applied' && r.result !== 'unchanged'));
+  return { runs: notOk.length <= MAX_RUNS_OUTPUT ? notOk : '[]', 'runs-complete': 'false' };
 }
 
 /** Output names are used as `steps.<id>.outputs.<name>`: keep them to letters, digits, - and _. */
