@@ -97,6 +97,9 @@ describe('promote --shard i/n over a fleet', () => {
     const victim = all.find((t) => inShard(t, { index: 2, count: 2 }))!;
     // The victim already has a table t2 (made by hand): 0002_t2.sql cannot create it there.
     await execTenant(root, victim, 'CREATE TABLE t2 (x TEXT)');
+    const dry = await runInProcess(['--to', 'production', '--shard', '2/2', '--dry-run', '--cwd', root]);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('shard 2/2: the tenants of each fleet whose id hashes to shard 2, no canary (shard 1 runs them)');
     const one = await runInProcess(['--to', 'production', '--shard', '1/2', '--cwd', root]);
     expect(one.code, one.stdout + one.stderr).toBe(0);
     const two = await runInProcess(['--to', 'production', '--shard', '2/2', '--cwd', root]);

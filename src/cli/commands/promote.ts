@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext<'promote'>): Promise<number> {
   // Checked before anything is opened: a bad --shard is exit 2 with nothing touched.
   const shard = ctx.values.shard === undefined ? undefined : parseShard(ctx.values.shard);
   const stages = stagesUpTo(ws.project, to);
-  if (ctx.values['dry-run']) return printDryRun(ctx, ws, stages);
+  if (ctx.values['dry-run']) return shard ? printDryRun(ctx, ws, stages.slice(-1), shard) : printDryRun(ctx, ws, stages);
   return startPromotion(ctx, ws, {
     to,
     runId: newRunId(),
