@@ -18,7 +18,7 @@ export const COMMAND_OPTIONS = {
   validate: {},
   plan: { to: { type: 'string' }, comment: { type: 'boolean' } },
   status: { env: { type: 'string' }, html: { type: 'string' } },
-  migrate: { env: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  migrate: { env: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   baseline: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   new: { rollback: { type: 'boolean' }, dir: { type: 'string' } },
   promote: {
@@ -30,7 +30,7 @@ export const COMMAND_OPTIONS = {
     report: { type: 'string' },
   },
   resume: { run: { type: 'string' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
-  rollback: { env: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
+  rollback: { env: { type: 'string' }, to: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
   serve: { env: { type: 'string' }, port: { type: 'string' } },
   graph: { to: { type: 'string' } },
   repair: {

@@ -7,6 +7,7 @@ Usage
            [--shard <i>/<n>] [--report <file>]  one slice of every fleet; the outcome as a JSON report
   promote resume [--run <id>]                 finish an interrupted run (the newest by default)
   promote rollback --env <env> [--bookmark <id>]  restore a bookmark and the previous Worker by hand
+  promote rollback --env <env> --to <NNNN>  undo the migrations above NNNN with their rollback files
   promote serve --env <env> [--port <n>]      serve an environment's current Worker (like wrangler dev)
   promote graph [--to <env>] [--json]         the promotion machine as a Mermaid diagram
   promote validate                            check pipeline/, environments/ and migrations/; touches nothing
@@ -15,6 +16,7 @@ Usage
            [--html <file>]                    the same as one self-contained HTML page (a CI artifact)
   promote ui [--port <n>] [--host <h>]        read-only dashboard in the browser: matrix, health, runs, live
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
+           [--to <NNNN>]                      only up to and including NNNN
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
   promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
                                               record what a database built without promote already has
@@ -69,11 +71,13 @@ must then carry it (?token=<secret> or Authorization: Bearer). Reading a local
 environment takes its lock for a moment: a promotion started meanwhile without
 --wait may exit 3.
 `,
-  migrate: `promote migrate --env <env> [--dry-run]
+  migrate: `promote migrate --env <env> [--to <NNNN>] [--dry-run]
 
 Applies pending migrations to one environment: validated and linted first, then
 tried on a scratch copy of the environment's schema (preflight), then applied in
 as few transactions as D1 allows, each migration with its ledger row.
+--to <NNNN> applies only the pending files up to and including NNNN (a file's
+number; one that names no file, or lies beyond the newest, is exit 2).
 --dry-run stops after preflight and prints what would be applied.
 Drift (an applied file changed or vanished) is refused with exit 2.
 `,
@@ -104,10 +108,22 @@ Every step checks real state first (ledger, serving version, bookmark), so repea
 the step that was in flight is safe. Refused when the files changed since.
 `,
   rollback: `promote rollback --env <env> [--bookmark <id>]
+promote rollback --env <env> --to <NNNN> [--lock-ttl <duration>]
 
 By hand what a failed promotion does by itself: the database back to a bookmark (the
 newest by default), the Worker back to the version before the current one, then the
 health checks. Exit 4 when the environment is not healthy afterwards.
+
+--to <NNNN> instead undoes, newest first, every migration applied above NNNN with its
+rollback file (migrations/rollback/NNNN_slug.rollback.sql), each together with the
+removal of its ledger rows in one transaction, under the environment's lock; the
+Worker is left as it serves; then the health checks (exit 4 when they fail). 0000
+undoes every migration. Refused with exit 2, naming them, when any of them has no
+rollback file (nothing is undone then). The undos are tried on a scratch copy of the
+schema first: a rollback file that fails there is exit 2 with its file:line. One that
+fails only on the real data stops it there, its batch unchanged (exit 4). Interrupted,
+the same command continues with what is still applied. --to and --bookmark are one
+or the other.
 `,
   baseline: `promote baseline --env <env> [--database <binding>] [--through <NNNN>] [--dry-run]
 

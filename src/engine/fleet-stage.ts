@@ -65,6 +65,8 @@ export interface FleetPreflight {
   groups: number;
   /** Tenants that had something pending when observed (the others are confirmed without their lease). */
   pending: Set<string>;
+  /** Every migration pending on some tenant, in file order. */
+  pendingMigrations: string[];
 }
 
 /** One tenant's label in messages: production/DB[tenant-0007]. */
@@ -136,7 +138,8 @@ export async function preflightFleet(env: LoadedEnvironment, fleet: HandleFleet,
     throw new InvalidInputError(distinct, `every tenant of ${env.name}/${fleet.binding} (${names.length}) failed preflight; no tenant was changed`);
   }
   const pending = new Set(tenants.filter((t) => t.observed.plan.pending.length > 0).map((t) => t.tenant));
-  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: tenants.filter((t) => t.canary).map((t) => t.tenant), problems, groups: groups.size, pending };
+  const pendingMigrations = [...new Set(tenants.flatMap((t) => t.observed.plan.pending.map((m) => m.name)))].sort();
+  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: tenants.filter((t) => t.canary).map((t) => t.tenant), problems, groups: groups.size, pending, pendingMigrations };
 }
 
 function canarySetting(fleet: HandleFleet): CanarySetting {

@@ -250,7 +250,10 @@ export class PromotionSteps {
       const problem = await this.tryPending(stage);
       if (problem) throw new InvalidInputError([problem], `preflight failed on ${input.environment}; it was not changed`);
     }
-    return { migrations: stage.databases.flatMap((d) => d.pending.map((m) => m.name)) };
+    const h = await this.handle(input.environment);
+    const fleets: string[] = [];
+    for (const fleet of h.fleets ?? []) fleets.push(...(await this.fleetPreflight(h, fleet)).pendingMigrations);
+    return { migrations: [...stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...new Set(fleets)] };
   }
 
   async lock(input: StepInput, signal?: AbortSignal): Promise<void> {
@@ -305,6 +308,8 @@ export class PromotionSteps {
       runs.push([fleet, run]);
       for (const o of run.outcomes) for (const m of o.migrations) if (o.result === 'applied') fleetNames.add(m);
     }
+    // Stopped (Ctrl-C twice, SIGTERM): the tenants not started are skipped, and the step did not finish.
+    if (runs.length > 0) signal?.throwIfAborted();
     for (const [fleet, run] of runs) judgeFleet(input.environment, fleet.binding, run);
     return { migrations: [...single.migrations, ...[...fleetNames].sort()] };
   }

@@ -152,17 +152,22 @@ export function migrationBytes(m: Migration): number {
   return m.statements.reduce((n, s) => n + s.bytes, 0) + PER_MIGRATION_OVERHEAD;
 }
 
+/** The same budget for undoing it: its rollback file's statements and the removal of its rows. */
+export function rollbackBytes(m: Migration): number {
+  return (m.rollback?.statements ?? []).reduce((n, s) => n + s.bytes, 0) + PER_MIGRATION_OVERHEAD;
+}
+
 /**
  * Packs pending migrations, in order, into as few requests as fit `maxBytes`.
  * A migration larger than the budget travels alone (its statements are each
  * under 100 KB: lint guarantees that).
  */
-export function chunkMigrations(pending: readonly Migration[], maxBytes = MAX_BATCH_BYTES): Migration[][] {
+export function chunkMigrations(pending: readonly Migration[], maxBytes = MAX_BATCH_BYTES, bytesOf: (m: Migration) => number = migrationBytes): Migration[][] {
   const chunks: Migration[][] = [];
   let current: Migration[] = [];
   let size = 0;
   for (const m of pending) {
-    const bytes = migrationBytes(m);
+    const bytes = bytesOf(m);
     if (current.length > 0 && size + bytes > maxBytes) {
       chunks.push(current);
       current = [];

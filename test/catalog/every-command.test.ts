@@ -37,10 +37,12 @@ const COMMANDS: string[][] = [
   ['plan'],
   ['resume'],
   ['rollback', '--env', 'dev'],
+  ['rollback', '--env', 'dev', '--to', '0001'],
   ['serve', '--env', 'dev'],
   ['graph'],
   ['ui', '--port', '0'],
   ['migrate', '--env', 'dev'],
+  ['migrate', '--env', 'dev', '--to', '0001'],
   ['baseline', '--env', 'dev'],
   ['validate'],
   ['repair', '--all'],
@@ -128,7 +130,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'baseline', 'validate', 'repair']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'migrate', 'baseline', 'validate', 'repair']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 

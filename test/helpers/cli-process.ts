@@ -25,7 +25,7 @@ export interface RunningCli {
   readonly finished: boolean;
   /** The whole run, as runCli returns it. */
   readonly done: Promise<CliResult>;
-  /** Sends the process a signal (SIGKILL for a crash). */
+  /** Sends a signal to the CLI process (SIGKILL: a crash at this point). */
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -65,11 +65,11 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {})
 
   return {
     events,
+    kill: (signal) => void child.kill(signal),
     get finished() {
       return finished;
     },
     done,
-    kill: (signal) => void child.kill(signal),
     waitForStderr(text) {
       if (stderr.includes(text)) return Promise.resolve();
       return new Promise((resolve, reject) => {

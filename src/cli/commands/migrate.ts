@@ -5,11 +5,14 @@ import { locateFailure, preflight } from '../../ledger/preflight.js';
 import { chunkMigrations } from '../../migrations/plan.js';
 import { chunkTransports } from '../../migrations/transport.js';
 import type { Migration } from '../../migrations/types.js';
+import { parseMigrationName } from '../../migrations/index.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
 import { observeEnvironment } from '../../engine/observe.js';
 import type { HandleDatabase } from '../../targets/environment-handle.js';
 import { applyContextFor } from '../../engine/observe.js';
 import { planPromotion } from '../../engine/promotion-plan.js';
+import { resolveTargetFor } from '../../engine/rollback-to-version.js';
+import { pendingUpTo } from '../../engine/version-target.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
 import { newRunId } from '../../runs/run-id.js';
 import type { CommandContext } from '../command-context.js';
@@ -27,18 +30,25 @@ export async function run({ root, output, env, settings: base, values }: Command
   const handle = observed.handle!;
   const runId = newRunId();
   try {
+    // --to NNNN: the pending files numbered up to NNNN; NNNN must name a file.
+    const to = values.to !== undefined ? resolveTargetFor(ws, handle, String(values.to), 'migrate') : undefined;
     // migrate never rolls back, so no rollback policy is planned for.
     const stage = planPromotion(ws, [observed], {}).stages[0]!;
     if (stage.problems.some((p) => p.severity === 'error')) throw new InvalidInputError(stage.problems);
 
     // Every database passes preflight before any of them is changed.
-    const work = stage.databases.map(({ observed: d, pending }, i) => ({
-      d,
-      db: handle.databases[i]!,
-      ctx: applyContextFor(d, runId),
-      chunks: chunkMigrations(pending),
-      schema: schemaSql(d.state.schema),
-    }));
+    const work = stage.databases.map(({ observed: d, pending: all }, i) => {
+      const pending = pendingUpTo(all, to);
+      return {
+        d,
+        db: handle.databases[i]!,
+        ctx: applyContextFor(d, runId),
+        pending,
+        later: all.filter((m) => !pending.includes(m)),
+        chunks: chunkMigrations(pending),
+        schema: schemaSql(d.state.schema),
+      };
+    });
     for (const w of work) {
       const advice = w.d.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${target.name}` } : {};
       const result = await preflight(await w.db.scratch(), w.schema, w.chunks, w.ctx, advice);
@@ -46,13 +56,23 @@ export async function run({ root, output, env, settings: base, values }: Command
       w.ctx = { ...w.ctx, transports: chunkTransports(w.chunks, w.d.transport, result.durationsMs).map((c) => c.transport) };
     }
 
-    const summary = { type: 'summary', command: 'migrate', environment: target.name, runId, dryRun: Boolean(values['dry-run']), databases: [] as { binding: string; applied: string[]; pending: string[]; requests: number }[], durationMs: 0 };
+    const summary = {
+      type: 'summary',
+      command: 'migrate',
+      environment: target.name,
+      runId,
+      dryRun: Boolean(values['dry-run']),
+      ...(to ? { to: to.text } : {}),
+      databases: [] as { binding: string; applied: string[]; pending: string[]; requests: number }[],
+      durationMs: 0,
+    };
     for (const w of work) {
-      const pending = w.d.plan.pending;
+      const pending = w.pending;
+      const later = w.later.length > 0 && !output.json ? ` (${w.later.length} later file(s) stay pending above --to ${to?.text})` : '';
       if (values['dry-run']) {
         summary.databases.push({ binding: w.d.binding, applied: [], pending: pending.map((m) => m.name), requests: w.chunks.length });
         if (!output.json) {
-          output.out(`${target.name}/${w.d.binding}: ${pending.length} pending, preflight passed (dry run: nothing applied)`);
+          output.out(`${target.name}/${w.d.binding}: ${pending.length} pending${to ? ` up to ${to.text}` : ''}, preflight passed (dry run: nothing applied)${later}`);
           for (const m of pending) output.out(`  would apply ${m.name}`);
         }
         continue;
@@ -60,8 +80,9 @@ export async function run({ root, output, env, settings: base, values }: Command
       const applied = await applyOrExplain(w, (chunk) => {
         if (!output.json) for (const m of chunk) output.out(`  ${paint(output, 'green', '✓')} ${target.name}/${w.d.binding} ${m.name}`);
       });
-      summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: [], requests: w.chunks.length });
-      if (!output.json && applied.length === 0) output.out(`${target.name}/${w.d.binding}: up to date`);
+      summary.databases.push({ binding: w.d.binding, applied: applied.map((m) => m.name), pending: w.later.map((m) => m.name), requests: w.chunks.length });
+      if (!output.json && applied.length === 0) output.out(`${target.name}/${w.d.binding}: up to date${to ? ` at ${to.text}${aboveTarget(w.d.state.ledger, to.number)}` : ''}${later}`);
+      else if (later) output.out(`${target.name}/${w.d.binding}:${later}`);
     }
     summary.durationMs = Math.round(performance.now() - started);
     if (output.json) output.out(JSON.stringify(summary));
@@ -73,6 +94,12 @@ export async function run({ root, output, env, settings: base, values }: Command
   } finally {
     await handle.dispose();
   }
+}
+
+/** When the database already holds migrations above the target: migrate does not go back, rollback --to does. */
+function aboveTarget(ledger: readonly { name: string }[], n: number): string {
+  const above = ledger.filter((r) => (parseMigrationName(r.name)?.number ?? 0) > n).map((r) => r.name);
+  return above.length === 0 ? '' : ` (${above.join(', ')} applied above it: promote rollback --to undoes them)`;
 }
 
 type Work = { d: { binding: string; ledgerTable: string }; db: HandleDatabase; ctx: ApplyContext; chunks: Migration[][]; schema: string[] };
