@@ -20,7 +20,7 @@ export const COMMAND_OPTIONS = {
   status: { env: { type: 'string' }, html: { type: 'string' } },
   migrate: { env: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   baseline: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-  new: { rollback: { type: 'boolean' }, dir: { type: 'string' } },
+  new: { rollback: { type: 'boolean' }, dir: { type: 'string' }, revert: { type: 'string' } },
   promote: {
     to: { type: 'string' },
     'dry-run': { type: 'boolean' },

@@ -18,6 +18,7 @@ Usage
   promote migrate --env <env> [--dry-run]     apply pending migrations to one environment (no deploy)
            [--to <NNNN>]                      only up to and including NNNN
   promote new <slug> [--rollback] [--dir <d>] create the next NNNN_slug.sql (and .rollback.sql)
+  promote new --revert <NNNN> [--dir <d>]     draft NNNN's rollback file from the schema before and after it
   promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
                                               record what a database built without promote already has
   promote repair --env <env> | --all          record renamed files (and --accept-checksum <file>) in the ledger
@@ -82,9 +83,17 @@ number; one that names no file, or lies beyond the newest, is exit 2).
 Drift (an applied file changed or vanished) is refused with exit 2.
 `,
   new: `promote new <slug> [--rollback] [--dir <migrations dir>]
+promote new --revert <NNNN> [--dir <migrations dir>]
 
 Creates the next NNNN_<slug>.sql in migrations/ (or --dir <folder>), and with
 --rollback its rollback file in <folder>/rollback/, where wrangler never looks.
+
+--revert <NNNN> writes <folder>/rollback/NNNN_slug.rollback.sql as a draft to
+review: the migrations are replayed on a scratch database (no environment
+needed) and the schema before and after NNNN compared. What NNNN created is
+dropped, what it dropped is recreated, renames are undone, and a changed table
+is rebuilt from its old definition with its rows copied. The header lists the
+data that cannot come back. An existing rollback file is never overwritten (exit 2).
 `,
   promote: `promote --to <env> [--dry-run] [--json] [--wait <duration>] [--lock-ttl <duration>]
 

@@ -9,36 +9,40 @@
  */
 import { D1QueryError } from '../errors.js';
 import type { Migration } from '../migrations/types.js';
-import { fingerprintDigest, fingerprintSchema, type SchemaFingerprint } from '../schema/fingerprint.js';
+import { fingerprintDigest, fingerprintSchema, type SchemaFingerprint, type SchemaRows } from '../schema/fingerprint.js';
 import { diffSchemas, type SchemaDifference } from '../schema/schema-diff.js';
 import type { ScratchDatabase, SqlStatement } from '../d1/connection.js';
 import { migrationBody, multiRowInsert } from './apply.js';
 import { claimOf, type ForeignLedger } from './foreign-ledgers.js';
 import { ADOPTED, CREATE_META_SQL, META_TABLE, createLedgerSql, quoteIdent, type DatabaseState } from './ledger.js';
-import { bookkeepingTables, readFingerprint, SCHEMA_READ, schemaRowsFrom } from './schema-read.js';
+import { bookkeepingTables, readSchemaRows, SCHEMA_READ, schemaRowsFrom } from './schema-read.js';
 
 export interface Replay {
   /** prints[k]: the schema after the first k migrations (prints[0]: empty). */
   prints: SchemaFingerprint[];
   digests: string[];
+  /** rows[k]: what the schema read returned after the first k migrations (each object's SQL, for drafting a rollback). */
+  rows: SchemaRows[];
   /** The migration the scratch database rejected; the prefixes stop before it. */
   failed?: { migration: Migration; message: string };
 }
 
 export async function replayPrefixes(scratch: ScratchDatabase, migrations: readonly Migration[], exclude: readonly string[]): Promise<Replay> {
   await scratch.reset([]);
-  const prints = [await readFingerprint(scratch, exclude)];
   const opts = { exclude: bookkeepingTables(exclude) };
+  const rows = [await readSchemaRows(scratch)];
+  const prints = [fingerprintSchema(rows[0]!, opts)];
   for (const m of migrations) {
     try {
       // The migration and the schema read after it in one round trip (the read sees the batch's own writes).
-      prints.push(fingerprintSchema(schemaRowsFrom(await scratch.batch([...migrationBody(m), ...SCHEMA_READ])), opts));
+      rows.push(schemaRowsFrom(await scratch.batch([...migrationBody(m), ...SCHEMA_READ])));
+      prints.push(fingerprintSchema(rows.at(-1)!, opts));
     } catch (e) {
       if (!(e instanceof D1QueryError)) throw e;
-      return { prints, digests: prints.map(fingerprintDigest), failed: { migration: m, message: e.message } };
+      return { prints, digests: prints.map(fingerprintDigest), rows, failed: { migration: m, message: e.message } };
     }
   }
-  return { prints, digests: prints.map(fingerprintDigest) };
+  return { prints, digests: prints.map(fingerprintDigest), rows };
 }
 
 /** What the ledgers already say: our rows, and other tools' claims (each must name a prefix of the files). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { RETIRED_FILE, parseRetired } from '../../migrations/retired-file.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
 import type { CommandContext } from '../command-context.js';
 
@@ -20,7 +20,9 @@ export function nextMigrationNames(existing: readonly string[], slugInput: strin
   return { id, sql: `${id}_${slug}.sql`, rollback: `${id}_${slug}.rollback.sql` };
 }
 
-export async function run({ root, output, values, positionals }: CommandContext<'new'>): Promise<number> {
+export async function run(ctx: CommandContext<'new'>): Promise<number> {
+  if (ctx.values.revert !== undefined) return revert(ctx);
+  const { root, output, values, positionals } = ctx;
   const slug = positionals.join(' ').trim();
   if (!slug) throw new InvalidInputError([], "promote new needs a name, e.g. 'promote new add_users'");
   const dir = String(values.dir ?? 'migrations');
@@ -41,5 +43,32 @@ export async function run({ root, output, values, positionals }: CommandContext<
   }
   if (output.json) output.out(JSON.stringify({ type: 'new', created }));
   else for (const f of created) output.out(`created ${f}`);
+  return 0;
+}
+
+/** `promote new --revert <NNNN>`: the draft rollback of migration NNNN, never over an existing file. */
+async function revert({ root, output, values, positionals }: CommandContext<'new'>): Promise<number> {
+  const number = String(values.revert).trim();
+  if (positionals.length > 0) throw new InvalidInputError([], `promote new --revert ${number} takes no name: the rollback file is named after migration ${number}`);
+  if (values.rollback) throw new InvalidInputError([], '--revert and --rollback do not go together: --revert already writes the rollback file');
+  const dir = String(values.dir ?? 'migrations').replace(/\/+$/, '');
+  // Imported here: the replay starts a Miniflare, which a plain `promote new` never needs.
+  const { draftRevert, rollbackExists } = await import('../../engine/draft-revert.js');
+  const draft = await draftRevert(root, dir, number);
+  const abs = join(root, draft.path);
+  await mkdir(dirname(abs), { recursive: true });
+  try {
+    // wx: exclusive create, so a file that appeared meanwhile is never overwritten either.
+    await writeFile(abs, draft.sql, { flag: 'wx' });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'EEXIST') throw rollbackExists(draft.path);
+    throw e;
+  }
+  if (output.json) output.out(JSON.stringify({ type: 'new', created: [draft.path], revert: draft.migration.name, lost: draft.lost, warnings: draft.warnings }));
+  else {
+    output.out(`created ${draft.path} (a draft: review it before use)`);
+    for (const l of draft.lost) output.out(`  cannot come back: ${l}`);
+    for (const w of draft.warnings) output.out(`  check: ${w}`);
+  }
   return 0;
 }

@@ -21,7 +21,7 @@ import { readFleetTenants } from '../../config/fleet-source.js';
 
 const ADMIN_URL = 'http://promote.admin';
 /** The admin worker needs nothing recent; pinned so workerd never warns about the date. */
-const ADMIN_COMPATIBILITY_DATE = '2026-04-01';
+export const ADMIN_COMPATIBILITY_DATE = '2026-04-01';
 
 export type { LocalEnvironmentPaths } from './state-copy.js';
 import type { LocalEnvironmentPaths } from './state-copy.js';
@@ -363,7 +363,8 @@ interface AdminResponse {
   errors?: { code: number; message: string; index?: number }[];
 }
 
-class LocalD1Connection implements ScratchDatabase {
+/** One database of a Miniflare running the admin worker: the environment's own (D_) or its scratch twin (S_). */
+export class LocalD1Connection implements ScratchDatabase {
   constructor(
     private readonly mf: Miniflare,
     readonly label: string,
