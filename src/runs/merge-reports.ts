@@ -108,7 +108,10 @@ export function mergeReports(reports: readonly NamedReport[]): MergeOutcome {
 
 /** The summary `promote report --merge` prints. */
 export function describeMerged(m: MergedReport): string[] {
-  const head = m.shards !== undefined ? `${m.shards} shard${m.shards === 1 ? '' : 's'}` : `${m.runIds.length} report${m.runIds.length === 1 ? '' : 's'}`;
+  const others = m.runIds.length - (m.shards ?? 0);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const head =
+    m.shards === undefined ? plural(m.runIds.length, 'report') : `${plural(m.shards, 'shard')}${others > 0 ? ` and ${plural(others, 'other report')}` : ''}`;
   const width = Math.max(0, ...m.databases.map((d) => `${d.environment}/${d.database}`.length));
   const lines = [`promote report: ${head} (runs ${m.runIds.join(', ')})`];
   for (const d of m.databases) {
