@@ -205,7 +205,9 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
   let failures = 0;
   const redact = o.redact ?? ((s: string) => s);
 
-  const record = async (outcome: TenantOutcome): Promise<TenantOutcome> => {
+  const record = async (raw: TenantOutcome): Promise<TenantOutcome> => {
+    // An error can quote SQL or a URL with a secret in it: redacted before it is journaled or sent anywhere.
+    const outcome = raw.error !== undefined ? { ...raw, error: redact(raw.error) } : raw;
     outcomes.set(outcome.tenant, outcome);
     if (outcome.result === 'failed') failures++;
     await o.emit({
@@ -240,7 +242,7 @@ export async function migrateFleet(ws: Workspace, fleet: HandleFleet, pre: Fleet
       }
       return await record(await applyTenant(ws, fleet, tenant, pre.problems.get(tenant), o, bookmarks, base));
     } catch (e) {
-      return record({ ...base, result: 'failed', migrations: [], error: redact((e as Error).message.split('\n')[0] ?? String(e)) });
+      return record({ ...base, result: 'failed', migrations: [], error: (e as Error).message.split('\n')[0] ?? String(e) });
     }
   };
 
@@ -345,6 +347,8 @@ export interface FleetRollbackOptions {
   /** Bookmarks taken before each tenant was migrated (this process, or journaled by an earlier attempt). */
   bookmarks: ReadonlyMap<string, { id: string; at: number }>;
   concurrency: number;
+  /** The run's narrowing of the tenant list (the same as its migrate step's). */
+  selection?: TenantSelection;
   emit: (event: FleetEvent) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -356,7 +360,7 @@ export interface FleetRollbackOptions {
  */
 export async function rollbackFleet(ws: Workspace, environment: string, fleet: HandleFleet, o: FleetRollbackOptions): Promise<{ migrations: string[]; database: 'time-travel' | 'down-migrations' | 'none'; rolledBack: number; lostWritesWindowMs?: number }> {
   const files = ws.migrations.get(fleet.migrationsDir) ?? [];
-  const tenants = selectTenants(await fleet.tenants(o.signal));
+  const tenants = selectTenants(await fleet.tenants(o.signal), o.selection);
   const problems: string[] = [];
   const names = new Set<string>();
   let used = 'none' as 'time-travel' | 'down-migrations' | 'none';

@@ -36,7 +36,7 @@ import { journalPath } from '../runs/run-store.js';
 import type { HandleFleet, WorkerDeployer } from '../targets/environment-handle.js';
 import { judgeFleet, migrateFleet, observeFleet, observeTenant, preflightFleet, rollbackFleet, type FleetPreflight, type FleetRunResult } from './fleet-stage.js';
 import { runPool } from '../fleet/pool.js';
-import { selectTenants, type TenantSelection } from '../fleet/select.js';
+import { selectTenants, type CanarySetting, type TenantSelection } from '../fleet/select.js';
 import type { Shard } from '../fleet/shard.js';
 import { isFleet } from '../config/environment-databases.js';
 
@@ -500,6 +500,8 @@ export class PromotionSteps {
         policy: input.rollbackPolicy,
         bookmarks,
         concurrency: fleet.fleet.concurrency,
+        // A shard undoes its own slice (shard 1: with every canary); the ledgers still decide.
+        selection: { ...this.selection(input.environment), canary: fleet.fleet.canary as CanarySetting },
         emit: (e) => progress?.fleet?.(e),
         ...(signal ? { signal } : {}),
       });
@@ -557,7 +559,7 @@ export class PromotionSteps {
       return files.map((m) => ({ name: m.name, checksum: m.checksum }));
     }
     // A shard answers for its slice alone: the other shards' tenants are theirs to migrate.
-    const tenants = selectTenants(await fleet.tenants(signal), this.selection(h.env.name));
+    const tenants = selectTenants(await fleet.tenants(signal), { ...this.selection(h.env.name), canary: fleet.fleet.canary as CanarySetting });
     const seen = new Set<string>();
     let one: { name: string; checksum?: string }[] = [];
     await runPool(tenants, fleet.fleet.concurrency, async (tenant) => {

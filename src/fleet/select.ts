@@ -30,6 +30,8 @@ export function selectCanaries(tenants: readonly string[], canary: CanarySetting
 /** How a run narrows a fleet before it starts (the CLI fills it from `--shard i/n`). */
 export interface TenantSelection {
   shard?: Shard;
+  /** The fleet's canary setting, for callers of selectTenants: shard 1 takes every canary. */
+  canary?: CanarySetting;
 }
 
 /** What one run of a fleet works on: its tenants in fleet order, and which of them are the canaries. */
@@ -56,6 +58,6 @@ export function selectFleetWork(tenants: readonly string[], canary: CanarySettin
 }
 
 /** The tenants a run works on (selectFleetWork's, for callers that do not pick canaries). */
-export function selectTenants(tenants: readonly string[], opts: TenantSelection & { canary?: CanarySetting } = {}): string[] {
+export function selectTenants(tenants: readonly string[], opts: TenantSelection = {}): string[] {
   return selectFleetWork(tenants, opts.canary ?? [], opts).tenants;
 }
