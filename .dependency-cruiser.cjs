@@ -4,7 +4,8 @@
  *   cli            argv -> typed options, rendering           src/cli, src/ui
  *   engine         orchestration: workspace, observe, plan,   src/engine
  *                  steps, prepare, manual rollback
- *   services       machine, ledger, verify, notify, runs      src/{machine,ledger,verify,notify,runs}
+ *   services       machine, ledger, verify, notify, runs,     src/{machine,ledger,verify,notify,runs,backup}
+ *                  backup
  *   targets        adapters only: local (Miniflare), cloudflare (undici + zx)
  *   base           pure: migrations, config, schema, fleet planning, shared types   src/{migrations,config,wrangler,d1,events,schema,fleet}, errors, problems, private-files
  *
@@ -14,7 +15,7 @@
 const LAYERS = [
   ['base', '^src/(migrations|config|wrangler|d1|events|schema|fleet)/|^src/(errors|problems|private-files|atomic-write)\\.ts$'],
   ['targets', '^src/targets/'],
-  ['services', '^src/(machine|ledger|verify|notify|runs)/'],
+  ['services', '^src/(machine|ledger|verify|notify|runs|backup)/'],
   ['engine', '^src/engine/'],
   ['cli', '^src/(cli|ui)/'],
 ];

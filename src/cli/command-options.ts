@@ -42,6 +42,7 @@ export const COMMAND_OPTIONS = {
     'dry-run': { type: 'boolean' },
     'lock-ttl': { type: 'string' },
   },
+  backup: { env: { type: 'string' }, database: { type: 'string' }, out: { type: 'string' } },
   init: {},
   report: { merge: { type: 'boolean' } },
   ui: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },

@@ -21,6 +21,8 @@ Usage
   promote new --revert <NNNN> [--dir <d>]     draft NNNN's rollback file from the schema before and after it
   promote baseline --env <env> [--through <NNNN>] [--database <b>] [--dry-run]
                                               record what a database built without promote already has
+  promote backup --env <env> [--out <path>]  a SQL dump of each database (ledger inside), proven by a restore
+  promote backup verify <file> [--env <env>]  restore a backup on a scratch database and compare (exit 1 naming what differs)
   promote repair --env <env> | --all          record renamed files (and --accept-checksum <file>) in the ledger
   promote repair --retire <name> [--dir <d>]  record that an applied migration's file was removed on purpose
   promote init                                write pipeline/ and environments/ from wrangler's config
@@ -133,6 +135,22 @@ schema first: a rollback file that fails there is exit 2 with its file:line. One
 fails only on the real data stops it there, its batch unchanged (exit 4). Interrupted,
 the same command continues with what is still applied. --to and --bookmark are one
 or the other.
+`,
+  backup: `promote backup --env <env> [--database <binding>] [--out <path>]
+promote backup verify <file> [--env <env>]
+
+promote backup writes a SQL dump of each database of <env> (the ledger tables
+inside it), one file per database: .promote/backups/<env>/<run>-<binding>.sql, or
+--out: a file when one database is dumped, a folder otherwise. local: read through
+D1 in one transaction; cloudflare: D1's export API. The first line (an SQL comment)
+records the schema fingerprint and every table's row count at the time of the dump.
+Each file is restored on a scratch database and checked before the command ends.
+Files are readable by their owner only: they hold every row.
+
+promote backup verify restores <file> on a scratch database and compares its schema
+and row counts with the source database (--env, while it still has the dump's
+schema) or else with the numbers in the file's header. Exit 0 when they agree, 1
+naming every table that differs, 2 when the file is not a promote backup.
 `,
   baseline: `promote baseline --env <env> [--database <binding>] [--through <NNNN>] [--dry-run]
 

@@ -29,6 +29,7 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   serve: () => import('./commands/serve.js'),
   graph: () => import('./commands/graph.js'),
   repair: () => import('./commands/repair.js'),
+  backup: () => import('./commands/backup.js'),
   init: () => import('./commands/init.js'),
   report: () => import('./commands/report.js'),
   ui: () => import('./commands/ui.js'),

@@ -161,7 +161,7 @@ function stagesOf(file: ConfigFile<Pipeline>): Stage[] | undefined {
   const stages = raw.map((s: unknown) => (s as { environment?: unknown } | null)?.environment);
   // Only when every stage names an environment; otherwise positions would not match what zod reported.
   return stages.every((e) => typeof e === 'string' && ENVIRONMENT_NAME.test(e))
-    ? stages.map((environment) => ({ environment: environment as string, bookmark: false }))
+    ? stages.map((environment) => ({ environment: environment as string, bookmark: false, backup: false }))
     : undefined;
 }
 

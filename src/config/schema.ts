@@ -49,6 +49,11 @@ export const StageSchema = z.strictObject({
   environment: Name,
   /** Take a D1 Time Travel bookmark immediately before migrating this stage. */
   bookmark: z.boolean().default(false),
+  /**
+   * Dump every database of this stage (local: through D1; cloudflare: D1's export API) to
+   * .promote/backups/<env>/, restore it on a scratch database to prove it, then migrate.
+   */
+  backup: z.boolean().default(false),
 });
 
 export const PipelineSchema = z.strictObject({
@@ -279,7 +284,7 @@ export const CloudflareEnvironmentSchema = z.strictObject({
       rollout: RolloutSchema.optional(),
     })
     .optional(),
-  /** Export each database (D1 export API) to .promote/backups/ before migrating it. */
+  /** The same as `backup: true` on this environment's stage (kept from before stages had it). */
   backup: z.boolean().default(false),
   secrets: Secrets,
   /** Per-database settings; the databases themselves come from the wrangler config's env.<name>.d1_databases. */
@@ -301,6 +306,11 @@ export type Rollout = z.output<typeof RolloutSchema>;
 /** The environment's gradual rollout, when it has one. */
 export function rolloutOf(env: Environment): Rollout | undefined {
   return env.worker?.rollout;
+}
+
+/** Whether a stage backs up before migrating: its own `backup: true`, or the cloudflare environment file's. */
+export function stageBacksUp(stage: Pick<Stage, 'backup'> | undefined, env: Environment | undefined): boolean {
+  return Boolean(stage?.backup) || (env?.target === 'cloudflare' && env.backup);
 }
 export type Environment = z.output<typeof EnvironmentSchema>;
 export type LocalEnvironment = z.output<typeof LocalEnvironmentSchema>;

@@ -5,7 +5,7 @@
  * Pure (no I/O): `plan`, `--dry-run`, `migrate` and `--to` all read this one
  * function, so they can never disagree about what a run would do.
  */
-import type { LoadedEnvironment } from '../config/schema.js';
+import { stageBacksUp, type LoadedEnvironment } from '../config/schema.js';
 import type { StepName } from '../events/run-events.js';
 import { missingRollbacks } from '../ledger/down-migrations.js';
 import { stageSteps, type RollbackPolicy } from '../machine/promotion-machine.js';
@@ -29,6 +29,8 @@ export interface PlannedStage {
   environment: string;
   env: LoadedEnvironment;
   bookmark: boolean;
+  /** Dumps and verifies every database before migrating (the stage's or the environment's `backup: true`). */
+  backup: boolean;
   /** The machine's steps for this stage, in order. */
   steps: StepName[];
   databases: PlannedDatabase[];
@@ -58,13 +60,16 @@ export interface PlanOptions {
 export function planPromotion(ws: Workspace, observed: readonly ObservedEnvironment[], opts: PlanOptions = {}): PromotionPlan {
   const rollback = opts.rollback ?? ws.project.pipeline.rollback.database;
   const stages = observed.map((o): PlannedStage => {
-    const bookmark = ws.project.pipeline.stages.find((s) => s.environment === o.env.name)?.bookmark ?? false;
+    const stage = ws.project.pipeline.stages.find((s) => s.environment === o.env.name);
+    const bookmark = stage?.bookmark ?? false;
+    const backup = stageBacksUp(stage, o.env.config);
     const pending = o.databases.flatMap((d) => d.plan.pending);
     return {
       environment: o.env.name,
       env: o.env,
       bookmark,
-      steps: stageSteps({ environment: o.env.name, bookmark }),
+      backup,
+      steps: stageSteps({ environment: o.env.name, bookmark, backup }),
       databases: o.databases.map((d) => ({ binding: d.binding, migrationsDir: d.migrationsDir, pending: d.plan.pending, drift: d.plan.drift, observed: d })),
       checks: o.env.config.health.map((h) => `${h.method} ${h.url} -> ${h.expect.status}`),
       problems: [...migrationRefusals(o), ...contractRefusals(o), ...(opts.rollback === 'down-migrations' ? rollbackFileProblems(pending) : [])],

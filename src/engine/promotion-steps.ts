@@ -11,7 +11,7 @@ import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.j
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
 import type { StepDetail, StepProgress } from '../events/run-events.js';
-import type { BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
+import type { BackupOutput, BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import type { Problem } from '../problems.js';
 import { classifyMigration } from '../migrations/expand-contract.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
@@ -25,6 +25,7 @@ import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { runHealthChecks } from '../verify/health-check.js';
 import type { EnvironmentHandle, WorkerRollout } from '../targets/environment-handle.js';
 import { walkRollout } from './rollout-steps.js';
+import { backupBeforeMigrating } from './backups.js';
 import type { D1Connection } from '../d1/connection.js';
 import { withSignal } from '../d1/with-signal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -298,6 +299,14 @@ export class PromotionSteps {
     return { bookmark: id, at };
   }
 
+  /** The stage's `backup: true`: every database dumped and proven by a restore on scratch, before it migrates. */
+  async backup(input: StepInput, signal?: AbortSignal): Promise<BackupOutput> {
+    const h = await this.handle(input.environment);
+    const observed = await observeHandle(this.ws, h, signal);
+    if (!observed.some((d) => d.plan.pending.length > 0)) return { files: [], message: 'nothing to migrate: no backup taken' };
+    return { files: await backupBeforeMigrating(h, this.ws.project.root, this.opts.runId, signal) };
+  }
+
   async migrate(input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<MigrateOutput> {
     const h = await this.handle(input.environment);
     const single = await this.migrateDatabases(h, input, signal);
@@ -351,7 +360,6 @@ export class PromotionSteps {
   private async migrateDatabases(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal): Promise<MigrateOutput> {
     // Re-read the ledger: a resumed run applies only what is still pending.
     const observed = await observeHandle(this.ws, h, signal);
-    if (h.backup && observed.some((d) => d.plan.pending.length > 0)) await h.backup(this.opts.runId);
     for (const [i, d] of observed.entries()) {
       const chunks = chunkMigrations(d.plan.pending);
       const measured = chunks.map((c) => this.preflightMs.get(`${input.environment}/${d.binding}/${c[0]?.name}`));
@@ -586,7 +594,7 @@ export class PromotionSteps {
  * canaries' and the verify step's health checks still run against what serves there.
  */
 function fleetsOnly(h: EnvironmentHandle): EnvironmentHandle {
-  const { worker, workerRollback: _rollback, backup: _backup, ...rest } = h;
+  const { worker, workerRollback: _rollback, ...rest } = h;
   const watched: WorkerDeployer | undefined = worker && {
     servingCodeHash: () => worker.servingCodeHash(),
     deploy: () => Promise.reject(new Error('a sharded run deploys no Worker')),

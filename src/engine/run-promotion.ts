@@ -49,6 +49,7 @@ export interface RunOutcome {
 const STATE_TO_STEP: Record<string, StepName | undefined> = {
   preflight: 'preflight',
   lock: 'lock',
+  backup: 'backup',
   bookmark: 'bookmark',
   migrate: 'migrate',
   deploy: 'deploy',
@@ -62,7 +63,7 @@ const STATE_TO_STEP: Record<string, StepName | undefined> = {
 };
 
 /** Steps that run while the stage's lock must be held. */
-const LOCKED_STATES = new Set(['bookmark', 'migrate', 'deploy', 'verify', 'rollback', 'reverify']);
+const LOCKED_STATES = new Set(['backup', 'bookmark', 'migrate', 'deploy', 'verify', 'rollback', 'reverify']);
 
 export const INTERRUPTED_EXIT_CODE = 130;
 
@@ -273,6 +274,7 @@ function buildSummary(
       environment: plan.environment,
       result: r?.result ?? 'skipped',
       ...(r?.bookmark ? { bookmark: r.bookmark } : {}),
+      ...(r?.backups?.length ? { backups: r.backups } : {}),
       migrations: r?.migrations ?? [],
       durationMs: durations.get(plan.environment) ?? 0,
       ...(r?.workerVersion ? { workerVersion: r.workerVersion } : {}),

@@ -5,7 +5,7 @@
  */
 import type { TenantResult } from '../fleet/outcome.js';
 
-export const STEPS = ['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
+export const STEPS = ['preflight', 'lock', 'backup', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
 export type StepName = (typeof STEPS)[number];
 
 export type StageResult = 'promoted' | 'rolled-back' | 'failed' | 'skipped';
@@ -52,6 +52,8 @@ export interface RolloutStep {
 export interface StepDetail {
   migrations?: string[];
   bookmark?: string;
+  /** Backup files written (and verified) before the stage migrated. */
+  backups?: string[];
   workerVersion?: string;
   previousWorkerVersion?: string;
   checks?: CheckResult[];
@@ -91,6 +93,8 @@ export interface StageSummary {
   environment: string;
   result: StageResult;
   bookmark?: string;
+  /** Backup files the stage wrote before migrating. */
+  backups?: string[];
   migrations: string[];
   durationMs: number;
   workerVersion?: string;

@@ -2,7 +2,7 @@
  * The promotion as an xstate v5 machine, built from the pipeline: one compound
  * state per stage, in order, each walking
  *
- *   preflight -> lock -> [bookmark] -> migrate -> deploy -> verify -> unlock -> next stage
+ *   preflight -> lock -> [backup] -> [bookmark] -> migrate -> deploy -> verify -> unlock -> next stage
  *
  * and, when migrate, deploy or verify fails, rollback -> reverify -> unlock.
  * The machine is pure: every side effect is an actor the target supplies
@@ -20,6 +20,8 @@ export type RollbackPolicy = 'time-travel' | 'down-migrations' | 'auto' | 'none'
 export interface StagePlan {
   environment: string;
   bookmark: boolean;
+  /** Dump and verify every database before migrating (absent in runs recorded before backups existed). */
+  backup?: boolean;
 }
 
 export interface PromotionInput {
@@ -39,6 +41,8 @@ export interface StageState {
   result?: 'promoted' | 'rolled-back' | 'failed';
   migrations: string[];
   bookmark?: string;
+  /** Backup files the stage wrote (and verified) before migrating. */
+  backups?: string[];
   /** Epoch ms when the bookmark was taken (for the lost-writes window). */
   bookmarkAt?: number;
   workerVersion?: string;
@@ -98,6 +102,8 @@ export interface StepInput {
 }
 
 export interface MigrateOutput { migrations: string[] }
+/** No files: nothing was pending, so nothing was dumped (`message` says so). */
+export interface BackupOutput { files: string[]; message?: string }
 export interface BookmarkOutput { bookmark: string; at: number }
 /** `version` is absent when the environment has no Worker. */
 export interface DeployOutput { version?: string; previousVersion?: string }
@@ -117,7 +123,7 @@ export function describeError(error: unknown): { message: string; exitCode: numb
 
 /** The steps of one stage, in order: the one list the machine, the plan and --dry-run share. */
 export function stageSteps(stage: StagePlan): StepName[] {
-  return ['preflight', 'lock', ...(stage.bookmark ? (['bookmark'] as const) : []), 'migrate', 'deploy', 'verify', 'unlock'];
+  return ['preflight', 'lock', ...(stage.backup ? (['backup'] as const) : []), ...(stage.bookmark ? (['bookmark'] as const) : []), 'migrate', 'deploy', 'verify', 'unlock'];
 }
 
 const notProvided = <T>(name: string) =>
@@ -125,13 +131,14 @@ const notProvided = <T>(name: string) =>
     throw new Error(`actor '${name}' was not provided by the target`);
   });
 
-export const ACTOR_NAMES = ['preflight', 'lock', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const;
+export const ACTOR_NAMES = ['preflight', 'lock', 'backup', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback'] as const;
 export type ActorName = (typeof ACTOR_NAMES)[number];
 
 /** What a target supplies: one function per actor, each given the actor's signal for its I/O. */
 export interface StepImplementations {
   preflight(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<MigrateOutput>;
   lock(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<void>;
+  backup(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<BackupOutput>;
   bookmark(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<BookmarkOutput>;
   migrate(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<MigrateOutput>;
   deploy(input: StepInput, signal: AbortSignal, progress: StepProgress): Promise<DeployOutput>;
@@ -148,6 +155,7 @@ export function providePromotionMachine(machine: PromotionMachine, steps: StepIm
     actors: {
       preflight: actor(steps.preflight),
       lock: actor(steps.lock),
+      backup: actor(steps.backup),
       bookmark: actor(steps.bookmark),
       migrate: actor(steps.migrate),
       deploy: actor(steps.deploy),
@@ -193,6 +201,10 @@ function detailOf(step: StepName, output: unknown): StepDetail | undefined {
       return { migrations: (output as MigrateOutput).migrations };
     case 'bookmark':
       return { bookmark: (output as BookmarkOutput).bookmark };
+    case 'backup': {
+      const out = output as BackupOutput;
+      return { backups: out.files, ...(out.message ? { message: out.message } : {}) };
+    }
     case 'deploy': {
       const out = output as DeployOutput;
       if (!out.version) return { message: 'no Worker in this environment: nothing to deploy' };
@@ -225,6 +237,7 @@ const promotionSetup = setup({
   actors: {
     preflight: notProvided<MigrateOutput>('preflight'),
     lock: notProvided<void>('lock'),
+    backup: notProvided<BackupOutput>('backup'),
     bookmark: notProvided<BookmarkOutput>('bookmark'),
     migrate: notProvided<MigrateOutput>('migrate'),
     deploy: notProvided<DeployOutput>('deploy'),
@@ -258,6 +271,7 @@ const promotionSetup = setup({
       const out = (event as StepEvent).output as BookmarkOutput;
       return { results: patchStage(context, { bookmark: out.bookmark, bookmarkAt: out.at }) };
     }),
+    storeBackups: assign(({ context, event }) => ({ results: patchStage(context, { backups: ((event as StepEvent).output as BackupOutput).files }) })),
     storeMigrations: assign(({ context, event }) => ({ results: patchStage(context, { migrations: ((event as StepEvent).output as MigrateOutput).migrations }) })),
     storeDeployment: assign(({ context, event }) => {
       const out = (event as StepEvent).output as DeployOutput;
@@ -321,7 +335,7 @@ const failedAt = (step: StepName, slot: Slot = 'failure') =>
 function stepState(
   src: ActorName,
   step: StepName,
-  onDone: { target: string; store?: 'storeBookmark' | 'storeMigrations' | 'storeDeployment' | 'storeVerifiedChange' | 'storeRollback' },
+  onDone: { target: string; store?: 'storeBackups' | 'storeBookmark' | 'storeMigrations' | 'storeDeployment' | 'storeVerifiedChange' | 'storeRollback' },
   onFail: { target: string; slot?: Slot; store?: 'storeFailedRollout' },
   input: (args: { context: PromotionContext }) => StepInput = stepInput,
 ): StateConfig {
@@ -349,14 +363,16 @@ function unlockState(target: string, result?: 'rolled-back' | 'failed'): StateCo
   };
 }
 
-/** One stage: preflight -> lock -> [bookmark] -> migrate -> deploy -> verify -> unlock, and the rollback path. */
+/** One stage: preflight -> lock -> [backup] -> [bookmark] -> migrate -> deploy -> verify -> unlock, and the rollback path. */
 function stageState(stage: StagePlan, index: number, next: string): StateConfig {
   return {
     initial: 'preflight',
     entry: { type: 'enterStage', params: { index } },
     states: {
       preflight: stepState('preflight', 'preflight', { target: 'lock' }, { target: '#promotion.failed' }),
-      lock: stepState('lock', 'lock', { target: stage.bookmark ? 'bookmark' : 'migrate' }, { target: '#promotion.failed' }),
+      lock: stepState('lock', 'lock', { target: stage.backup ? 'backup' : stage.bookmark ? 'bookmark' : 'migrate' }, { target: '#promotion.failed' }),
+      // A backup that cannot be taken or does not verify stops the stage before anything changed.
+      ...(stage.backup ? { backup: stepState('backup', 'backup', { target: stage.bookmark ? 'bookmark' : 'migrate', store: 'storeBackups' }, { target: 'unlockFailed' }) } : {}),
       ...(stage.bookmark ? { bookmark: stepState('bookmark', 'bookmark', { target: 'migrate', store: 'storeBookmark' }, { target: 'unlockFailed' }) } : {}),
       migrate: stepState('migrate', 'migrate', { target: 'deploy', store: 'storeMigrations' }, { target: 'rollback' }),
       deploy: stepState('deploy', 'deploy', { target: 'verify', store: 'storeDeployment' }, { target: 'rollback' }),

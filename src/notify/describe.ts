@@ -58,6 +58,7 @@ export function describeDetail(step: StepName, detail: StepDetail | undefined): 
   if (detail.lostWritesWindowMs !== undefined) parts.push(describeLostWrites(detail.bookmark, detail.lostWritesWindowMs));
   if (detail.migrations) parts.push(describeMigrations(detail.migrations));
   if (step === 'bookmark' && detail.bookmark) parts.push(`bookmark ${detail.bookmark}`);
+  if (detail.backups && detail.backups.length > 0) parts.push(`verified backup ${detail.backups.join(', ')}`);
   if (detail.workerVersion) {
     const was = detail.previousWorkerVersion ? ` (was ${detail.previousWorkerVersion})` : '';
     parts.push(`version ${detail.workerVersion}${was}`);
@@ -129,6 +130,11 @@ export function describeStageLosses(stages: readonly StageSummary[]): string[] {
   return stages
     .filter((s) => s.lostWritesWindowMs !== undefined)
     .map((s) => `${s.environment}: ${describeLostWrites(s.bookmark, s.lostWritesWindowMs ?? 0)}`);
+}
+
+/** Backup files stages wrote before migrating, e.g. "production backup .promote/backups/production/r-…-DB.sql". */
+export function describeStageBackups(stages: readonly StageSummary[]): string[] {
+  return stages.filter((s) => s.backups && s.backups.length > 0).map((s) => `${s.environment} backup ${s.backups!.join(', ')}`);
 }
 
 /** A rollout's path, e.g. "0% ✓ → 10% ✗". */

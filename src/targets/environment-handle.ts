@@ -22,6 +22,8 @@ export interface TargetContext {
 
 export interface HandleDatabase extends EnvironmentDatabase {
   conn: D1Connection;
+  /** The D1 database id where the target has one (cloudflare), for backup headers. */
+  databaseId?: string;
   /** A throwaway database in the local engine for preflight. */
   scratch(): Promise<ScratchDatabase>;
 }
@@ -104,8 +106,11 @@ export interface EnvironmentHandle {
   worker?: WorkerDeployer;
   /** Present when the environment has a Worker, even when no build was made (manual rollback). */
   workerRollback?: WorkerRollback;
-  /** Saves a copy of every database before migrating (files written), when the environment asks for it. */
-  backup?(runId: string): Promise<string[]>;
+  /**
+   * The target's own export of one database as SQL (cloudflare: D1's export API). Absent:
+   * promote dumps it through the connection (engine/backups.ts).
+   */
+  exportSql?(db: HandleDatabase, signal?: AbortSignal): Promise<string>;
   /** Where relative health check URLs resolve. */
   baseUrl(): string | undefined;
   /** Said beside what was read, e.g. that another process holds the environment and a copy was read. */

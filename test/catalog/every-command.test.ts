@@ -44,6 +44,7 @@ const COMMANDS: string[][] = [
   ['migrate', '--env', 'dev'],
   ['migrate', '--env', 'dev', '--to', '0001'],
   ['baseline', '--env', 'dev'],
+  ['backup', '--env', 'dev'],
   ['validate'],
   ['repair', '--all'],
 ];
@@ -130,7 +131,7 @@ afterAll(cleanupProjects);
 
 describe('bad input x every command: exit 2 naming the file, nothing touched', () => {
   it('covers every command that reads the project', () => {
-    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'migrate', 'baseline', 'validate', 'repair']);
+    expect(COMMANDS.map((c) => c[0])).toEqual(['--to', '--to', 'status', 'plan', 'resume', 'rollback', 'rollback', 'serve', 'graph', 'ui', 'migrate', 'migrate', 'baseline', 'backup', 'validate', 'repair']);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
   });
 

@@ -98,7 +98,8 @@ describe('everything promote writes under .promote/ is for its owner only', () =
         expect(existsSync(dir)).toBe(true);
         const [backup] = readdirSync(dir);
         const text = readFileSync(join(dir, backup!), 'utf8');
-        expect(text.split('\n')[0]).toMatch(/^-- PRODUCTION DATA: a full export of D1 database .* environment production/);
+        expect(text.split('\n')[0]).toMatch(/^-- promote-backup: \{"format":1,"environment":"production"/);
+        expect(text.split('\n')[1]).toMatch(/^-- PRODUCTION DATA: a full copy of D1 database .* environment production/);
         expect(text).toContain('a production row');
         expect(widerThanOwner(w.root)).toEqual([]);
       } finally {

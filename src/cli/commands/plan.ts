@@ -35,6 +35,7 @@ export async function run({ root, output, env, settings: base, values }: Command
     stages: planned.stages.map((s, i) => ({
       environment: s.environment,
       bookmark: s.bookmark,
+      backup: s.backup,
       ...(observed[i]!.note ? { note: observed[i]!.note } : {}),
       databases: s.databases.map((d) => ({
         binding: d.binding,

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../errors.js';
+import { stageBacksUp } from '../../config/schema.js';
 import type { RunSink } from '../../events/run-events.js';
 import { MACHINE_VERSION, type PromotionInput, type StepImplementations, type StepInput } from '../../machine/promotion-machine.js';
 import { runChangeId } from '../../engine/change.js';
@@ -118,7 +119,7 @@ export async function startPromotion(
     changeId: runChangeId([...expected, ...Object.entries(shape).map(([part, digest]) => `${part}=${digest}`)]),
     stages: ws.project.pipeline.stages
       .filter((s) => stages.some((e) => e.name === s.environment))
-      .map((s) => ({ environment: s.environment, bookmark: s.bookmark })),
+      .map((s) => ({ environment: s.environment, bookmark: s.bookmark, backup: stageBacksUp(s, ws.project.environments.get(s.environment)?.config) })),
     rollbackPolicy: ws.project.pipeline.rollback.database,
     shape,
   };
@@ -154,6 +155,7 @@ export async function startPromotion(
   const actors: StepImplementations = {
     preflight: (i) => target.preflight(i),
     lock: (i, signal) => target.lock(i, signal),
+    backup: (i, signal) => target.backup(i, signal),
     bookmark: (i, signal) => target.bookmark(i, signal),
     migrate: (i, signal, progress) => target.migrate(i, signal, progress),
     deploy: (i, signal) => target.deploy(i, signal),

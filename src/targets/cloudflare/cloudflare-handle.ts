@@ -11,8 +11,6 @@ import { request } from 'undici';
 import { join } from 'node:path';
 import type { CloudflareEnvironment, LoadedEnvironment } from '../../config/schema.js';
 import { InvalidInputError, RunError } from '../../errors.js';
-import { writeFileAtomic } from '../../atomic-write.js';
-import { makePrivateDir } from '../../private-files.js';
 import type { StepDetail } from '../../events/run-events.js';
 import { d1DatabasesOf, readWranglerConfig, type WranglerConfig } from '../../wrangler/wrangler-config.js';
 import type { EnvironmentHandle, HandleDatabase, TargetContext } from '../environment-handle.js';
@@ -115,7 +113,7 @@ export async function openCloudflareHandle(
         { severity: 'error', code: 'E_WRANGLER_DATABASE_ID', file: config.file, message: `env.${wranglerEnv}.d1_databases binding ${d.binding} has no database_id`, hint: 'copy the database id from `wrangler d1 list` into the wrangler config' },
       ]);
     }
-    return { ...d, conn: new D1RestConnection(ctx.api, id, `${env.name}/${d.binding}`), scratch: async () => (await scratch()).scratch(d.binding) };
+    return { ...d, conn: new D1RestConnection(ctx.api, id, `${env.name}/${d.binding}`), databaseId: id, scratch: async () => (await scratch()).scratch(d.binding) };
   });
   const scriptName = (config.env?.[wranglerEnv]?.name as string | undefined) ?? `${config.name}-${wranglerEnv}`;
   const workers = new WorkersApi(ctx.api, scriptName);
@@ -196,9 +194,7 @@ export async function openCloudflareHandle(
           },
         }
       : {}),
-    ...(cf(env).backup
-      ? { backup: (runId: string) => exportDatabases(ctx.api, databases, join(target.root, '.promote', 'backups', env.name), runId, env.name) }
-      : {}),
+    exportSql: (d: HandleDatabase, signal?: AbortSignal) => exportDatabase(ctx.api, d, signal),
     workerRollback: {
       rollbackToPrevious: async (message: string, signal?: AbortSignal) => {
         const current = await workers.current();
@@ -239,48 +235,26 @@ interface ExportPoll {
   result?: { filename?: string; signed_url?: string };
 }
 
-/**
- * D1's export API (polling protocol) into .promote/backups/<env>/<run>-<binding>.sql.
- * A backup already on disk for this run is not taken again (resume).
- */
-async function exportDatabases(api: CloudflareApi, databases: HandleDatabase[], dir: string, runId: string, environment: string): Promise<string[]> {
-  const files: string[] = [];
-  await makePrivateDir(dir);
-  for (const d of databases) {
-    const file = join(dir, `${runId}-${d.binding}.sql`);
-    files.push(file);
-    if (existsSync(file)) continue;
-    const path = `${(d.conn as D1RestConnection).path}/export`;
-    let bookmark: string | undefined;
-    for (let poll = 0; ; poll++) {
-      const r = await api.call<ExportPoll>('POST', path, {
-        body: { output_format: 'polling', dump_options: { no_data: false, no_schema: false, tables: [] }, ...(bookmark ? { current_bookmark: bookmark } : {}) },
-        safe: true,
-      });
-      if (r.status === 'error') throw new RunError(`backup of ${d.conn.label} failed: ${r.error ?? 'export error'}`, 'run again, or set backup: false to migrate without a backup');
-      if (r.status === 'complete' && r.result?.signed_url) {
-        const res = await request(r.result.signed_url, { method: 'GET' });
-        if (res.statusCode !== 200) throw new RunError(`backup of ${d.conn.label}: download answered HTTP ${res.statusCode}`, 'run again');
-        await writeFileAtomic(file, backupHeader(d, environment, runId) + (await res.body.text()));
-        break;
-      }
-      if (poll > 120) throw new RunError(`backup of ${d.conn.label} did not finish in time`, 'run again, or set backup: false');
-      bookmark = r.at_bookmark ?? bookmark;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+/** One database through D1's export API (polling protocol): the SQL it returns, downloaded from the signed URL. */
+async function exportDatabase(api: CloudflareApi, d: HandleDatabase, signal?: AbortSignal): Promise<string> {
+  const path = `${(d.conn as D1RestConnection).path}/export`;
+  let bookmark: string | undefined;
+  for (let poll = 0; ; poll++) {
+    const r = await api.call<ExportPoll>('POST', path, {
+      body: { output_format: 'polling', dump_options: { no_data: false, no_schema: false, tables: [] }, ...(bookmark ? { current_bookmark: bookmark } : {}) },
+      safe: true,
+      ...(signal ? { signal } : {}),
+    });
+    if (r.status === 'error') throw new RunError(`backup of ${d.conn.label} failed: ${r.error ?? 'export error'}`, 'run again, or set backup: false to migrate without a backup');
+    if (r.status === 'complete' && r.result?.signed_url) {
+      const res = await request(r.result.signed_url, { method: 'GET', ...(signal ? { signal } : {}) });
+      if (res.statusCode !== 200) throw new RunError(`backup of ${d.conn.label}: download answered HTTP ${res.statusCode}`, 'run again');
+      return res.body.text();
     }
+    if (poll > 120) throw new RunError(`backup of ${d.conn.label} did not finish in time`, 'run again, or set backup: false');
+    bookmark = r.at_bookmark ?? bookmark;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  return files;
-}
-
-/** SQL comments, so the file still runs with `wrangler d1 execute --file`; says what the file is to whoever finds it. */
-function backupHeader(d: HandleDatabase, environment: string, runId: string): string {
-  return [
-    `-- PRODUCTION DATA: a full export of D1 database ${d.conn.label} (binding ${d.binding}, environment ${environment}),`,
-    `-- taken by promote before run ${runId} migrated it, ${new Date().toISOString()}.`,
-    '-- It holds every row of that database. Keep it private (promote writes it readable by its owner only),',
-    '-- never commit or attach it anywhere, and delete it once it is no longer needed.',
-    '',
-  ].join('\n');
 }
 
 /** Scratch folders of processes that died (SIGKILL) are removed the next time one is made. */

@@ -46,7 +46,7 @@ describe('hints on schema problems', () => {
     ['empty name', { name: '', stages: [{ environment: 'dev' }] }, 'E_CONFIG_INVALID_VALUE', 'write a value after `name:`; it cannot be empty (e.g. name: my-app)'],
     ['a mapping for a list', { name: 'p', stages: { environment: 'dev' } }, 'E_CONFIG_INVALID_TYPE', 'write `stages:` followed by lines like `  - environment: staging`; a list item starts with "- "'],
     ['a number for text', { name: 3, stages: [{ environment: 'dev' }] }, 'E_CONFIG_INVALID_TYPE', 'put the value in quotes to make it text: name: "3"'],
-    ['unknown key', { name: 'p', stages: [{ environment: 'dev', bookmarkk: true }] }, 'E_CONFIG_UNKNOWN_KEY', 'keys allowed here: environment, bookmark'],
+    ['unknown key', { name: 'p', stages: [{ environment: 'dev', bookmarkk: true }] }, 'E_CONFIG_UNKNOWN_KEY', 'keys allowed here: environment, bookmark, backup'],
   ] as const)('pipeline: %s', (_what, doc, code, hint) => {
     const problems = problemsOf(validatePipeline(doc, 'pipeline/pipeline.yaml'));
     expectHints(problems);

@@ -16,8 +16,8 @@ describe('loadProject: a valid project', () => {
     expect(p.pipeline).toEqual({
       name: 'shop',
       stages: [
-        { environment: 'local', bookmark: false },
-        { environment: 'staging', bookmark: true },
+        { environment: 'local', bookmark: false, backup: false },
+        { environment: 'staging', bookmark: true, backup: false },
       ],
       rollback: { database: 'time-travel' },
       migrations: { allowGaps: false },

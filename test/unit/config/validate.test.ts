@@ -8,7 +8,7 @@ describe('validatePipeline / validateEnvironment (pure)', () => {
     expect(validatePipeline({ name: 'p', stages: [{ environment: 'prod' }] }, 'p.yaml')).toEqual({
       value: {
         name: 'p',
-        stages: [{ environment: 'prod', bookmark: false }],
+        stages: [{ environment: 'prod', bookmark: false, backup: false }],
         rollback: { database: 'time-travel' },
         migrations: { allowGaps: false },
       },

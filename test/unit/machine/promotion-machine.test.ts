@@ -3,6 +3,7 @@ import { createActor, fromPromise, SimulatedClock, toPromise, type AnyActorRef }
 import {
   ACTOR_NAMES,
   createPromotionMachine,
+  stageSteps,
   type PromotionInput,
   type PromotionOutput,
   type StagePlan,
@@ -29,6 +30,7 @@ class Boom extends Error {
 const happy: Record<(typeof ACTOR_NAMES)[number], Fake> = {
   preflight: async () => ({ migrations: ['0002_x.sql'] }),
   lock: async () => undefined,
+  backup: async (i) => ({ files: [`/backups/${i.environment}-DB.sql`] }),
   bookmark: async (i) => ({ bookmark: `bm-${i.environment}`, at: 1000 }),
   migrate: async () => ({ migrations: ['0002_x.sql'] }),
   deploy: async (i) => ({ version: `v2-${i.environment}`, previousVersion: `v1-${i.environment}` }),
@@ -248,5 +250,41 @@ describe('gradual rollout through the verify step', () => {
     expect(output.stages[0]!.rollout).toEqual([{ percentage: 0, ok: true }, { percentage: 100, ok: true }]);
     expect(output.stages[1]!.rollout).toEqual([{ percentage: 0, ok: true }, { percentage: 10, ok: false }]);
     expect(verifyInputs.filter((i) => i.environment === 'staging').map((i) => i.reverify ?? false)).toEqual([false, true]);
+  });
+});
+
+describe('the promotion machine: a stage with backup: true', () => {
+  const stages: StagePlan[] = [{ environment: 'production', bookmark: true, backup: true }];
+  async function runBackup(fakes: Fakes) {
+    const calls: string[] = [];
+    const steps: StepEmitted[] = [];
+    const actors = Object.fromEntries(
+      ACTOR_NAMES.map((name) => [
+        name,
+        fromPromise<unknown, StepInput>(async ({ input }) => {
+          calls.push(`${input.environment}:${name}`);
+          return (fakes[name] ?? happy[name])(input);
+        }),
+      ]),
+    );
+    const actor = createActor(createPromotionMachine(stages).provide({ actors } as never), { input: { ...INPUT, stages } });
+    actor.on('step.done', (e: StepEmitted) => steps.push(e));
+    actor.start();
+    return { output: (await toPromise(actor)) as PromotionOutput, calls, steps };
+  }
+
+  it('backs up after the lock and before the bookmark and the migration; the stage keeps the files', async () => {
+    const { output, calls, steps } = await runBackup({});
+    expect(calls).toEqual(['production:preflight', 'production:lock', 'production:backup', 'production:bookmark', 'production:migrate', 'production:deploy', 'production:verify', 'production:unlock']);
+    expect(output.stages[0]).toMatchObject({ result: 'promoted', backups: ['/backups/production-DB.sql'] });
+    expect(steps.find((s) => s.step === 'backup')).toMatchObject({ ok: true, detail: { backups: ['/backups/production-DB.sql'] } });
+    expect(stageSteps(stages[0]!)).toEqual(['preflight', 'lock', 'backup', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock']);
+  });
+
+  it('a backup that does not verify stops the stage before anything changed: no migration, no rollback, the lock released', async () => {
+    const { output, calls } = await runBackup({ backup: async () => { throw new Boom('table notes: 41 row(s) in the dump, 42 in the header'); } });
+    expect(output.outcome).toBe('failed');
+    expect(output.failure).toMatchObject({ step: 'backup', message: 'table notes: 41 row(s) in the dump, 42 in the header' });
+    expect(calls).toEqual(['production:preflight', 'production:lock', 'production:backup', 'production:unlock']);
   });
 });
