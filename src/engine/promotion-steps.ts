@@ -371,7 +371,8 @@ export class PromotionSteps {
 
   async deploy(input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
     const h = await this.handle(input.environment);
-    if (!h.worker || this.fleetOnly(input.environment)) return {};
+    if (this.fleetOnly(input.environment)) return { message: 'a sharded run deploys no Worker: the unsharded run after the shards does' };
+    if (!h.worker) return {};
     const rollout = rolloutOf(h.env.config);
     if (rollout && h.worker.rollout) return this.deployFirstStep(h, h.worker.rollout, rollout.steps[0]!, input, signal);
     return h.worker.deploy(this.opts.runId, signal);

@@ -55,6 +55,7 @@ describe('promote --shard i/n over a fleet', () => {
       expect(shard.code, shard.stdout + shard.stderr).toBe(0);
       // a shard walks its target alone: staging is not run again
       expect(shard.stdout).toContain('to production (production)');
+      expect(shard.stdout).toContain('deploy    ✓ a sharded run deploys no Worker: the unsharded run after the shards does');
     }
     const reports = [1, 2, 3].map((i) => readReport(root, `reports/shard-${i}.json`));
     const slices = reports.map((r) => r.runs.map((e) => e.tenant!));
