@@ -134,7 +134,11 @@ export async function preflightFleet(env: LoadedEnvironment, fleet: HandleFleet,
   }
   const names = tenants.map((t) => t.tenant);
   if (names.length > 0 && problems.size === names.length) {
-    const distinct = [...new Map([...problems.values()].map((p) => [`${p.code}:${p.file}:${p.line}:${p.message.replace(/^[^:]*: /, '')}`, p])).values()];
+    // One problem per distinct cause, said of the fleet: the message starts with where (preflightAll names it).
+    const distinct = [...new Map([...problems.values()].map((p) => {
+      const message = `${env.name}/${fleet.binding} (all ${names.length} tenants): ${p.message.replace(/^[^:]*\]: /, '')}`;
+      return [`${p.code}:${p.file}:${p.line}:${message}`, { ...p, message }] as const;
+    })).values()];
     throw new InvalidInputError(distinct, `every tenant of ${env.name}/${fleet.binding} (${names.length}) failed preflight; no tenant was changed`);
   }
   const pending = new Set(tenants.filter((t) => t.observed.plan.pending.length > 0).map((t) => t.tenant));

@@ -11,7 +11,7 @@ import wrapAnsi from 'wrap-ansi';
 import { asFleetEvent, renderProgressBar, trackFleet, type FleetProgress } from './fleet-progress.js';
 import { paint, type Output, type Style } from './terminal-output.js';
 import type { RunEvent, RunSink, StageResult, StepName } from '../events/run-events.js';
-import { describeDetail, describeFailure, describeRolloutStep, describeRunResult, describeStageBackups, describeStageLosses, describeStages, formatDuration, oneLine } from './describe.js';
+import { describeDetail, describeFailure, describeRolloutStep, describeRunResult, describeStageBackups, describeStageFleets, describeStageLosses, describeStages, formatDuration, oneLine } from './describe.js';
 
 export interface LiveStream {
   write(s: string): unknown;
@@ -263,6 +263,7 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
         `${paint(output, style, paint(output, 'bold', describeRunResult(event)))}  ${describeStages(event.stages)}  ${paint(output, 'dim', `exit ${event.exitCode} · ${formatDuration(event.durationMs)}`)}`,
         ...describeStageLosses(event.stages).map((l) => `  ${paint(output, 'yellow', l)}`),
         ...describeStageBackups(event.stages).map((l) => `  ${l}`),
+        ...describeStageFleets(event.stages).map((l) => `  ${l}`),
         ...(event.message ? [`  ${oneLine(event.message)}`] : []),
         ...(event.action ? [`  ${paint(output, 'bold', 'action:')} ${oneLine(event.action)}`] : []),
       ];

@@ -117,4 +117,15 @@ describe('a fleet of local tenants', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('production DB: 24 unchanged');
   }, 180_000);
+
+  it('refuses the run (exit 2, no tenant changed) when every tenant fails preflight: the migration is wrong, not a tenant', async () => {
+    const root = await makeProject(fleetFiles({ tenants: 3, maxFailures: 5, health: false }));
+    for (const t of tenantIds(3)) await execTenant(root, t, 'CREATE TABLE t2 (x TEXT)');
+    const r = await runInProcess(['--to', 'production', '--cwd', root]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr + r.stdout).toMatch(/migrations\/0002_t2\.sql:1/);
+    expect(r.stderr + r.stdout).toContain('preflight failed on production/DB (all 3 tenants); no environment was changed');
+    const read = await readTenants(root, tenantIds(3));
+    for (const [t, v] of read) expect(v.ledger, t).toEqual([]);
+  }, 120_000);
 });
