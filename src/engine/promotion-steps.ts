@@ -110,7 +110,15 @@ export class PromotionSteps {
   handle(name: string): Promise<EnvironmentHandle> {
     let h = this.handles.get(name);
     if (!h) {
-      const opened = this.open(this.ws.project.environments.get(name)!);
+      const opened = this.open(this.ws.project.environments.get(name)!).then(async (handle) => {
+        const missing = this.ws.databasesOf(handle.env).filter((d) => d.fleet && !handle.fleets?.some((f) => f.binding === d.binding));
+        if (missing.length === 0) return handle;
+        // A target that does not know fleets would open the binding as one database: never migrate that by mistake.
+        await handle.dispose().catch(() => undefined);
+        throw new InvalidInputError(
+          missing.map((d) => ({ severity: 'error' as const, code: 'E_FLEET_UNSUPPORTED', file: handle.env.file, message: `${handle.env.name}/${d.binding} is a fleet, and the ${handle.env.config.target} target of this build cannot open fleets`, hint: 'run it on the local target, or remove fleet: from this database' })),
+        );
+      });
       h = this.opts.fleetOnly?.environment === name ? opened.then(fleetsOnly) : opened;
       this.handles.set(name, h);
     }
