@@ -44,22 +44,23 @@ Exit codes
 export const COMMAND_HELP: Record<string, string> = {
   validate: `promote validate [--cwd <dir>]
 
-Reads pipeline/pipeline.yaml, environments/*.yaml and every migrations folder, and
+Reads pipeline/pipeline.yaml, environments/*.yaml, every migrations folder and seeds/, and
 reports every problem at once (file:line, what to do). Touches no environment.
 Exit 0 when valid (warnings are printed), 2 otherwise.
 `,
   plan: `promote plan [--to <env>] [--json] [--comment]
 
-For each stage up to <env> (default: the last), the migrations that would be applied,
-drift, and lint warnings. Reads the environments; changes nothing.
+For each stage up to <env> (default: the last), the migrations and seeds that would
+be applied, drift, and lint warnings. Reads the environments; changes nothing.
 --comment also posts the plan as one sticky comment on the pull request (edited on
 every push, never repeated). It needs a pull_request workflow run and GITHUB_TOKEN
 with pull-requests: write; exit 2 outside a pull request or without a token.
 `,
   status: `promote status [--env <env>] [--json] [--html <file>]
 
-Applied, pending and drifted migrations per environment and database. An applied
-migration whose file changed (checksum) or vanished is drift.
+Applied, pending and drifted migrations per environment and database, and its seeds
+(applied, pending, changed since applied). An applied migration whose file changed
+(checksum) or vanished is drift.
 --html also writes the matrix (migrations x environments) as one self-contained
 HTML file, e.g. for a CI artifact.
 `,
@@ -78,9 +79,12 @@ environment takes its lock for a moment: a promotion started meanwhile without
 
 Applies pending migrations to one environment: validated and linted first, then
 tried on a scratch copy of the environment's schema (preflight), then applied in
-as few transactions as D1 allows, each migration with its ledger row.
+as few transactions as D1 allows, each migration with its ledger row; then the
+environment's pending seeds (seeds/all/, then seeds/<env>/), each with its row in
+promote_seeds, preflighted with the migrations.
 --to <NNNN> applies only the pending files up to and including NNNN (a file's
-number; one that names no file, or lies beyond the newest, is exit 2).
+number; one that names no file, or lies beyond the newest, is exit 2); seeds wait
+while a migration stays pending above it.
 --dry-run stops after preflight and prints what would be applied.
 Drift (an applied file changed or vanished) is refused with exit 2.
 `,

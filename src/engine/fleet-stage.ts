@@ -28,6 +28,7 @@ import { preflight } from '../ledger/preflight.js';
 import { readFingerprint } from '../ledger/schema-read.js';
 import type { RollbackPolicy } from '../machine/promotion-machine.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
+import { planSeeds } from '../migrations/seed-plan.js';
 import { chunkTransports } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
 import type { Problem } from '../problems.js';
@@ -85,6 +86,9 @@ export async function observeTenant(ws: Workspace, fleet: HandleFleet, tenant: s
     migrations,
     state,
     plan,
+    // Seeds are for single databases; a fleet's tenants get none (merged from main: not designed for fleets yet).
+    seeds: [],
+    seedPlan: planSeeds([], []),
   };
   return { db, observed, state };
 }

@@ -16,8 +16,9 @@
 import { readProject, type ProjectRead } from '../config/load-project.js';
 import type { LoadedEnvironment, Project } from '../config/schema.js';
 import { InvalidInputError } from '../errors.js';
-import { loadMigrations } from '../migrations/index.js';
-import type { Migration } from '../migrations/types.js';
+import { loadMigrations, loadSeedTree } from '../migrations/index.js';
+import type { Migration, Seed } from '../migrations/types.js';
+import { layOutSeeds } from './seed-layout.js';
 import { isError, sortProblems, type Problem } from '../problems.js';
 import { environmentDatabases, type EnvironmentDatabase } from '../config/environment-databases.js';
 
@@ -33,6 +34,8 @@ export interface Workspace {
   /** Lint warnings and other non-fatal findings. */
   warnings: Problem[];
   databasesOf(env: LoadedEnvironment): EnvironmentDatabase[];
+  /** The seeds of one database of an environment, in application order (seeds/all/, then seeds/<env>/). */
+  seedsOf(env: LoadedEnvironment, binding: string): Seed[];
 }
 
 /** `vars`: the variables `${VAR}` in the config files expands (the CLI passes the process environment). */
@@ -68,6 +71,14 @@ export async function loadWorkspace(root: string, vars: Readonly<Record<string, 
     problems.push(...loaded.problems);
   }
 
+  // Seed files are checked like migrations, whatever the config says; where they go needs the environments.
+  const tree = await loadSeedTree(root, { allowGaps });
+  problems.push(...(tree?.problems ?? []));
+  const seeds = project
+    ? layOutSeeds(tree, [...project.environments.values()].map((e) => ({ env: e, databases: databases.get(e.name) ?? [] })))
+    : undefined;
+  problems.push(...(seeds?.problems ?? []));
+
   const sorted = sortProblems(problems);
   if (!project || sorted.some(isError)) throw new InvalidInputError(sorted);
   return {
@@ -76,6 +87,7 @@ export async function loadWorkspace(root: string, vars: Readonly<Record<string, 
     retired,
     warnings: sorted,
     databasesOf: (e) => databases.get(e.name) ?? [],
+    seedsOf: (e, binding) => seeds?.layout.get(e.name)?.get(binding) ?? [],
   };
 }
 

@@ -8,7 +8,8 @@ import { withSignal } from '../d1/with-signal.js';
 import type { ApplyContext } from '../ledger/apply.js';
 import { readDatabaseState, type DatabaseState, type LedgerRow } from '../ledger/ledger.js';
 import { planDatabase, type DatabasePlan } from '../migrations/plan.js';
-import type { Migration } from '../migrations/types.js';
+import { planSeeds, type SeedPlan } from '../migrations/seed-plan.js';
+import type { Migration, Seed } from '../migrations/types.js';
 import type { EnvironmentHandle } from '../targets/environment-handle.js';
 import { localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
 import { openEnvironment } from './open-environment.js';
@@ -20,6 +21,9 @@ export interface ObservedDatabase extends EnvironmentDatabase {
   migrations: Migration[];
   state: DatabaseState;
   plan: DatabasePlan;
+  /** The seeds meant for this database (seeds/all/, then seeds/<env>/). */
+  seeds: Seed[];
+  seedPlan: SeedPlan;
 }
 
 export interface ObservedEnvironment {
@@ -31,7 +35,7 @@ export interface ObservedEnvironment {
   note?: string;
 }
 
-const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], foreign: [] };
+const EMPTY_STATE: DatabaseState = { ledger: [], meta: new Map(), schema: [], seeds: [], foreign: [] };
 
 export async function observeEnvironment(
   ws: Workspace,
@@ -45,7 +49,8 @@ export async function observeEnvironment(
       // A fleet's tenants are read by `promote status` per tenant (fleet-status.ts), not as one database.
       databases: ws.databasesOf(env).filter((d) => !d.fleet).map((d) => {
         const migrations = ws.migrations.get(d.migrationsDir) ?? [];
-        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) };
+        const seeds = ws.seedsOf(env, d.binding);
+        return { ...d, migrations, state: EMPTY_STATE, plan: planDatabase(migrations, { ...EMPTY_STATE, retired: ws.retired.get(d.migrationsDir) ?? new Set() }), seeds, seedPlan: planSeeds(seeds, []) };
       }),
     };
   }
@@ -72,7 +77,18 @@ export async function observeHandle(ws: Workspace, handle: EnvironmentHandle, si
   for (const d of handle.databases) {
     const migrations = ws.migrations.get(d.migrationsDir) ?? [];
     const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
-    out.push({ binding: d.binding, ledgerTable: d.ledgerTable, migrationsDir: d.migrationsDir, ...(d.transport ? { transport: d.transport } : {}), migrations, state, plan: planDatabase(migrations, { ...state, retired: ws.retired.get(d.migrationsDir) ?? new Set() }) });
+    const seeds = ws.seedsOf(handle.env, d.binding);
+    out.push({
+      binding: d.binding,
+      ledgerTable: d.ledgerTable,
+      migrationsDir: d.migrationsDir,
+      ...(d.transport ? { transport: d.transport } : {}),
+      migrations,
+      state,
+      plan: planDatabase(migrations, { ...state, retired: ws.retired.get(d.migrationsDir) ?? new Set() }),
+      seeds,
+      seedPlan: planSeeds(seeds, state.seeds),
+    });
   }
   return out;
 }

@@ -10,7 +10,7 @@ import type { StepName } from '../events/run-events.js';
 import { missingRollbacks } from '../ledger/down-migrations.js';
 import { stageSteps, type RollbackPolicy } from '../machine/promotion-machine.js';
 import type { Drift } from '../migrations/plan.js';
-import type { Migration } from '../migrations/types.js';
+import type { Migration, Seed } from '../migrations/types.js';
 import type { Problem } from '../problems.js';
 import type { Workspace } from './load-workspace.js';
 import type { ObservedDatabase, ObservedEnvironment } from './observe.js';
@@ -22,6 +22,8 @@ export interface PlannedDatabase {
   migrationsDir: string;
   pending: Migration[];
   drift: Drift[];
+  /** Seeds to apply after the migrations, in order. */
+  seeds: Seed[];
   observed: ObservedDatabase;
 }
 
@@ -38,6 +40,8 @@ export interface PlannedStage {
   checks: string[];
   /** What stops this stage before anything is touched (drift, order, missing rollback files). */
   problems: Problem[];
+  /** Said but not refused: seeds edited after they were applied (they are not applied again). */
+  warnings: Problem[];
 }
 
 export interface PromotionPlan {
@@ -70,12 +74,28 @@ export function planPromotion(ws: Workspace, observed: readonly ObservedEnvironm
       bookmark,
       backup,
       steps: stageSteps({ environment: o.env.name, bookmark, backup }),
-      databases: o.databases.map((d) => ({ binding: d.binding, migrationsDir: d.migrationsDir, pending: d.plan.pending, drift: d.plan.drift, observed: d })),
+      databases: o.databases.map((d) => ({ binding: d.binding, migrationsDir: d.migrationsDir, pending: d.plan.pending, drift: d.plan.drift, seeds: d.seedPlan.pending, observed: d })),
       checks: o.env.config.health.map((h) => `${h.method} ${h.url} -> ${h.expect.status}`),
       problems: [...migrationRefusals(o), ...contractRefusals(o), ...(opts.rollback === 'down-migrations' ? rollbackFileProblems(pending) : [])],
+      warnings: changedSeeds(o),
     };
   });
   return { pipeline: ws.project.pipeline.name, rollback, stages, problems: stages.flatMap((s) => s.problems) };
+}
+
+/** A seed is data applied once: editing it afterwards changes nothing in the database, which the user should know. */
+function changedSeeds(o: ObservedEnvironment): Problem[] {
+  return o.databases.flatMap((d) =>
+    d.seedPlan.applied
+      .filter((a) => a.changed)
+      .map((a) => ({
+        severity: 'warning' as const,
+        code: 'W_SEED_CHANGED',
+        file: `seeds/${a.name}`,
+        message: `seed ${a.name} changed after it was applied to ${o.env.name}/${d.binding} (checksum changed); it is not applied again`,
+        hint: 'put new rows in a new seed file (the next number); restore the file as applied (git checkout it) to silence this',
+      })),
+  );
 }
 
 /** rollback.database: down-migrations promises to undo every pending file with its rollback file. */

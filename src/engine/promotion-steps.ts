@@ -10,6 +10,7 @@ import { applyChunks, type ApplyContext } from '../ledger/apply.js';
 import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.js';
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
+import { applySeedChunks } from '../ledger/seeds.js';
 import type { StepDetail, StepProgress } from '../events/run-events.js';
 import type { BackupOutput, BookmarkOutput, DeployOutput, MigrateOutput, RollbackOutput, RollbackPolicy, StepInput, VerifyOutput } from '../machine/promotion-machine.js';
 import type { Problem } from '../problems.js';
@@ -234,11 +235,11 @@ export class PromotionSteps {
   private async tryPending(stage: PlannedStage): Promise<Problem | undefined> {
     const h = await this.handle(stage.environment);
     for (const [i, d] of stage.databases.entries()) {
-      if (d.pending.length === 0) continue;
+      if (d.pending.length === 0 && d.seeds.length === 0) continue;
       const scratch = await h.databases[i]!.scratch();
       // A database with schema but no ledger was built by hand: `promote baseline` adopts it.
-      const advice = d.observed.state.ledger.length === 0 ? { baselineCommand: `promote baseline --env ${stage.environment}` } : {};
-      const result = await preflight(scratch, schemaSql(d.observed.state.schema), chunkMigrations(d.pending), applyContextFor(d.observed, this.opts.runId), advice);
+      const advice = d.observed.state.ledger.length === 0 && d.pending.length > 0 ? { baselineCommand: `promote baseline --env ${stage.environment}` } : {};
+      const result = await preflight(scratch, schemaSql(d.observed.state.schema), chunkMigrations(d.pending), applyContextFor(d.observed, this.opts.runId), advice, chunkMigrations(d.seeds));
       if (!result.ok) return { ...result.problem, message: `${stage.environment}/${d.binding}: ${result.problem.message}` };
       // Chunk times on scratch: the auto transport sends a slow chunk through D1's import.
       chunkMigrations(d.pending).forEach((c, k) => this.preflightMs.set(`${stage.environment}/${d.binding}/${c[0]?.name}`, result.durationsMs[k]!));
@@ -252,7 +253,7 @@ export class PromotionSteps {
    * set before its first lock; this re-reads the stage (another run may have
    * changed it since) and tries again only when what is pending differs.
    */
-  async preflight(input: StepInput): Promise<{ migrations: string[] }> {
+  async preflight(input: StepInput): Promise<MigrateOutput> {
     const stage = planPromotion(this.ws, [await this.observe(input.environment)], { rollback: input.rollbackPolicy }).stages[0]!;
     if (stage.problems.some((p) => p.severity === 'error')) throw new InvalidInputError(stage.problems, `${input.environment} was not changed`);
     if (this.preflighted.get(input.environment) !== pendingKey(stage)) {
@@ -262,7 +263,10 @@ export class PromotionSteps {
     const h = await this.handle(input.environment);
     const fleets: string[] = [];
     for (const fleet of h.fleets ?? []) fleets.push(...(await this.fleetPreflight(h, fleet)).pendingMigrations);
-    return { migrations: [...stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...new Set(fleets)] };
+    return {
+      migrations: [...stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...new Set(fleets)],
+      seeds: stage.databases.flatMap((d) => d.seeds.map((s) => s.name)),
+    };
   }
 
   async lock(input: StepInput, signal?: AbortSignal): Promise<void> {
@@ -311,7 +315,8 @@ export class PromotionSteps {
   async backup(input: StepInput, signal?: AbortSignal): Promise<BackupOutput> {
     const h = await this.handle(input.environment);
     const observed = await observeHandle(this.ws, h, signal);
-    if (!observed.some((d) => d.plan.pending.length > 0)) return { files: [], message: 'nothing to migrate: no backup taken' };
+    // Seeds write rows too: a stage with only seeds pending is backed up as well.
+    if (!observed.some((d) => d.plan.pending.length > 0 || d.seedPlan.pending.length > 0)) return { files: [], message: 'nothing to migrate: no backup taken' };
     return { files: await backupBeforeMigrating(h, this.ws.project.root, this.opts.runId, signal) };
   }
 
@@ -374,7 +379,24 @@ export class PromotionSteps {
       const transports = chunkTransports(chunks, d.transport, measured).map((c) => c.transport);
       await applyChunks(withSignal(h.databases[i]!.conn, signal), chunks, { ...applyContextFor(d, this.opts.runId), transports });
     }
-    return { migrations: (await this.appliedByThisRun(h, signal)).flatMap((a) => a.migrations.map((m) => m.name)) };
+    // Seeds after every migration of the stage: they write into the schema the migrations just made.
+    for (const [i, d] of observed.entries()) {
+      await applySeedChunks(withSignal(h.databases[i]!.conn, signal), chunkMigrations(d.seedPlan.pending), { runId: this.opts.runId, ledgerTable: d.ledgerTable });
+    }
+    return {
+      migrations: (await this.appliedByThisRun(h, signal)).flatMap((a) => a.migrations.map((m) => m.name)),
+      seeds: await this.seedsAppliedByThisRun(h, signal),
+    };
+  }
+
+  /** Seeds this run applied, from promote_seeds itself (a resumed run that repeats migrate reports them too). */
+  private async seedsAppliedByThisRun(h: EnvironmentHandle, signal?: AbortSignal): Promise<string[]> {
+    const out: string[] = [];
+    for (const d of h.databases) {
+      const state = await readDatabaseState(withSignal(d.conn, signal), d.ledgerTable);
+      out.push(...state.seeds.filter((r) => r.run_id === this.opts.runId).map((r) => r.name));
+    }
+    return out;
   }
 
   async deploy(input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
@@ -480,14 +502,19 @@ export class PromotionSteps {
   private async rollbackDatabase(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal): Promise<StepDetail> {
     const applied = await this.appliedByThisRun(h, signal);
     const all = applied.flatMap((a) => a.migrations);
-    if (all.length === 0) return { database: 'none', message: 'no migration was applied by this run: database unchanged' };
-    if (input.rollbackPolicy === 'none') {
-      return { database: 'none', migrations: all.map((m) => m.name), message: 'rollback.database is none: the database keeps the migrations of this run' };
+    const seeds = await this.seedsAppliedByThisRun(h, signal);
+    // Seeds have no rollback files: only a bookmark's restore takes them back.
+    const seedsStay = seeds.length > 0 ? `; the seeds of this run stay applied (seeds have no rollback files): ${seeds.join(', ')}` : '';
+    if (all.length === 0 && (seeds.length === 0 || !input.stage.bookmark || input.rollbackPolicy === 'none' || input.rollbackPolicy === 'down-migrations')) {
+      return { database: 'none', message: `no migration was applied by this run${seeds.length === 0 ? ': database unchanged' : seedsStay}` };
     }
-    const useDown = input.rollbackPolicy === 'down-migrations' || (input.rollbackPolicy === 'auto' && missingRollbacks(all).length === 0);
+    if (input.rollbackPolicy === 'none') {
+      return { database: 'none', migrations: all.map((m) => m.name), message: `rollback.database is none: the database keeps the migrations of this run${seedsStay}` };
+    }
+    const useDown = input.rollbackPolicy === 'down-migrations' || (input.rollbackPolicy === 'auto' && all.length > 0 && missingRollbacks(all).length === 0);
     if (useDown) {
       for (const a of applied) await runDownMigrations(a);
-      return { database: 'down-migrations', migrations: all.map((m) => m.name) };
+      return { database: 'down-migrations', migrations: all.map((m) => m.name), ...(seedsStay ? { message: seedsStay.slice(2) } : {}) };
     }
     const bookmark = input.stage.bookmark;
     if (!bookmark || input.stage.bookmarkAt === undefined) {
@@ -630,5 +657,5 @@ function mergeRollback(single: StepDetail, fleets: readonly StepDetail[]): StepD
 }
 
 function pendingKey(stage: PlannedStage): string {
-  return stage.databases.flatMap((d) => d.pending.map((m) => `${d.binding}:${m.name}:${m.checksum}`)).join('\n');
+  return stage.databases.flatMap((d) => [...d.pending, ...d.seeds].map((m) => `${d.binding}:${m.name}:${m.checksum}`)).join('\n');
 }

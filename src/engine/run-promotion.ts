@@ -276,6 +276,7 @@ function buildSummary(
       ...(r?.bookmark ? { bookmark: r.bookmark } : {}),
       ...(r?.backups?.length ? { backups: r.backups } : {}),
       migrations: r?.migrations ?? [],
+      seeds: r?.seeds ?? [],
       durationMs: durations.get(plan.environment) ?? 0,
       ...(r?.workerVersion ? { workerVersion: r.workerVersion } : {}),
       ...(r?.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),

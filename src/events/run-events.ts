@@ -51,6 +51,8 @@ export interface RolloutStep {
 
 export interface StepDetail {
   migrations?: string[];
+  /** Seeds (recorded names, e.g. dev/0001_x.sql), applied after the migrations. */
+  seeds?: string[];
   bookmark?: string;
   /** Backup files written (and verified) before the stage migrated. */
   backups?: string[];
@@ -96,6 +98,8 @@ export interface StageSummary {
   /** Backup files the stage wrote before migrating. */
   backups?: string[];
   migrations: string[];
+  /** Seeds applied to this stage by the run (always set by the runner; [] when none). */
+  seeds?: string[];
   durationMs: number;
   workerVersion?: string;
   lostWritesWindowMs?: number;

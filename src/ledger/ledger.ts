@@ -7,6 +7,8 @@ import type { D1Connection, SqlStatement } from '../d1/connection.js';
 import { detectForeignLedgers, foreignReadStatement, parseForeignRows, type ForeignLedger } from './foreign-ledgers.js';
 
 export const META_TABLE = 'promote_migrations';
+/** The seeds' ledger (seeds.ts): bookkeeping like the others, never part of the schema. */
+export const SEED_TABLE = 'promote_seeds';
 
 export { quoteIdent } from '../d1/quote-ident.js';
 import { quoteIdent } from '../d1/quote-ident.js';
@@ -30,8 +32,8 @@ export const CREATE_META_SQL = `CREATE TABLE IF NOT EXISTS ${META_TABLE}(
   adopted     INTEGER NOT NULL DEFAULT 0
 )`;
 
-export type { LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
-import type { LedgerRow, MetaRow, SchemaObject } from '../migrations/applied-state.js';
+export type { LedgerRow, MetaRow, SchemaObject, SeedRow } from '../migrations/applied-state.js';
+import type { LedgerRow, MetaRow, SchemaObject, SeedRow } from '../migrations/applied-state.js';
 
 /** promote_migrations.adopted: applied by promote, adopted from wrangler's ledger at a migrate, or proven by `promote baseline`. */
 export const ADOPTED = { applied: 0, wrangler: 1, baseline: 2 } as const;
@@ -39,8 +41,10 @@ export const ADOPTED = { applied: 0, wrangler: 1, baseline: 2 } as const;
 export interface DatabaseState {
   ledger: LedgerRow[];
   meta: Map<string, MetaRow>;
-  /** User objects, shadow tables of virtual tables and internal tables left out. */
+  /** User objects, shadow tables of virtual tables, internal tables and promote_seeds left out. */
   schema: SchemaObject[];
+  /** promote_seeds, in the order applied (empty before the first seed). */
+  seeds: SeedRow[];
   /** Other tools' ledgers found beside ours, read as claims (see foreign-ledgers.ts). */
   foreign: ForeignLedger[];
 }
@@ -61,23 +65,25 @@ export async function readDatabaseState(conn: D1Connection, ledgerTable: string)
   const shadow = new Set(
     (tableList?.results ?? []).filter((t) => t.type === 'shadow').map((t) => String(t.name)),
   );
-  const schema = (master?.results ?? [])
+  const objects = (master?.results ?? [])
     .map((r) => r as unknown as SchemaObject)
     .filter((o) => !isInternalName(o.name) && !shadow.has(o.name));
-  const names = new Set(schema.map((o) => o.name));
+  const names = new Set(objects.map((o) => o.name));
+  // Seeds are data: their ledger must not make dev's schema differ from production's.
+  const schema = objects.filter((o) => o.tbl_name !== SEED_TABLE);
   const reads: SqlStatement[] = [];
-  if (names.has(ledgerTable)) reads.push({ sql: `SELECT id, name, applied_at FROM ${quoteIdent(ledgerTable)} ORDER BY id` });
-  if (names.has(META_TABLE)) {
-    reads.push({ sql: `SELECT name, checksum, run_id, applied_at, duration_ms, adopted FROM ${META_TABLE}` });
-  }
+  const at = (present: boolean, sql: string): number | undefined => (present ? reads.push({ sql }) - 1 : undefined);
+  const ledgerAt = at(names.has(ledgerTable), `SELECT id, name, applied_at FROM ${quoteIdent(ledgerTable)} ORDER BY id`);
+  const metaAt = at(names.has(META_TABLE), `SELECT name, checksum, run_id, applied_at, duration_ms, adopted FROM ${META_TABLE}`);
+  const seedsAt = at(names.has(SEED_TABLE), `SELECT id, name, applied_at, checksum, run_id FROM ${SEED_TABLE} ORDER BY id`);
   const foreignTables = detectForeignLedgers(schema, ledgerTable);
   const own = reads.length;
   reads.push(...foreignTables.map(foreignReadStatement));
   const results = reads.length > 0 ? await conn.batch(reads) : [];
-  const ledger = names.has(ledgerTable) ? ((results[0]?.results ?? []) as unknown as LedgerRow[]) : [];
-  const metaRows = names.has(META_TABLE) ? ((results[own - 1]?.results ?? []) as unknown as MetaRow[]) : [];
+  const rows = <T>(i: number | undefined): T[] => (i === undefined ? [] : ((results[i]?.results ?? []) as unknown as T[]));
+  const metaRows = rows<MetaRow>(metaAt);
   const foreign = foreignTables.map((t, i) => parseForeignRows(t, results[own + i]?.results ?? []));
-  return { ledger, meta: new Map(metaRows.map((m) => [m.name, m])), schema, foreign };
+  return { ledger: rows<LedgerRow>(ledgerAt), meta: new Map(metaRows.map((m) => [m.name, m])), schema, seeds: rows<SeedRow>(seedsAt), foreign };
 }
 
 /** DDL to rebuild this schema elsewhere (preflight scratch): tables, then indexes, views, triggers. */

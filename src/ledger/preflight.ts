@@ -5,10 +5,11 @@
  * and line of the statement that caused it.
  */
 import { D1QueryError } from '../errors.js';
-import type { Migration } from '../migrations/types.js';
+import type { Migration, Seed, SqlFile } from '../migrations/types.js';
 import type { Problem } from '../problems.js';
 import type { ScratchDatabase } from '../d1/connection.js';
 import { bootstrapStatements, chunkStatements, ledgerStatements, migrationBody, type ApplyContext } from './apply.js';
+import { seedBody, seedChunkStatements, seedLedgerStatements } from './seeds.js';
 
 /** `durationsMs[i]`: chunk i's time on the scratch copy (a chunk slow here may not fit D1's 30 s per /query request). */
 export type PreflightResult = { ok: true; durationsMs: number[] } | { ok: false; problem: Problem };
@@ -24,6 +25,8 @@ export async function preflight(
   chunks: readonly (readonly Migration[])[],
   ctx: ApplyContext,
   advice: PreflightAdvice = {},
+  /** The database's pending seeds, tried after its migrations on the same scratch copy. */
+  seedChunks: readonly (readonly Seed[])[] = [],
 ): Promise<PreflightResult> {
   await scratch.reset(schema);
   const durationsMs: number[] = [];
@@ -37,7 +40,49 @@ export async function preflight(
     }
     durationsMs.push(performance.now() - started);
   }
+  for (const [i, chunk] of seedChunks.entries()) {
+    try {
+      await scratch.batch(seedChunkStatements(chunk, ctx.runId));
+    } catch (e) {
+      if (!(e instanceof D1QueryError)) throw e;
+      return { ok: false, problem: await locateSeedFailure(scratch, schema, chunks, seedChunks, i, ctx, e.message) };
+    }
+  }
   return { ok: true, durationsMs };
+}
+
+/** The statement of a seed chunk D1 rejects: every migration and the earlier seed chunks first, then one statement at a time. */
+export async function locateSeedFailure(
+  scratch: ScratchDatabase,
+  schema: readonly string[],
+  chunks: readonly (readonly Migration[])[],
+  seedChunks: readonly (readonly Seed[])[],
+  failing: number,
+  ctx: ApplyContext,
+  batchMessage: string,
+): Promise<Problem> {
+  await scratch.reset(schema);
+  for (const [i, chunk] of chunks.entries()) await scratch.batch(chunkStatements(chunk, i, ctx));
+  for (let i = 0; i < failing; i++) await scratch.batch(seedChunkStatements(seedChunks[i]!, ctx.runId));
+  for (const s of seedChunks[failing]!) {
+    await scratch.batch(seedLedgerStatements([s], ctx.runId));
+    for (const [k, stmt] of seedBody(s).entries()) {
+      try {
+        await scratch.batch([stmt]);
+      } catch (e) {
+        if (!(e instanceof D1QueryError)) throw e;
+        return seedProblem(s, s.statements[k]!.line, e.message);
+      }
+    }
+  }
+  return seedProblem(seedChunks[failing]![0]!, undefined, batchMessage);
+}
+
+function seedProblem(s: Seed, line: number | undefined, message: string): Problem {
+  return {
+    ...sqlProblem(s, line, message),
+    hint: 'fix this statement; the seed was tried after the pending migrations on a scratch copy of the schema (which holds no rows: a seed must insert what it references), and the environment was not changed',
+  };
 }
 
 /**
@@ -70,7 +115,7 @@ export async function locateFailure(
   return sqlProblem(first, undefined, batchMessage);
 }
 
-function sqlProblem(m: Migration, line: number | undefined, message: string): Problem {
+function sqlProblem(m: SqlFile, line: number | undefined, message: string): Problem {
   return {
     severity: 'error',
     code: 'E_PREFLIGHT_SQL',

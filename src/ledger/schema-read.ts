@@ -9,7 +9,7 @@ import { D1QueryError } from '../errors.js';
 import { LOCK_TABLE } from './lease.js';
 import { fingerprintSchema, type SchemaFingerprint, type SchemaRows } from '../schema/fingerprint.js';
 import type { D1Connection, SqlStatement, StatementResult } from '../d1/connection.js';
-import { META_TABLE } from './ledger.js';
+import { META_TABLE, SEED_TABLE } from './ledger.js';
 
 const USER_TABLES = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_cf\\_%' ESCAPE '\\'";
 
@@ -78,7 +78,7 @@ export function schemaRowsFrom(results: readonly StatementResult[]): SchemaRows 
 
 /** Tables that are bookkeeping, never schema: the ledgers (ours and other tools') and promote's own. */
 export function bookkeepingTables(ledgerTables: readonly string[]): string[] {
-  return [...ledgerTables, META_TABLE, LOCK_TABLE];
+  return [...ledgerTables, META_TABLE, LOCK_TABLE, SEED_TABLE];
 }
 
 export async function readFingerprint(conn: D1Connection, ledgerTables: readonly string[]): Promise<SchemaFingerprint> {

@@ -40,6 +40,8 @@ export interface StageState {
   environment: string;
   result?: 'promoted' | 'rolled-back' | 'failed';
   migrations: string[];
+  /** Seeds applied by the migrate step (absent: none). */
+  seeds?: string[];
   bookmark?: string;
   /** Backup files the stage wrote (and verified) before migrating. */
   backups?: string[];
@@ -101,7 +103,8 @@ export interface StepInput {
   reverify?: boolean;
 }
 
-export interface MigrateOutput { migrations: string[] }
+/** `seeds`: the seeds the step applied (or, from preflight, would apply), recorded names. */
+export interface MigrateOutput { migrations: string[]; seeds?: string[] }
 /** No files: nothing was pending, so nothing was dumped (`message` says so). */
 export interface BackupOutput { files: string[]; message?: string }
 export interface BookmarkOutput { bookmark: string; at: number }
@@ -202,8 +205,10 @@ const currentStage = (context: PromotionContext): string => context.results[cont
 function detailOf(step: StepName, output: unknown): StepDetail | undefined {
   switch (step) {
     case 'preflight':
-    case 'migrate':
-      return { migrations: (output as MigrateOutput).migrations };
+    case 'migrate': {
+      const out = output as MigrateOutput;
+      return { migrations: out.migrations, ...(out.seeds && out.seeds.length > 0 ? { seeds: out.seeds } : {}) };
+    }
     case 'bookmark':
       return { bookmark: (output as BookmarkOutput).bookmark };
     case 'backup': {
@@ -277,7 +282,10 @@ const promotionSetup = setup({
       return { results: patchStage(context, { bookmark: out.bookmark, bookmarkAt: out.at }) };
     }),
     storeBackups: assign(({ context, event }) => ({ results: patchStage(context, { backups: ((event as StepEvent).output as BackupOutput).files }) })),
-    storeMigrations: assign(({ context, event }) => ({ results: patchStage(context, { migrations: ((event as StepEvent).output as MigrateOutput).migrations }) })),
+    storeMigrations: assign(({ context, event }) => {
+      const out = (event as StepEvent).output as MigrateOutput;
+      return { results: patchStage(context, { migrations: out.migrations, ...(out.seeds && out.seeds.length > 0 ? { seeds: out.seeds } : {}) }) };
+    }),
     storeDeployment: assign(({ context, event }) => {
       const out = (event as StepEvent).output as DeployOutput;
       return {

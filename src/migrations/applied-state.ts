@@ -25,3 +25,12 @@ export interface SchemaObject {
   tbl_name: string;
   sql: string;
 }
+
+/** A row of promote_seeds (ledger/seeds.ts): wrangler's ledger shape plus the file's checksum and the run. */
+export interface SeedRow {
+  id: number;
+  name: string;
+  applied_at: string;
+  checksum: string | null;
+  run_id: string | null;
+}

@@ -12,7 +12,9 @@ import { readMigrationPattern } from './read-migration-pattern.js';
 import { RETIRED_FILE, parseRetired } from './retired-file.js';
 import type { Migration } from './types.js';
 
-export type { Migration, RawFile, SqlFile, Statement } from './types.js';
+export type { Migration, RawFile, Seed, SqlFile, Statement } from './types.js';
+export { ALL_SEEDS, SEEDS_DIR, loadSeedTree, type SeedFolder, type SeedTree } from './seed-files.js';
+export { planSeeds, seedOrder, type AppliedSeed, type SeedPlan } from './seed-plan.js';
 export { checksumOf } from './checksum.js';
 export { discoverMigrations, type DiscoverOptions, type Discovered } from './discover.js';
 export { lintMigrations } from './lint.js';

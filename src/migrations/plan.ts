@@ -148,7 +148,7 @@ export const MAX_BATCH_BYTES = 100_000;
 /** Overhead we add per migration (ledger and metadata rows), counted so a chunk never outgrows its budget. */
 const PER_MIGRATION_OVERHEAD = 400;
 
-export function migrationBytes(m: Migration): number {
+export function migrationBytes(m: Pick<Migration, 'statements'>): number {
   return m.statements.reduce((n, s) => n + s.bytes, 0) + PER_MIGRATION_OVERHEAD;
 }
 
@@ -158,13 +158,13 @@ export function rollbackBytes(m: Migration): number {
 }
 
 /**
- * Packs pending migrations, in order, into as few requests as fit `maxBytes`.
+ * Packs pending migrations (or seeds), in order, into as few requests as fit `maxBytes`.
  * A migration larger than the budget travels alone (its statements are each
  * under 100 KB: lint guarantees that).
  */
-export function chunkMigrations(pending: readonly Migration[], maxBytes = MAX_BATCH_BYTES, bytesOf: (m: Migration) => number = migrationBytes): Migration[][] {
-  const chunks: Migration[][] = [];
-  let current: Migration[] = [];
+export function chunkMigrations<T extends Pick<Migration, 'statements'>>(pending: readonly T[], maxBytes = MAX_BATCH_BYTES, bytesOf: (m: T) => number = migrationBytes): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
   let size = 0;
   for (const m of pending) {
     const bytes = bytesOf(m);

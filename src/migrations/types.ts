@@ -45,3 +45,18 @@ export interface RawFile {
    */
   subdir?: string;
 }
+
+/**
+ * A seed file: data for one environment (seeds/<env>/) or for all (seeds/all/), applied once after
+ * the environment's migrations. `name` is its path under seeds/ (`all/0001_x.sql`, `dev/DB/0001_x.sql`),
+ * which is what its ledger records, so files of the same name in two folders never collide.
+ */
+export interface Seed extends SqlFile {
+  number: number;
+  id: string;
+  slug: string;
+  /** `all`, or the environment's name. */
+  scope: string;
+  /** Set when the seed sits in a folder per database (seeds/<scope>/<BINDING>/). */
+  binding?: string;
+}

@@ -46,6 +46,10 @@ export function describeMigrations(names: readonly string[]): string {
   return `${names.length} migration${names.length === 1 ? '' : 's'} (${names.join(', ')})`;
 }
 
+export function describeSeeds(names: readonly string[]): string {
+  return `${names.length} seed${names.length === 1 ? '' : 's'} (${names.join(', ')})`;
+}
+
 export function describeLostWrites(bookmark: string | undefined, windowMs: number): string {
   return `writes after bookmark ${bookmark ?? '(unknown)'} are lost: ${formatDuration(windowMs)} window`;
 }
@@ -57,6 +61,7 @@ export function describeDetail(step: StepName, detail: StepDetail | undefined): 
   // First: on a rollback line this is what a person has to act on.
   if (detail.lostWritesWindowMs !== undefined) parts.push(describeLostWrites(detail.bookmark, detail.lostWritesWindowMs));
   if (detail.migrations) parts.push(describeMigrations(detail.migrations));
+  if (detail.seeds && detail.seeds.length > 0) parts.push(describeSeeds(detail.seeds));
   if (step === 'bookmark' && detail.bookmark) parts.push(`bookmark ${detail.bookmark}`);
   if (detail.backups && detail.backups.length > 0) parts.push(`verified backup ${detail.backups.join(', ')}`);
   if (detail.workerVersion) {

@@ -25,6 +25,7 @@ export interface StageMemory {
   workerVersion?: string;
   previousWorkerVersion?: string;
   migrations?: string[];
+  seeds?: string[];
   checks?: CheckResult[];
   lostWritesWindowMs?: number;
   result?: StageResult;
@@ -117,6 +118,7 @@ export function rememberEvent(memory: RunMemory, event: RunEvent): RunMemory {
           bookmark: st.bookmark ?? s.bookmark,
           workerVersion: st.workerVersion ?? s.workerVersion,
           migrations: st.migrations.length > 0 || !s.migrations ? st.migrations : s.migrations,
+          ...(st.seeds && st.seeds.length > 0 ? { seeds: st.seeds } : s.seeds ? { seeds: s.seeds } : {}),
           lostWritesWindowMs: st.lostWritesWindowMs ?? s.lostWritesWindowMs,
           ...(st.fleets ?? s.fleets ? { fleets: st.fleets ?? s.fleets } : {}),
         }));
@@ -131,6 +133,7 @@ function learnFrom(step: StepName, detail: StepDetail | undefined, s: StageMemor
   const learned: Partial<StageMemory> = {};
   if (detail.bookmark) learned.bookmark = detail.bookmark;
   if (detail.migrations && step === 'migrate') learned.migrations = detail.migrations;
+  if (detail.seeds && step === 'migrate') learned.seeds = detail.seeds;
   if (detail.workerVersion) learned.workerVersion = detail.workerVersion;
   if (detail.previousWorkerVersion) learned.previousWorkerVersion = detail.previousWorkerVersion;
   if (detail.checks) learned.checks = step === 'reverify' ? s.checks ?? detail.checks : detail.checks;

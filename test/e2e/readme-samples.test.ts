@@ -53,7 +53,7 @@ describe('README samples are real output', () => {
   it('the first promotion of the example, and the command list', async () => {
     const root = await mkdtemp(join(tmpdir(), 'promote-readme-'));
     dirs.push(root);
-    for (const p of ['pipeline', 'environments', 'migrations', 'app', 'wrangler.jsonc']) await cp(join(REPO, p), join(root, p), { recursive: true });
+    for (const p of ['pipeline', 'environments', 'migrations', 'seeds', 'app', 'wrangler.jsonc']) await cp(join(REPO, p), join(root, p), { recursive: true });
     const run = await runCli(['--to', 'production', '--cwd', root]);
     expect(run.code, run.stderr).toBe(0);
     expectSampleIn(blockAfter('What you see:'), run.stdout);

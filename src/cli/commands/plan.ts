@@ -41,6 +41,8 @@ export async function run({ root, output, env, settings: base, values }: Command
         binding: d.binding,
         pending: d.pending.map((m) => m.name),
         drift: d.drift,
+        /** Seeds after the migrations: applied ones are never applied again. */
+        seeds: { applied: d.observed.seedPlan.applied.map((a) => a.name), pending: d.seeds.map((x) => x.name) },
         ...(d.pending.length > 0 && d.observed.transport ? { chunks: pendingChunks(d.pending, d.observed.transport) } : {}),
         /** Each pending migration's class: contract ones cannot go out beside the previous Worker version. */
         migrations: d.pending.map((m) => {
@@ -49,7 +51,7 @@ export async function run({ root, output, env, settings: base, values }: Command
         }),
       })),
     })),
-    warnings: ws.warnings,
+    warnings: [...ws.warnings, ...planned.stages.flatMap((s) => s.warnings)],
     problems: refusals,
   };
   if (output.json) {
@@ -62,9 +64,13 @@ export async function run({ root, output, env, settings: base, values }: Command
         if (d.pending.length === 0) output.out(`   ${d.binding}: up to date`);
         else output.out(`   ${d.binding}: ${d.pending.length} to apply\n${d.migrations.map((m) => `     + ${m.name} (${m.class}${m.reasons.length > 0 ? `: ${m.reasons.join('; ')}` : ''})`).join('\n')}`);
         for (const c of d.chunks ?? []) output.out(paint(output, 'dim', `     ${describeChunk(c)}`));
+        if (d.seeds.pending.length + d.seeds.applied.length > 0) {
+          output.out(`   ${d.binding} seeds: ${d.seeds.pending.length > 0 ? `${d.seeds.pending.length} to apply` : 'none to apply'}${d.seeds.applied.length > 0 ? ` (${d.seeds.applied.length} applied: ${d.seeds.applied.join(', ')})` : ''}`);
+          for (const name of d.seeds.pending) output.out(`     + ${name}`);
+        }
       }
     }
-    printProblems(output, [...ws.warnings, ...refusals]);
+    printProblems(output, [...plan.warnings, ...refusals]);
   }
   if (pullRequest) {
     // Several databases in one environment: name the binding beside each file.
@@ -77,6 +83,7 @@ export async function run({ root, output, env, settings: base, values }: Command
           pending: s.databases.flatMap((d) => d.pending.map((n) => named(d.binding, n, many))),
           classes: Object.fromEntries(s.databases.flatMap((d) => d.migrations.map((m) => [named(d.binding, m.name, many), m.class]))),
           drift: s.databases.flatMap((d) => d.drift.map((x) => ({ ...x, name: named(d.binding, x.name, many) }))),
+          seeds: s.databases.flatMap((d) => d.seeds.pending.map((n) => named(d.binding, n, many))),
         };
       }),
       warnings: ws.warnings,

@@ -20,6 +20,7 @@ export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace,
     environment: s.environment,
     steps: s.steps,
     pending: s.databases.flatMap((d) => d.pending.map((m) => m.name)),
+    seeds: { pending: s.databases.flatMap((d) => d.seeds.map((x) => x.name)), applied: s.databases.flatMap((d) => d.observed.seedPlan.applied.map((a) => a.name)) },
     checks: s.checks,
     ...(rolloutOf(s.env.config) ? { rollout: rolloutOf(s.env.config) } : {}),
     problems: s.problems,
@@ -33,6 +34,9 @@ export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace,
     for (const [i, p] of plan.entries()) {
       ctx.output.out(`${i + 1}. ${p.environment}: ${p.steps.join(' -> ')}`);
       ctx.output.out(`   migrations: ${p.pending.length ? p.pending.join(', ') : 'none pending'}`);
+      if (p.seeds.pending.length + p.seeds.applied.length > 0) {
+        ctx.output.out(`   seeds: ${p.seeds.pending.length ? p.seeds.pending.join(', ') : 'none pending'}${p.seeds.applied.length ? ` (applied: ${p.seeds.applied.join(', ')})` : ''}`);
+      }
       ctx.output.out(`   checks: ${p.checks.length ? p.checks.join('; ') : 'none'}`);
       if (p.rollout) ctx.output.out(`   rollout: ${p.rollout.steps.map((s) => `${s}%`).join(' -> ')}, each step's checks soaking ${p.rollout.soak} ms`);
     }
@@ -42,7 +46,7 @@ export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace,
       );
     }
     ctx.output.out(`on failure: roll back (database: ${policy}; Worker: previous version), verify again, stop`);
-    printProblems(ctx.output, problems);
+    printProblems(ctx.output, [...problems, ...planned.stages.flatMap((s) => s.warnings)]);
   }
   return problems.some((p) => p.severity === 'error') ? 2 : 0;
 }

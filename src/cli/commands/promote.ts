@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import type { LoadedEnvironment } from '../../config/schema.js';
 import { describeShard, parseShard, type Shard } from '../../fleet/shard.js';
 import { isFleet } from '../../config/environment-databases.js';
+import { printProblems } from '../output.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
 
@@ -139,7 +140,9 @@ export async function startPromotion(
     // Every stage is opened, read and preflighted side by side before the first
     // lock: a problem that only production's schema shows stops the run (exit 2)
     // before dev is touched.
-    await target.preflightAll(input.stages.map((s) => s.environment), input.rollbackPolicy);
+    const plan = await target.preflightAll(input.stages.map((s) => s.environment), input.rollbackPolicy);
+    // Seeds edited after they were applied: said on stderr (--json stays JSON lines), never applied again.
+    printProblems(ctx.output, plan.stages.flatMap((s) => s.warnings));
   } catch (e) {
     await target.dispose();
     await close();

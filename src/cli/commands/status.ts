@@ -57,6 +57,11 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
         notAdopted: [...claimedElsewhere(d).entries()].map(([name, tool]) => ({ name, tool })),
         renamed: d.plan.renamed.map((r) => ({ from: r.from, to: r.to.name, match: r.match })),
         retired: d.plan.retired,
+        seeds: {
+          applied: d.seedPlan.applied.map((a) => a.name),
+          pending: d.seedPlan.pending.map((s) => s.name),
+          changed: d.seedPlan.applied.filter((a) => a.changed).map((a) => a.name),
+        },
         ...(d.plan.pending.length > 0 && d.transport ? { chunks: pendingChunks(d.plan.pending, d.transport) } : {}),
       })),
       ...(o.fleets
@@ -102,7 +107,9 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
     for (const d of o.databases) {
       const { applied, pending, drift, adoptable, renamed, retired } = d.plan;
       const extra = [drift.length ? `${drift.length} drift` : '', renamed.length ? `${renamed.length} renamed` : '', retired.length ? `${retired.length} retired` : ''].filter(Boolean);
-      output.out(`  ${d.binding}: ${applied.length} applied, ${pending.length} pending${extra.map((x) => `, ${x}`).join('')}`);
+      const seeds = d.seedPlan;
+      const seedCounts = seeds.applied.length + seeds.pending.length > 0 ? `; seeds: ${seeds.applied.length} applied, ${seeds.pending.length} pending` : '';
+      output.out(`  ${d.binding}: ${applied.length} applied, ${pending.length} pending${extra.map((x) => `, ${x}`).join('')}${seedCounts}`);
       const renamedFrom = new Map(renamed.map((r) => [r.from, r.to.name]));
       const retiredNames = new Set(retired);
       const driftBy = new Map(drift.map((x) => [x.name, x.reason]));
@@ -132,6 +139,13 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
         output.out(`    ${paint(output, 'yellow', '•')} ${m.name}  ${paint(output, 'yellow', note)}`);
       }
       if (pending.length > 0) for (const c of pendingChunks(pending, d.transport) ?? []) output.out(paint(output, 'dim', `    ${describeChunk(c)}`));
+      for (const a of seeds.applied) {
+        const note = a.changed
+          ? paint(output, 'yellow', 'changed since it was applied (checksum): not applied again')
+          : paint(output, 'dim', `${a.appliedAt}${a.fileMissing ? ', file removed' : ''}`);
+        output.out(`    ${a.changed ? paint(output, 'yellow', '!') : paint(output, 'green', '✓')} seed ${a.name}  ${note}`);
+      }
+      for (const s of seeds.pending) output.out(`    ${paint(output, 'yellow', '•')} seed ${s.name}  ${paint(output, 'yellow', 'pending')}`);
     }
   }
 }

@@ -18,6 +18,8 @@ export interface PlanForComment {
     drift: Drift[];
     /** Expand or contract, by pending name (contract: the previous Worker version cannot run beside it). */
     classes?: Record<string, MigrationClass>;
+    /** Seeds that would be applied after the migrations (recorded names). */
+    seeds?: string[];
   }[];
   warnings: Problem[];
   /** The commit the plan was made for. */
@@ -30,7 +32,8 @@ export function buildPlanComment(plan: PlanForComment): string {
   out.push('| Environment | Pending migrations | Drift |', '|---|---|---|');
   for (const s of plan.stages) {
     const label = (name: string) => (s.classes?.[name] === 'contract' ? ' ⚠️ contract' : s.classes?.[name] === 'expand' ? ' expand' : '');
-    const pending = s.pending.length === 0 ? 'none' : s.pending.map((n) => `${code(n)}${label(n)}`).join('<br>');
+    const items = [...s.pending.map((n) => `${code(n)}${label(n)}`), ...(s.seeds ?? []).map((n) => `${code(n)} seed`)];
+    const pending = items.length === 0 ? 'none' : items.join('<br>');
     const drift = s.drift.length === 0 ? 'none' : s.drift.map((d) => `⚠️ ${code(d.name)}: ${d.reason}`).join('<br>');
     out.push(`| ${escape(s.environment)} | ${pending} | ${drift} |`);
   }

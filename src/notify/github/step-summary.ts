@@ -113,6 +113,7 @@ function stageSection(stage: StageMemory): string[] {
   if (stage.bookmark) facts.push(`Bookmark ${code(stage.bookmark)}`);
   if (stage.workerVersion) facts.push(`Worker version ${code(stage.workerVersion)}${stage.previousWorkerVersion ? ` (was ${code(stage.previousWorkerVersion)})` : ''}`);
   if (stage.migrations && stage.steps.length > 0) facts.push(stage.migrations.length === 0 ? 'No pending migrations' : `Migrations: ${stage.migrations.map(code).join(', ')}`);
+  if (stage.seeds && stage.seeds.length > 0) facts.push(`Seeds: ${stage.seeds.map(code).join(', ')}`);
   if (facts.length > 0) out.push(facts.join(' · '), '');
   const steps = stage.steps.filter((s) => s.state !== 'started');
   if (steps.length > 0) {

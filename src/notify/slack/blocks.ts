@@ -12,6 +12,7 @@ import {
   describeFailure,
   describeLostWrites,
   describeMigrations,
+  describeSeeds,
   describeRunResult,
   describeStageResult,
   describeStages,
@@ -161,6 +162,7 @@ export function buildRunFinished(event: SummaryEvent, ctx: RunContext, memory: R
     const parts = [`${STAGE_EMOJI[s.result]} *${escapeMrkdwn(s.environment)}* ${describeStageResult(s.result)}`];
     if (s.result !== 'skipped') parts.push(formatDuration(s.durationMs));
     if (s.migrations.length > 0) parts.push(escapeMrkdwn(describeMigrations(s.migrations)));
+    if (s.seeds && s.seeds.length > 0) parts.push(escapeMrkdwn(describeSeeds(s.seeds)));
     if (s.workerVersion) parts.push(`version ${escapeMrkdwn(s.workerVersion)}`);
     if (s.bookmark) parts.push(`bookmark \`${escapeMrkdwn(s.bookmark)}\``);
     if (s.lostWritesWindowMs !== undefined) parts.push(`:warning: ${formatDuration(s.lostWritesWindowMs)} of writes lost`);

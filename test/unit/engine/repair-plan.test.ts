@@ -15,9 +15,10 @@ function observed(files: Record<string, string>, ledger: string[], checksums: Re
     ledger: ledger.map((name, i) => ({ id: i + 1, name, applied_at: '2026-01-01 00:00:00' })),
     meta: new Map(Object.entries(checksums).map(([name, checksum]) => [name, { name, checksum, run_id: 'r', applied_at: 'x', duration_ms: null, adopted: 0 }])),
     schema: [],
+    seeds: [],
     foreign: [],
   };
-  return { env: ENV, databases: [{ binding: 'DB', migrationsDir: 'migrations', ledgerTable: 'd1_migrations', migrations, state, plan: planDatabase(migrations, state) }] };
+  return { env: ENV, databases: [{ binding: 'DB', migrationsDir: 'migrations', ledgerTable: 'd1_migrations', migrations, state, plan: planDatabase(migrations, state), seeds: [], seedPlan: { applied: [], pending: [] } }] };
 }
 
 describe('planRepair', () => {

@@ -36,8 +36,8 @@ function observed(files: Record<string, string>, applied: string[], over: Partia
   const ms = migrations(files);
   const ledger: LedgerRow[] = applied.map((name, i) => ({ id: i + 1, name, applied_at: 'x' }));
   const meta = new Map<string, MetaRow>(applied.map((name) => [name, { name, checksum: checksumOf(over[name] ?? files[name] ?? ''), run_id: 'r', applied_at: 'x', duration_ms: 1, adopted: 0 }]));
-  const state = { ledger, meta, schema: [], foreign: [] };
-  return { binding: 'DB', ledgerTable: 'd1_migrations', migrationsDir: 'migrations', migrations: ms, state, plan: planDatabase(ms, state) };
+  const state = { ledger, meta, schema: [], seeds: [], foreign: [] };
+  return { binding: 'DB', ledgerTable: 'd1_migrations', migrationsDir: 'migrations', migrations: ms, state, plan: planDatabase(ms, state), seeds: [], seedPlan: { applied: [], pending: [] } };
 }
 
 const resolve = (raw: string, command: 'migrate' | 'rollback' = 'rollback') => resolveVersionTarget(raw, migrations(FILES), { command, environment: 'staging' });

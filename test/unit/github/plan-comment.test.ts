@@ -51,6 +51,12 @@ describe('sticky plan comment', () => {
     expect(body).toContain('| production | `0004_tags.sql` expand<br>`0005_drop_legacy.sql` ⚠️ contract | none |');
   });
 
+  it('lists the seeds a stage would apply after its migrations', () => {
+    const body = buildPlanComment({ stages: [{ environment: 'dev', pending: ['0004_tags.sql'], drift: [], seeds: ['dev/0001_sample_notes.sql'] }, { environment: 'staging', pending: [], drift: [], seeds: ['all/0001_plans.sql'] }], warnings: [] });
+    expect(body).toContain('| dev | `0004_tags.sql`<br>`dev/0001_sample_notes.sql` seed | none |');
+    expect(body).toContain('| staging | `all/0001_plans.sql` seed | none |');
+  });
+
   it('creates the comment once, then updates it in place (never a duplicate), past the first page of comments', async () => {
     github.comments.set(7, Array.from({ length: 130 }, (_, i) => ({ id: i + 1, body: `chatter ${i}` })));
     expect(await post(plan)).toEqual({ action: 'created', commentId: expect.any(Number) });
