@@ -86,9 +86,9 @@ export async function observeTenant(ws: Workspace, fleet: HandleFleet, tenant: s
     migrations,
     state,
     plan,
-    // Seeds are for single databases; a fleet's tenants get none (merged from main: not designed for fleets yet).
+    // Seeds are an environment's sample data for its single databases; tenants of a fleet get none.
     seeds: [],
-    seedPlan: planSeeds([], []),
+    seedPlan: planSeeds([], state.seeds),
   };
   return { db, observed, state };
 }

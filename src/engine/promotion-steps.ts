@@ -263,10 +263,7 @@ export class PromotionSteps {
     const h = await this.handle(input.environment);
     const fleets: string[] = [];
     for (const fleet of h.fleets ?? []) fleets.push(...(await this.fleetPreflight(h, fleet)).pendingMigrations);
-    return {
-      migrations: [...stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...new Set(fleets)],
-      seeds: stage.databases.flatMap((d) => d.seeds.map((s) => s.name)),
-    };
+    return { migrations: [...stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...new Set(fleets)], seeds: stage.databases.flatMap((d) => d.seeds.map((s) => s.name)) };
   }
 
   async lock(input: StepInput, signal?: AbortSignal): Promise<void> {
