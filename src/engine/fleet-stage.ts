@@ -19,7 +19,7 @@ import type { LoadedEnvironment } from '../config/schema.js';
 import type { CheckResult, FleetEvent } from '../events/run-events.js';
 import { countResults, type TenantOutcome, type TenantResult } from '../fleet/outcome.js';
 import { runPool } from '../fleet/pool.js';
-import { selectCanaries, selectTenants, type TenantSelection } from '../fleet/select.js';
+import { selectFleetWork, selectTenants, type CanarySetting, type TenantSelection } from '../fleet/select.js';
 import { applyChunks } from '../ledger/apply.js';
 import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.js';
 import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
@@ -50,6 +50,8 @@ export interface ObservedTenant {
   digest: string;
   /** Drift, renames, out-of-order files: this tenant cannot be migrated. */
   refusals: Problem[];
+  /** Chosen over the whole fleet (selectFleetWork), so a shard's slice does not change which tenants go first. */
+  canary: boolean;
 }
 
 /** What preflightAll learned about one fleet of one stage. */
@@ -93,12 +95,13 @@ export async function observeTenant(ws: Workspace, fleet: HandleFleet, tenant: s
 
 /** Every selected tenant of a fleet, read: ledger, plan, fingerprint, refusals. */
 export async function observeFleet(ws: Workspace, env: LoadedEnvironment, fleet: HandleFleet, selection: TenantSelection = {}, signal?: AbortSignal): Promise<ObservedTenant[]> {
-  const tenants = selectTenants(await fleet.tenants(signal), selection);
-  const { results } = await runPool(tenants, OBSERVE_CONCURRENCY, async (tenant) => {
+  const work = selectFleetWork(await fleet.tenants(signal), canarySetting(fleet), selection);
+  const canaries = new Set(work.canaries);
+  const { results } = await runPool(work.tenants, OBSERVE_CONCURRENCY, async (tenant) => {
     const { db, observed } = await observeTenant(ws, fleet, tenant, signal);
     const digest = fingerprintDigest(await readFingerprint(withSignal(db.conn, signal), [fleet.ledgerTable]));
     const refusals = migrationRefusals({ env, databases: [observed] });
-    return { tenant, db, observed, digest, refusals };
+    return { tenant, db, observed, digest, refusals, canary: canaries.has(tenant) };
   });
   return results as ObservedTenant[];
 }
@@ -142,10 +145,14 @@ export async function preflightFleet(env: LoadedEnvironment, fleet: HandleFleet,
     })).values()];
     throw new InvalidInputError(distinct, `every tenant of ${env.name}/${fleet.binding} (${names.length}) failed preflight; no tenant was changed`);
   }
-  const canary = fleet.fleet.canary;
   const pending = new Set(tenants.filter((t) => t.observed.plan.pending.length > 0).map((t) => t.tenant));
   const pendingMigrations = [...new Set(tenants.flatMap((t) => t.observed.plan.pending.map((m) => m.name)))].sort();
-  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: selectCanaries(names, Array.isArray(canary) ? canary : (canary as `${number}%`)), problems, groups: groups.size, pending, pendingMigrations };
+  return { environment: env.name, binding: fleet.binding, tenants: names, canaries: tenants.filter((t) => t.canary).map((t) => t.tenant), problems, groups: groups.size, pending, pendingMigrations };
+}
+
+function canarySetting(fleet: HandleFleet): CanarySetting {
+  const canary = fleet.fleet.canary;
+  return Array.isArray(canary) ? canary : (canary as `${number}%`);
 }
 
 /** "file:line: message" for a tenant's outcome. */

@@ -35,10 +35,12 @@ import type { FleetEvent, RunEvent } from '../events/run-events.js';
 import type { TenantOutcome } from '../fleet/outcome.js';
 import { readJournal } from '../notify/journal-sink.js';
 import { journalPath } from '../runs/run-store.js';
-import type { HandleFleet } from '../targets/environment-handle.js';
+import type { HandleFleet, WorkerDeployer } from '../targets/environment-handle.js';
 import { judgeFleet, migrateFleet, observeFleet, observeTenant, preflightFleet, rollbackFleet, type FleetPreflight, type FleetRunResult } from './fleet-stage.js';
 import { runPool } from '../fleet/pool.js';
-import { selectTenants, type TenantSelection } from '../fleet/select.js';
+import { selectTenants, type CanarySetting, type TenantSelection } from '../fleet/select.js';
+import type { Shard } from '../fleet/shard.js';
+import { isFleet } from '../config/environment-databases.js';
 
 export interface StepOptions {
   runId: string;
@@ -51,8 +53,13 @@ export interface StepOptions {
   /** Said once per environment when a queued run (--wait) starts waiting for another process to let go of it. */
   onLockWait?: (message: string) => void;
   soakIntervalMs?: number;
-  /** How the CLI narrows every fleet's tenants for this run (fleet/select.ts selectTenants). */
-  tenants?: TenantSelection;
+  /**
+   * A sharded run (--shard i/n): the environment is seen as its fleets alone, each cut to
+   * the shard's slice. Its single databases, its Worker and the environment lock (held in
+   * a single database) are left to the unsharded run, so n shards run side by side, each
+   * tenant under its own lease, and a failing shard never rolls back the Worker.
+   */
+  fleetOnly?: { environment: string; shard: Shard };
 }
 
 export class VerificationFailed extends RunError {
@@ -90,9 +97,13 @@ export class PromotionSteps {
 
   /** What this environment looks like once the change is in: every file applied, this build serving. */
   expectedChange(env: LoadedEnvironment): string {
-    const code = this.expectedCode(env);
+    const fleetOnly = this.opts.fleetOnly?.environment === env.name;
+    const code = fleetOnly ? undefined : this.expectedCode(env);
     return changeFingerprint({
-      databases: this.ws.databasesOf(env).map((d) => ({ binding: d.binding, migrations: this.ws.migrations.get(d.migrationsDir) ?? [] })),
+      databases: this.ws
+        .databasesOf(env)
+        .filter((d) => !fleetOnly || isFleet(d))
+        .map((d) => ({ binding: d.binding, migrations: this.ws.migrations.get(d.migrationsDir) ?? [] })),
       ...(code ? { codeHash: code } : {}),
     });
   }
@@ -100,7 +111,7 @@ export class PromotionSteps {
   handle(name: string): Promise<EnvironmentHandle> {
     let h = this.handles.get(name);
     if (!h) {
-      h = this.open(this.ws.project.environments.get(name)!).then(async (handle) => {
+      const opened = this.open(this.ws.project.environments.get(name)!).then(async (handle) => {
         const missing = this.ws.databasesOf(handle.env).filter((d) => d.fleet && !handle.fleets?.some((f) => f.binding === d.binding));
         if (missing.length === 0) return handle;
         // A target that does not know fleets would open the binding as one database: never migrate that by mistake.
@@ -109,9 +120,30 @@ export class PromotionSteps {
           missing.map((d) => ({ severity: 'error' as const, code: 'E_FLEET_UNSUPPORTED', file: handle.env.file, message: `${handle.env.name}/${d.binding} is a fleet, and the ${handle.env.config.target} target of this build cannot open fleets`, hint: 'run it on the local target, or remove fleet: from this database' })),
         );
       });
+      h = this.opts.fleetOnly?.environment === name ? opened.then(fleetsOnly) : opened;
       this.handles.set(name, h);
     }
     return h;
+  }
+
+  private fleetOnly(environment: string): boolean {
+    return this.opts.fleetOnly?.environment === environment;
+  }
+
+  /** The slice of a fleet this run works on (all of it, unless the run is sharded). */
+  private selection(environment: string): TenantSelection {
+    const f = this.opts.fleetOnly;
+    return f?.environment === environment ? { shard: f.shard } : {};
+  }
+
+  /**
+   * Whether an environment has this change, as its verify step saw it: every database's
+   * ledger (each tenant's, for a fleet) and the Worker it serves. A sharded run starts
+   * at its target, so it asks this of the stage before it instead of walking it.
+   */
+  async hasVerifiedChange(name: string): Promise<boolean> {
+    const h = await this.handle(name);
+    return (await this.observedChange(h)) === this.expectedChange(h.env);
   }
 
   /** Opens (once) and reads a stage's environment: ledger, metadata, schema, and the plan against the files. */
@@ -151,7 +183,7 @@ export class PromotionSteps {
     const problems: Problem[] = [];
     for (const fleet of h.fleets ?? []) {
       try {
-        const tenants = await observeFleet(this.ws, h.env, fleet, this.opts.tenants);
+        const tenants = await observeFleet(this.ws, h.env, fleet, this.selection(environment));
         this.fleetPreflights.set(`${environment}/${fleet.binding}`, await preflightFleet(h.env, fleet, tenants, this.opts.runId));
       } catch (e) {
         if (!(e instanceof InvalidInputError)) throw e;
@@ -166,7 +198,7 @@ export class PromotionSteps {
     const key = `${h.env.name}/${fleet.binding}`;
     const known = this.fleetPreflights.get(key);
     if (known) return known;
-    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet, this.opts.tenants), this.opts.runId);
+    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet, this.selection(h.env.name)), this.opts.runId);
     this.fleetPreflights.set(key, made);
     return made;
   }
@@ -366,6 +398,7 @@ export class PromotionSteps {
 
   async deploy(input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
     const h = await this.handle(input.environment);
+    if (this.fleetOnly(input.environment)) return { message: 'a sharded run deploys no Worker: the unsharded run after the shards does' };
     if (!h.worker) return {};
     const rollout = rolloutOf(h.env.config);
     if (rollout && h.worker.rollout) return this.deployFirstStep(h, h.worker.rollout, rollout.steps[0]!, input, signal);
@@ -417,6 +450,11 @@ export class PromotionSteps {
       }
       const observed = await this.observedChange(h);
       return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail };
+    }
+    if (this.fleetOnly(input.environment) && h.worker && !(await h.worker.servingCodeHash())) {
+      // Nothing serves yet for the checks to ask; the unsharded run that deploys the Worker checks it.
+      const observed = await this.observedChange(h, signal);
+      return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail: { checks: [], message: 'no Worker serves yet: the health checks run once the unsharded run deploys one' } };
     }
     const outcome = await runHealthChecks(h.env.config.health, base, verifyOptions);
     const detail: StepDetail = { checks: outcome.results };
@@ -503,7 +541,8 @@ export class PromotionSteps {
         policy: input.rollbackPolicy,
         bookmarks,
         concurrency: fleet.fleet.concurrency,
-        ...(this.opts.tenants ? { selection: this.opts.tenants } : {}),
+        // A shard undoes its own slice (shard 1: with every canary); the ledgers still decide.
+        selection: { ...this.selection(input.environment), canary: fleet.fleet.canary as CanarySetting },
         emit: (e) => progress?.fleet?.(e),
         ...(signal ? { signal } : {}),
       });
@@ -543,7 +582,7 @@ export class PromotionSteps {
       databases.push({ binding: d.binding, migrations: state.ledger.filter((r) => !retired.has(r.name)).map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
     }
     for (const fleet of h.fleets ?? []) databases.push({ binding: fleet.binding, migrations: await this.fleetLedger(h, fleet, signal) });
-    const code = h.worker ? await h.worker.servingCodeHash() : undefined;
+    const code = h.worker && !this.fleetOnly(h.env.name) ? await h.worker.servingCodeHash() : undefined;
     return changeFingerprint({ databases, ...(code ? { codeHash: code } : {}) });
   }
 
@@ -560,7 +599,8 @@ export class PromotionSteps {
     if (run && run.outcomes.every((o) => (o.result === 'applied' || o.result === 'unchanged') && o.version === newest)) {
       return files.map((m) => ({ name: m.name, checksum: m.checksum }));
     }
-    const tenants = selectTenants(await fleet.tenants(signal), this.opts.tenants);
+    // A shard answers for its slice alone: the other shards' tenants are theirs to migrate.
+    const tenants = selectTenants(await fleet.tenants(signal), { ...this.selection(h.env.name), canary: fleet.fleet.canary as CanarySetting });
     const seen = new Set<string>();
     let one: { name: string; checksum?: string }[] = [];
     await runPool(tenants, fleet.fleet.concurrency, async (tenant) => {
@@ -579,6 +619,22 @@ export class PromotionSteps {
     for (const h of handles) if (h.status === 'fulfilled') await h.value.dispose().catch(() => undefined);
     this.handles.clear();
   }
+}
+
+/**
+ * A sharded run's view of its environment: the fleets, without the single databases, and
+ * the Worker watched but never deployed or rolled back (the unsharded run owns it). The
+ * canaries' and the verify step's health checks still run against what serves there.
+ */
+function fleetsOnly(h: EnvironmentHandle): EnvironmentHandle {
+  const { worker, workerRollback: _rollback, ...rest } = h;
+  const watched: WorkerDeployer | undefined = worker && {
+    servingCodeHash: () => worker.servingCodeHash(),
+    deploy: () => Promise.reject(new Error('a sharded run deploys no Worker')),
+    // It deployed nothing, so there is nothing of its own to undo.
+    rollbackRun: async () => ({}),
+  };
+  return { ...rest, databases: [], ...(watched ? { worker: watched } : {}) };
 }
 
 /** One rollback detail for a stage: its single databases' and each fleet's. */

@@ -5,6 +5,7 @@
  * same log) and the stage/step columns, so `grep production` finds a stage's story.
  */
 import { paint, type Output } from './terminal-output.js';
+import { createPlainFleetProgress } from './fleet-progress.js';
 import type { RunEvent, RunSink } from '../events/run-events.js';
 import {
   describeDetail,
@@ -105,11 +106,15 @@ export function createPlainSink(output: Output): RunSink {
   const describeTenantMark = (status: string): string =>
     status === 'running' ? paint(output, 'blue', '…') : status === 'failed' ? paint(output, 'red', '✗') : status === 'skipped' ? paint(output, 'dim', '-') : paint(output, 'green', '✓');
 
+  const fleetProgress = createPlainFleetProgress();
+
   return {
     write(event) {
-      // A plain log shows a fleet's canaries, failures and counts, not one line per healthy tenant.
-      if (event.type === 'tenant' && !event.canary && event.status !== 'failed') return;
-      output.out(`${elapsed(event.at)} ${line(event)}`);
+      const progress = fleetProgress.observe(event);
+      // A plain log shows a fleet's canaries, failures and counts, not one line per healthy tenant...
+      if (!(event.type === 'tenant' && !event.canary && event.status !== 'failed')) output.out(`${elapsed(event.at)} ${line(event)}`);
+      // ...and a progress line every 10% or every few seconds, never a redrawn one.
+      if (progress) output.out(`${elapsed(event.at)} ${columns(progress.environment, 'migrate')}${progress.line}`);
     },
   };
 }
