@@ -7,13 +7,13 @@
  *   services       machine, ledger, verify, notify, runs,     src/{machine,ledger,verify,notify,runs,backup}
  *                  backup
  *   targets        adapters only: local (Miniflare), cloudflare (undici + zx)
- *   base           pure: migrations, config, schema, shared types   src/{migrations,config,wrangler,d1,events,schema}, errors, problems, private-files
+ *   base           pure: migrations, config, schema, fleet planning, shared types   src/{migrations,config,wrangler,d1,events,schema,fleet}, errors, problems, private-files
  *
  * Checked by `npm run lint:deps` in CI; test/unit/layering.test.ts proves a
  * deliberately added cycle or upward import fails it.
  */
 const LAYERS = [
-  ['base', '^src/(migrations|config|wrangler|d1|events|schema)/|^src/(errors|problems|private-files|atomic-write)\\.ts$'],
+  ['base', '^src/(migrations|config|wrangler|d1|events|schema|fleet)/|^src/(errors|problems|private-files|atomic-write)\\.ts$'],
   ['targets', '^src/targets/'],
   ['services', '^src/(machine|ledger|verify|notify|runs|backup)/'],
   ['engine', '^src/engine/'],

@@ -20,6 +20,7 @@ import { benchBaselineLocal, benchFingerprintRemote } from './lib/adopt.js';
 import { benchTransport } from './lib/transport.js';
 import { ROLLOUT_SOAK_MS, ROLLOUT_STEPS, benchRollout } from './lib/rollout.js';
 import { DRIFT_MIGRATIONS, DRIFT_TARGET_MS, benchSchemaDrift } from './lib/schema-drift.js';
+import { benchFleet } from './lib/fleet.js';
 import { median, min, summarize } from './lib/stats.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -59,6 +60,7 @@ if (opts.help) {
       '                     9 dashboard: first render and live delay in chromium;\n' +
       '                     10 local gradual rollout 0/50/100 with 1 s soak;\n' +
       '                     11 schema drift check of a 200-migration database: status without / with it, cold and cached;\n' +
+      '                     12 fleet: 1,000 tenant databases on the fake API, 50 ms latency, concurrency 16;\n' +
       '                     2 needs 1)\n' +
       '  --keep             keep the temp projects',
   );
@@ -74,8 +76,8 @@ const RUNS = int(opts.runs, opts.quick ? 2 : 5);
 const WRANGLER_RUNS = opts['skip-wrangler'] ? 0 : int(opts['wrangler-runs'], opts.quick ? 1 : Math.min(2, RUNS));
 const GROWTH_RUNS = int(opts['growth-runs'], 2);
 const FAST_RUNS = int(opts['fast-runs'], 7);
-/** Sections: 1-6 the first release's, 7 adopt, 8 transport, 9 dashboard, 10 rollout. */
-const LAST_SECTION = 11;
+/** Sections: 1-6 the first release's, 7 adopt, 8 transport, 9 dashboard, 10 rollout, 11 schema drift, 12 fleet. */
+const LAST_SECTION = 12;
 const SECTIONS = new Set(
   (opts.only ?? Array.from({ length: LAST_SECTION }, (_, i) => i + 1).join(',')).split(',').map((x) => {
     const n = Number.parseInt(x.trim(), 10);
@@ -691,6 +693,26 @@ async function schemaDrift() {
   }
 }
 
+// ---------------------------------------------------------------- 12. fleet
+async function fleet() {
+  const tenants = opts.quick ? 200 : 1000;
+  section(`12. fleet: promote --to production over ${tenants} tenant D1 databases (fleet.match), concurrency 16, 50 ms latency per API request (fake API; 1 run)`);
+  try {
+    const r = await benchFleet({ repo: REPO, tenants, concurrency: 16, latencyMs: 50, log });
+    const need = r.perTenant.max;
+    addFigure('fleet promotion (process, spawn to exit)', [r.wallMs], { key: 'fleet.wall' });
+    addFigure(`  ideal: ceil(${r.tenants}/${r.concurrency}) x ${need} requests x ${r.latencyMs} ms`, [r.idealMs], { key: 'fleet.ideal' });
+    addRatio('ratio fleet / ideal (process)', { median: r.wallMs, min: r.wallMs }, { median: r.idealMs, min: r.idealMs }, { atMost: 1.25, key: 'fleet.ratio' });
+    addRatio('ratio fleet / ideal (first to last D1 request)', { median: r.d1SpanMs, min: r.d1SpanMs }, { median: r.idealMs, min: r.idealMs }, { atMost: 1.25, key: 'fleet.ratioD1Span' });
+    addNote('  requests per tenant / one database', `${r.perTenant.min}..${r.perTenant.max} / ${r.perDatabase}`, '', '<= one database, all equal', r.perTenant.min === r.perTenant.max && r.perTenant.max <= r.perDatabase ? 'PASS' : 'MISS');
+    addNote('  API requests in all (429s)', `${r.requests} (${r.status429})`, '');
+    addNote('  peak RSS of the promote process', r.peakRssMiB === undefined ? 'n/a' : `${r.peakRssMiB.toFixed(0)} MiB`, '', '< 300 MiB', r.peakRssMiB !== undefined && r.peakRssMiB < 300 ? 'PASS' : 'MISS');
+    figures.fleet = r;
+  } catch (e) {
+    fail('12. fleet', e);
+  }
+}
+
 // ---------------------------------------------------------------- table
 function renderTable() {
   const head = { name: 'figure', runs: 'runs', min: 'min', median: 'median', target: 'target', verdict: 'verdict' };
@@ -748,6 +770,7 @@ async function main() {
     if (SECTIONS.has(9)) await dashboard();
     if (SECTIONS.has(10)) await rollout();
     if (SECTIONS.has(11)) await schemaDrift();
+    if (SECTIONS.has(12)) await fleet();
   } catch (e) {
     fail('harness', e);
   } finally {

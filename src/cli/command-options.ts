@@ -22,7 +22,14 @@ export const COMMAND_OPTIONS = {
   migrate: { env: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   baseline: { env: { type: 'string' }, database: { type: 'string' }, through: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   new: { rollback: { type: 'boolean' }, dir: { type: 'string' }, revert: { type: 'string' } },
-  promote: { to: { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
+  promote: {
+    to: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    wait: { type: 'string' },
+    'lock-ttl': { type: 'string' },
+    shard: { type: 'string' },
+    report: { type: 'string' },
+  },
   resume: { run: { type: 'string' }, wait: { type: 'string' }, 'lock-ttl': { type: 'string' } },
   rollback: { env: { type: 'string' }, to: { type: 'string' }, bookmark: { type: 'string' }, 'lock-ttl': { type: 'string' } },
   serve: { env: { type: 'string' }, port: { type: 'string' } },
@@ -38,6 +45,7 @@ export const COMMAND_OPTIONS = {
   },
   backup: { env: { type: 'string' }, database: { type: 'string' }, out: { type: 'string' } },
   init: {},
+  report: { merge: { type: 'boolean' } },
   ui: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
 } as const satisfies Record<string, NonNullable<ParseArgsConfig['options']>>;
 

@@ -4,6 +4,7 @@ export const HELP = `promote: staging-first promotion of Cloudflare Workers + D1
 Usage
   promote --to <env> [--dry-run] [--json]     walk the pipeline up to <env> (dev -> staging -> production)
            [--wait <duration>]                queue behind another run's lock instead of exiting 3
+           [--shard <i>/<n>] [--report <file>]  one slice of every fleet; the outcome as a JSON report
   promote resume [--run <id>]                 finish an interrupted run (the newest by default)
   promote rollback --env <env> [--bookmark <id>]  restore a bookmark and the previous Worker by hand
   promote rollback --env <env> --to <NNNN>  undo the migrations above NNNN with their rollback files
@@ -26,6 +27,7 @@ Usage
   promote repair --env <env> | --all          record renamed files (and --accept-checksum <file>) in the ledger
   promote repair --retire <name> [--dir <d>]  record that an applied migration's file was removed on purpose
   promote init                                write pipeline/ and environments/ from wrangler's config
+  promote report --merge <file>...            one summary and exit code from the reports of a matrix of shards
 
 Global options
   --cwd <dir>     run against the project in <dir> (default: the current folder)
@@ -189,6 +191,16 @@ was edited on purpose (printed before it is recorded). Takes the environment loc
 whose contents differ, or any other drift, is refused (exit 2) and nothing is written.
 --retire records in <dir>/.retired (commit it) that an applied migration's file was removed on
 purpose: validate accepts the gap, status shows it as retired.
+`,
+  report: `promote report --merge <file>... [--json]
+
+Joins the reports (--report, or .promote/reports/ of a sharded run) of one run set into
+one summary: counts per environment and database, and every failed tenant by name.
+The sharded reports must all have the same shard count and each shard 1..n exactly
+once: a missing shard is refused, naming it. An unsharded report (the job that ran
+the single-database stages) may be merged beside them.
+Exit 0 when every database and tenant applied or was unchanged, 1 when any failed,
+rolled back or a run ended non-zero, 2 when a file is not a report or a shard is missing.
 `,
   init: `promote init [--cwd <dir>]
 

@@ -32,6 +32,7 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   repair: () => import('./commands/repair.js'),
   backup: () => import('./commands/backup.js'),
   init: () => import('./commands/init.js'),
+  report: () => import('./commands/report.js'),
   ui: () => import('./commands/ui.js'),
 };
 

@@ -28,6 +28,8 @@ import { secretValues } from '../notify/secrets.js';
 import type { SlackNotifyConfig } from '../config/slack-config.js';
 import { runContextFromEnv, type RunContext } from '../notify/run-context.js';
 import { createSlackSink } from '../notify/slack/slack-sink.js';
+import { createReportSink } from '../notify/report-sink.js';
+import { buildRunReport, type BuildReportOptions } from '../runs/run-report.js';
 import type { NotifierSink } from '../notify/notifier-sink.js';
 import type { Output } from './output.js';
 export { secretsFrom } from '../notify/secrets.js';
@@ -40,6 +42,11 @@ export interface RunSinksOptions {
   masked?: readonly string[];
   /** A sink's trouble, already redacted. Default: `promote: warning: …` on stderr. */
   warn?: (message: string) => void;
+  /**
+   * The run's report: where to write it (--report, or .promote/reports/ for a sharded run)
+   * and what it needs to know. The Actions `runs` output is built from the same report.
+   */
+  report?: BuildReportOptions & { file?: string };
 }
 
 /** Time the GitHub deployments queue gets per call and at the end of the run. */
@@ -69,10 +76,12 @@ export function createRunSinks(output: Output, journal: string, redact: (s: stri
     redact: redactAll,
     secrets: [...secretValues(env, declaredSecretNames(project.environments.values())), ...configSecrets].filter((s) => !options.masked?.includes(s)),
     onWarning: warn,
+    ...(options.report ? { runs: (events) => buildRunReport(events, options.report!).runs } : {}),
   });
   if (actions) named.push({ name: 'GitHub Actions', sink: actions });
   const terminal = output.json ? createJsonSink((line) => output.out(line)) : output.interactive ? createLiveSink(output) : createPlainSink(output);
   named.push({ name: 'terminal', sink: terminal }, { name: 'journal', sink: createJournalSink(journal) });
+  if (options.report?.file) named.push({ name: `report ${options.report.file}`, sink: createReportSink(options.report.file, options.report) });
 
   const notifiers: { sink: NotifierSink; deadlineMs: number }[] = [];
   const slack = notify?.slack ? createSlackSink(notify.slack, { context, redact: redactAll, onWarning: warn }) : undefined;

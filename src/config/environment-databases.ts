@@ -4,7 +4,7 @@
  * environment file; for cloudflare ones the user's wrangler config
  * (env.<name>.d1_databases), never copied into our files.
  */
-import type { LoadedEnvironment } from './schema.js';
+import type { FleetConfig, LoadedEnvironment } from './schema.js';
 import { InvalidInputError } from '../errors.js';
 import { posix } from 'node:path';
 import { d1DatabasesOf, readWranglerConfig } from '../wrangler/wrangler-config.js';
@@ -18,6 +18,8 @@ export interface EnvironmentDatabase {
   ledgerTable: string;
   /** Cloudflare only: how migrations reach the database (see migrations/transport.ts). */
   transport?: 'auto' | 'query' | 'import';
+  /** Present when this binding is a fleet of tenant databases (they share the folder and ledger table). */
+  fleet?: FleetConfig;
 }
 
 export function environmentDatabases(root: string, env: LoadedEnvironment): EnvironmentDatabase[] {
@@ -26,7 +28,7 @@ export function environmentDatabases(root: string, env: LoadedEnvironment): Envi
     return config.databases.map((d) => {
       const migrationsDir = trimSlashes(d.migrations);
       const pattern = d.migrations_pattern === undefined ? undefined : patternUnder(d.migrations_pattern, migrationsDir, env.file, 'migrations');
-      return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table };
+      return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table, ...(d.fleet ? { fleet: d.fleet } : {}) };
     });
   }
   const wrangler = readWranglerConfig(root, config.wrangler.config);
@@ -68,8 +70,9 @@ export function environmentDatabases(root: string, env: LoadedEnvironment): Envi
       ]);
     }
     const pattern = d.migrations_pattern === undefined ? undefined : patternUnder(d.migrations_pattern, migrationsDir, wrangler.file, 'migrations_dir');
-    const transport = config.databases.find((s) => s.binding === d.binding)?.transport ?? 'auto';
-    return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table ?? 'd1_migrations', transport };
+    const setting = config.databases.find((s) => s.binding === d.binding);
+    const transport = setting?.transport ?? 'auto';
+    return { binding: d.binding, migrationsDir, ...(pattern ? { migrationsPattern: pattern } : {}), ledgerTable: d.migrations_table ?? 'd1_migrations', transport, ...(setting?.fleet ? { fleet: setting.fleet } : {}) };
   });
 }
 
@@ -97,4 +100,11 @@ function patternUnder(raw: string, dir: string, file: string, dirKey: string): s
 
 function trimSlashes(dir: string): string {
   return dir.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '') || '.';
+}
+
+/** A fleet binding's entry (EnvironmentDatabase with its fleet set). */
+export type EnvironmentFleet = EnvironmentDatabase & { fleet: FleetConfig };
+
+export function isFleet(d: EnvironmentDatabase): d is EnvironmentFleet {
+  return d.fleet !== undefined;
 }

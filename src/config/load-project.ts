@@ -16,6 +16,7 @@ import { checkCredentialUses, checkSlackApiUrl, writtenSecrets, type Interpolate
 import type { EnvVars } from './interpolate.js';
 import type { Environment, LoadedEnvironment, Pipeline, Project, Stage } from './schema.js';
 import { checkStages } from './stage-rules.js';
+import { checkFleetSources } from './fleet-source.js';
 import { validateEnvironment, validatePipeline } from './validate.js';
 
 export const PIPELINE_FILE = 'pipeline/pipeline.yaml';
@@ -105,6 +106,7 @@ export async function readProject(root: string, opts: LoadOptions): Promise<Proj
     names.map((name) => readConfigFile(path.join(absRoot, environmentFile(name)), environmentFile(name), env, validateEnvironment)),
   );
   for (const f of envFiles) problems.push(...f.problems);
+  for (const f of envFiles) problems.push(...(await checkFleetSources(absRoot, f)));
 
   problems.push(...checkCredentialUses(interpolatedFiles(pipeline, envFiles), env));
   if (pipeline) problems.push(...checkSlackApiUrl(pipeline.file, pipeline.data, pipeline.lineOf));

@@ -152,6 +152,53 @@ export const RolloutSchema = z.strictObject({
   soak: Duration.default(0),
 });
 
+/**
+ * A fleet: one binding, many tenant databases (one per customer), all sharing the binding's
+ * migrations folder and ledger shape. Each tenant is migrated with its own lock and ledger, as a
+ * single database is; see src/fleet/ and src/engine/fleet-stage.ts.
+ */
+const FleetTenantId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a database id or name (letters, digits, - _ .)');
+
+function fleetSchema(target: 'local' | 'cloudflare') {
+  return z
+    .strictObject({
+      /** File of tenant database ids (or names), one a line, relative to the project root. */
+      source: z.string().min(1).optional(),
+      /** Cloudflare only: every D1 database of the account whose name matches this glob (`*` any run of characters). */
+      match: z.string().min(1).optional(),
+      /** Migrated (and the environment's health checks run) before any other tenant starts: ids of the fleet, or a percentage such as "2%". */
+      canary: z
+        .union([z.array(FleetTenantId), z.string().regex(/^(\d+(?:\.\d+)?)%$/, 'expected a percentage such as 2% or a list of tenant ids')])
+        .default([]),
+      /** Tenants migrated at once after the canaries. */
+      concurrency: z.number().int().min(1).max(256).default(8),
+      /**
+       * Tenant failures tolerated: once more than this many tenants failed, no new tenant starts (those
+       * in flight finish; the rest are skipped). Default 0: the first failure stops new starts.
+       */
+      maxFailures: z.number().int().min(0).default(0),
+    })
+    .superRefine((f, ctx) => {
+      if (f.match !== undefined && target === 'local') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['match'],
+          message: "fleet.match lists a Cloudflare account's D1 databases; a local environment has no account to list",
+          params: { hint: 'list the tenants in a file, one id a line, and set fleet.source: tenants.txt' },
+        });
+      } else if ((f.source === undefined) === (f.match === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: f.source === undefined ? [] : ['match'],
+          message: f.source === undefined ? 'a fleet needs its tenants: set fleet.source (a file, one id a line) or fleet.match (a name pattern)' : 'set fleet.source or fleet.match, not both',
+        });
+      }
+    });
+}
+
+export const LocalFleetSchema = fleetSchema('local');
+export const CloudflareFleetSchema = fleetSchema('cloudflare');
+
 export const LocalDatabaseSchema = z.strictObject({
   binding: Binding,
   /** Folder of NNNN_slug.sql files, relative to the project root. */
@@ -165,6 +212,8 @@ export const LocalDatabaseSchema = z.strictObject({
   database_id: z.string().min(1).optional(),
   /** Ledger table, as wrangler's migrations_table. */
   migrations_table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('d1_migrations'),
+  /** Many tenant databases under this binding instead of one: each a D1 database in the environment's Miniflare. */
+  fleet: LocalFleetSchema.optional(),
 });
 
 export const LocalWorkerSchema = z.strictObject({
@@ -224,6 +273,8 @@ export const CloudflareDatabaseSchema = z.strictObject({
   /** A binding of the wrangler config's env.<name>.d1_databases. */
   binding: Binding,
   transport: D1Transport.default('auto'),
+  /** Many tenant databases under this binding: their ids from a file, or the account's databases by name. */
+  fleet: CloudflareFleetSchema.optional(),
 });
 
 export const CloudflareEnvironmentSchema = z.strictObject({
@@ -273,6 +324,8 @@ export type Environment = z.output<typeof EnvironmentSchema>;
 export type LocalEnvironment = z.output<typeof LocalEnvironmentSchema>;
 export type CloudflareEnvironment = z.output<typeof CloudflareEnvironmentSchema>;
 export type LocalDatabase = z.output<typeof LocalDatabaseSchema>;
+/** A fleet entry as either target loads it (local's never has `match`). */
+export type FleetConfig = z.output<typeof CloudflareFleetSchema>;
 
 export interface LoadedEnvironment {
   /** The file name without .yaml. */

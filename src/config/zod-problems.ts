@@ -139,7 +139,7 @@ function issueToProblems(issue: Issue, ctx: IssueContext): Problem[] {
       return [problem('E_CONFIG_INVALID_VALUE', `expected ${what}, got ${got()}`, hint)];
     }
     case 'custom': {
-      const params = issue.params as { code?: unknown; duplicateOf?: KeyPath } | undefined;
+      const params = issue.params as { code?: unknown; duplicateOf?: KeyPath; hint?: unknown } | undefined;
       if (params?.code === 'E_CONFIG_DUPLICATE_BINDING' && params.duplicateOf) {
         // duplicateOf is relative to the list, as is the last two steps of this path (index, key).
         const list = path.slice(0, -2);
@@ -154,7 +154,7 @@ function issueToProblems(issue: Issue, ctx: IssueContext): Problem[] {
           ),
         ];
       }
-      return [problem('E_CONFIG_INVALID', issue.message, genericHint(path))];
+      return [problem('E_CONFIG_INVALID', issue.message, typeof params?.hint === 'string' ? params.hint : genericHint(path))];
     }
     default:
       return [problem('E_CONFIG_INVALID', issue.message, genericHint(path))];

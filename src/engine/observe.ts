@@ -57,7 +57,8 @@ export async function observeEnvironment(
   if (config.target === 'local' && !opts.start && !localStateExists(localEnvironmentPaths(ws.project.root, env.name, config))) {
     return {
       env,
-      databases: ws.databasesOf(env).map((d) => {
+      // A fleet's tenants are read by `promote status` per tenant (fleet-status.ts), not as one database.
+      databases: ws.databasesOf(env).filter((d) => !d.fleet).map((d) => {
         const migrations = ws.migrations.get(d.migrationsDir) ?? [];
         // Never created: nothing was changed by hand either.
         const schema = opts.schema ? { schema: { status: 'matches' } as const, schemaReplay: 'none' as const } : {};

@@ -7,7 +7,7 @@ import { rolloutOf, type LoadedEnvironment } from '../config/schema.js';
 import { noBookmarkAdvice } from './rollback-advice.js';
 import { InvalidInputError, LockedError, OutcomeUnknownError, RollbackFailedError, RunError } from '../errors.js';
 import { applyChunks, type ApplyContext } from '../ledger/apply.js';
-import { downMigrationStatements, missingRollbacks } from '../ledger/down-migrations.js';
+import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.js';
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
 import { applySeedChunks } from '../ledger/seeds.js';
@@ -30,6 +30,17 @@ import { backupBeforeMigrating } from './backups.js';
 import type { D1Connection } from '../d1/connection.js';
 import { withSignal } from '../d1/with-signal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
+import type { FleetEvent, RunEvent } from '../events/run-events.js';
+import type { TenantOutcome } from '../fleet/outcome.js';
+import { readJournal } from '../notify/journal-sink.js';
+import { journalPath } from '../runs/run-store.js';
+import type { HandleFleet, WorkerDeployer } from '../targets/environment-handle.js';
+import { judgeFleet, migrateFleet, observeFleet, observeTenant, preflightFleet, rollbackFleet, type FleetPreflight, type FleetRunResult } from './fleet-stage.js';
+import { runPool } from '../fleet/pool.js';
+import { selectTenants, type CanarySetting, type TenantSelection } from '../fleet/select.js';
+import type { Shard } from '../fleet/shard.js';
+import { isFleet } from '../config/environment-databases.js';
 
 export interface StepOptions {
   runId: string;
@@ -42,6 +53,13 @@ export interface StepOptions {
   /** Said once per environment when a queued run (--wait) starts waiting for another process to let go of it. */
   onLockWait?: (message: string) => void;
   soakIntervalMs?: number;
+  /**
+   * A sharded run (--shard i/n): the environment is seen as its fleets alone, each cut to
+   * the shard's slice. Its single databases, its Worker and the environment lock (held in
+   * a single database) are left to the unsharded run, so n shards run side by side, each
+   * tenant under its own lease, and a failing shard never rolls back the Worker.
+   */
+  fleetOnly?: { environment: string; shard: Shard };
 }
 
 export class VerificationFailed extends RunError {
@@ -53,24 +71,6 @@ export class VerificationFailed extends RunError {
   }
 }
 
-/**
- * Down migrations travel as one transaction. When no answer comes back, the
- * ledger tells whether it committed (their rows are gone) before anything is
- * sent again.
- */
-async function runDownMigrations(a: { conn: D1Connection; ledgerTable: string; migrations: Migration[] }): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
-      return;
-    } catch (e) {
-      if (!(e instanceof OutcomeUnknownError) || attempt >= 3) throw e;
-      const ledger = new Set((await readDatabaseState(a.conn, a.ledgerTable)).ledger.map((r) => r.name));
-      if (a.migrations.every((m) => !ledger.has(m.name))) return;
-    }
-  }
-}
-
 export class PromotionSteps {
   private readonly handles = new Map<string, Promise<EnvironmentHandle>>();
   private readonly renewals = new Map<string, NodeJS.Timeout>();
@@ -78,6 +78,12 @@ export class PromotionSteps {
   private readonly preflighted = new Map<string, string>();
   /** Chunk times on the scratch copy, per "<env>/<binding>/<first migration>" (auto transport weighs them). */
   private readonly preflightMs = new Map<string, number>();
+  /** Per "<env>/<binding>": the fleet's preflight (groups, canaries, tenants that cannot be migrated). */
+  private readonly fleetPreflights = new Map<string, FleetPreflight>();
+  /** Per "<env>/<binding>": what this process's migrate step did to the fleet. */
+  private readonly fleetRuns = new Map<string, FleetRunResult>();
+  /** Tenant outcomes an earlier attempt of this run journaled (resume), per "<env>/<binding>". */
+  private prior?: Map<string, Map<string, TenantOutcome & { bookmark?: { id: string; at: number } }>>;
 
   constructor(
     private readonly ws: Workspace,
@@ -91,9 +97,13 @@ export class PromotionSteps {
 
   /** What this environment looks like once the change is in: every file applied, this build serving. */
   expectedChange(env: LoadedEnvironment): string {
-    const code = this.expectedCode(env);
+    const fleetOnly = this.opts.fleetOnly?.environment === env.name;
+    const code = fleetOnly ? undefined : this.expectedCode(env);
     return changeFingerprint({
-      databases: this.ws.databasesOf(env).map((d) => ({ binding: d.binding, migrations: this.ws.migrations.get(d.migrationsDir) ?? [] })),
+      databases: this.ws
+        .databasesOf(env)
+        .filter((d) => !fleetOnly || isFleet(d))
+        .map((d) => ({ binding: d.binding, migrations: this.ws.migrations.get(d.migrationsDir) ?? [] })),
       ...(code ? { codeHash: code } : {}),
     });
   }
@@ -101,10 +111,39 @@ export class PromotionSteps {
   handle(name: string): Promise<EnvironmentHandle> {
     let h = this.handles.get(name);
     if (!h) {
-      h = this.open(this.ws.project.environments.get(name)!);
+      const opened = this.open(this.ws.project.environments.get(name)!).then(async (handle) => {
+        const missing = this.ws.databasesOf(handle.env).filter((d) => d.fleet && !handle.fleets?.some((f) => f.binding === d.binding));
+        if (missing.length === 0) return handle;
+        // A target that does not know fleets would open the binding as one database: never migrate that by mistake.
+        await handle.dispose().catch(() => undefined);
+        throw new InvalidInputError(
+          missing.map((d) => ({ severity: 'error' as const, code: 'E_FLEET_UNSUPPORTED', file: handle.env.file, message: `${handle.env.name}/${d.binding} is a fleet, and the ${handle.env.config.target} target of this build cannot open fleets`, hint: 'run it on the local target, or remove fleet: from this database' })),
+        );
+      });
+      h = this.opts.fleetOnly?.environment === name ? opened.then(fleetsOnly) : opened;
       this.handles.set(name, h);
     }
     return h;
+  }
+
+  private fleetOnly(environment: string): boolean {
+    return this.opts.fleetOnly?.environment === environment;
+  }
+
+  /** The slice of a fleet this run works on (all of it, unless the run is sharded). */
+  private selection(environment: string): TenantSelection {
+    const f = this.opts.fleetOnly;
+    return f?.environment === environment ? { shard: f.shard } : {};
+  }
+
+  /**
+   * Whether an environment has this change, as its verify step saw it: every database's
+   * ledger (each tenant's, for a fleet) and the Worker it serves. A sharded run starts
+   * at its target, so it asks this of the stage before it instead of walking it.
+   */
+  async hasVerifiedChange(name: string): Promise<boolean> {
+    const h = await this.handle(name);
+    return (await this.observedChange(h)) === this.expectedChange(h.env);
   }
 
   /** Opens (once) and reads a stage's environment: ledger, metadata, schema, and the plan against the files. */
@@ -127,11 +166,70 @@ export class PromotionSteps {
       throw new InvalidInputError(plan.problems, 'the run was refused before any environment was touched; nothing was changed');
     }
     const failed = (await Promise.all(plan.stages.map((s) => this.tryPending(s)))).filter((p): p is Problem => p !== undefined);
+    for (const name of names) failed.push(...(await this.preflightFleets(name)));
     if (failed.length > 0) {
       const where = [...new Set(failed.map((p) => p.message.split(':')[0]))].join(', ');
       throw new InvalidInputError(failed, `preflight failed on ${where}; no environment was changed`);
     }
     return plan;
+  }
+
+  /**
+   * Every fleet of a stage: tenants read, grouped by (fingerprint, pending set), one preflight per group.
+   * A tenant whose group fails is failed alone later (its migrate turn); only a fleet where every
+   * tenant fails stops the run here, as a single database would (exit 2).
+   */
+  private async preflightFleets(environment: string): Promise<Problem[]> {
+    const h = await this.handle(environment);
+    const problems: Problem[] = [];
+    for (const fleet of h.fleets ?? []) {
+      try {
+        const tenants = await observeFleet(this.ws, h.env, fleet, this.selection(environment));
+        this.fleetPreflights.set(`${environment}/${fleet.binding}`, await preflightFleet(h.env, fleet, tenants, this.opts.runId));
+      } catch (e) {
+        if (!(e instanceof InvalidInputError)) throw e;
+        problems.push(...e.problems);
+      }
+    }
+    return problems;
+  }
+
+  /** The preflight of a fleet, made now when this process has none yet. */
+  private async fleetPreflight(h: EnvironmentHandle, fleet: HandleFleet): Promise<FleetPreflight> {
+    const key = `${h.env.name}/${fleet.binding}`;
+    const known = this.fleetPreflights.get(key);
+    if (known) return known;
+    const made = await preflightFleet(h.env, fleet, await observeFleet(this.ws, h.env, fleet, this.selection(h.env.name)), this.opts.runId);
+    this.fleetPreflights.set(key, made);
+    return made;
+  }
+
+  /** What an earlier attempt of this run journaled for each tenant: the last outcome per tenant. */
+  private priorOutcomes(environment: string, binding: string): Map<string, TenantOutcome & { bookmark?: { id: string; at: number } }> {
+    if (!this.prior) {
+      this.prior = new Map();
+      const file = journalPath(this.ws.project.root, this.opts.runId);
+      const events: RunEvent[] = existsSync(file) ? readJournal(file) : [];
+      for (const e of events) {
+        if (e.type !== 'tenant' || e.status === 'running') continue;
+        const key = `${e.environment}/${e.binding}`;
+        const map = this.prior.get(key) ?? new Map();
+        const before = map.get(e.tenant);
+        map.set(e.tenant, {
+          environment: e.environment,
+          binding: e.binding,
+          tenant: e.tenant,
+          result: e.status,
+          migrations: e.migrations ?? [],
+          ...(e.version ? { version: e.version } : {}),
+          ...(e.error ? { error: e.error } : {}),
+          ...(e.canary ? { canary: true } : {}),
+          ...(e.bookmark ?? before?.bookmark ? { bookmark: e.bookmark ?? before!.bookmark! } : {}),
+        });
+        this.prior.set(key, map);
+      }
+    }
+    return this.prior.get(`${environment}/${binding}`) ?? new Map();
   }
 
   /** Runs a stage's pending set on scratch; the problem (file:line) when SQL fails there. Remembers what passed. */
@@ -163,10 +261,13 @@ export class PromotionSteps {
       const problem = await this.tryPending(stage);
       if (problem) throw new InvalidInputError([problem], `preflight failed on ${input.environment}; it was not changed`);
     }
+    const h = await this.handle(input.environment);
+    const fleets: string[] = [];
+    for (const fleet of h.fleets ?? []) fleets.push(...(await this.fleetPreflight(h, fleet)).pendingMigrations);
     // Schema drift let through by schemaDrift: warn travels to every sink on this step's detail.
     const warnings = stage.warnings.filter((p) => p.code === 'W_SCHEMA_DRIFT').map((p) => p.message);
     return {
-      migrations: stage.databases.flatMap((d) => d.pending.map((m) => m.name)),
+      migrations: [...stage.databases.flatMap((d) => d.pending.map((m) => m.name)), ...new Set(fleets)],
       seeds: stage.databases.flatMap((d) => d.seeds.map((s) => s.name)),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
@@ -223,8 +324,57 @@ export class PromotionSteps {
     return { files: await backupBeforeMigrating(h, this.ws.project.root, this.opts.runId, signal) };
   }
 
-  async migrate(input: StepInput, signal?: AbortSignal): Promise<MigrateOutput> {
+  async migrate(input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<MigrateOutput> {
     const h = await this.handle(input.environment);
+    const single = await this.migrateDatabases(h, input, signal);
+    const fleetNames = new Set<string>();
+    const runs: [HandleFleet, FleetRunResult][] = [];
+    for (const fleet of h.fleets ?? []) {
+      const run = await this.migrateOneFleet(h, fleet, input, signal, progress);
+      runs.push([fleet, run]);
+      for (const o of run.outcomes) for (const m of o.migrations) if (o.result === 'applied') fleetNames.add(m);
+    }
+    // Stopped (Ctrl-C twice, SIGTERM): the tenants not started are skipped, and the step did not finish.
+    if (runs.length > 0) signal?.throwIfAborted();
+    for (const [fleet, run] of runs) judgeFleet(input.environment, fleet.binding, run);
+    return { migrations: [...single.migrations, ...[...fleetNames].sort()], ...(single.seeds ? { seeds: single.seeds } : {}) };
+  }
+
+  private async migrateOneFleet(h: EnvironmentHandle, fleet: HandleFleet, input: StepInput, signal: AbortSignal | undefined, progress: StepProgress | undefined): Promise<FleetRunResult> {
+    const pre = await this.fleetPreflight(h, fleet);
+    const prior = this.priorOutcomes(h.env.name, fleet.binding);
+    const stageBookmark = this.ws.project.pipeline.stages.some((s) => s.environment === input.environment && s.bookmark);
+    const bookmarks = new Map<string, { id: string; at: number }>();
+    for (const [t, o] of prior) if (o.bookmark) bookmarks.set(t, o.bookmark);
+    const run = await migrateFleet(this.ws, fleet, pre, {
+      runId: this.opts.runId,
+      owner: this.opts.owner,
+      lockTtlMs: this.opts.lockTtlMs,
+      bookmark: stageBookmark,
+      prior,
+      bookmarks,
+      ...(this.opts.redact ? { redact: this.opts.redact } : {}),
+      ...(signal ? { signal } : {}),
+      verifyCanaries: async () => {
+        if (h.worker && !(await h.worker.servingCodeHash())) return { skipped: 'no Worker version serves yet: the health checks run once this run deploys one' };
+        const outcome = await runHealthChecks(h.env.config.health, h.baseUrl(), { ...(signal ? { signal } : {}), ...(this.opts.redact ? { redact: this.opts.redact } : {}) });
+        if (!outcome.ok) {
+          const failing = outcome.results.filter((r) => !r.ok).map((r) => `${r.url}: ${r.reason ?? 'failed'}`);
+          throw new VerificationFailed(`the canaries of ${input.environment}/${fleet.binding} are migrated but the health checks failed: ${failing.join('; ')}; no other tenant was started`, { checks: outcome.results });
+        }
+        return { checks: outcome.results };
+      },
+      emit: (e: FleetEvent) => {
+        // The tenant's bookmark travels in its event, so a resumed run can still roll it back.
+        const b = e.type === 'tenant' && e.status === 'applied' ? bookmarks.get(e.tenant) : undefined;
+        return progress?.fleet?.(b && e.type === 'tenant' ? { ...e, bookmark: b } : e);
+      },
+    });
+    this.fleetRuns.set(`${h.env.name}/${fleet.binding}`, run);
+    return run;
+  }
+
+  private async migrateDatabases(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal): Promise<MigrateOutput> {
     // Re-read the ledger: a resumed run applies only what is still pending.
     const observed = await observeHandle(this.ws, h, signal);
     for (const [i, d] of observed.entries()) {
@@ -255,6 +405,7 @@ export class PromotionSteps {
 
   async deploy(input: StepInput, signal?: AbortSignal): Promise<DeployOutput> {
     const h = await this.handle(input.environment);
+    if (this.fleetOnly(input.environment)) return { message: 'a sharded run deploys no Worker: the unsharded run after the shards does' };
     if (!h.worker) return {};
     const rollout = rolloutOf(h.env.config);
     if (rollout && h.worker.rollout) return this.deployFirstStep(h, h.worker.rollout, rollout.steps[0]!, input, signal);
@@ -307,6 +458,11 @@ export class PromotionSteps {
       const observed = await this.observedChange(h);
       return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail };
     }
+    if (this.fleetOnly(input.environment) && h.worker && !(await h.worker.servingCodeHash())) {
+      // Nothing serves yet for the checks to ask; the unsharded run that deploys the Worker checks it.
+      const observed = await this.observedChange(h, signal);
+      return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail: { checks: [], message: 'no Worker serves yet: the health checks run once the unsharded run deploys one' } };
+    }
     const outcome = await runHealthChecks(h.env.config.health, base, verifyOptions);
     const detail: StepDetail = { checks: outcome.results };
     if (!outcome.ok) {
@@ -317,10 +473,10 @@ export class PromotionSteps {
     return { observedChange: observed === this.expectedChange(h.env) ? input.changeId : observed, detail };
   }
 
-  async rollback(input: StepInput, signal?: AbortSignal): Promise<RollbackOutput> {
+  async rollback(input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<RollbackOutput> {
     const h = await this.handle(input.environment);
     try {
-      const database = await this.rollbackDatabase(h, input, signal);
+      const database = mergeRollback(await this.rollbackDatabase(h, input, signal), await this.rollbackFleets(h, input, signal, progress));
       await this.refuseWorkerOnlyAfterContract(h, input, database);
       const worker = h.worker ? await h.worker.rollbackRun(this.opts.runId, signal) : {};
       return { detail: { ...database, ...worker } };
@@ -380,6 +536,37 @@ export class PromotionSteps {
     return { database: 'time-travel', bookmark, lostWritesWindowMs: Math.max(0, restoredAt - input.stage.bookmarkAt), migrations: all.map((m) => m.name) };
   }
 
+  /** Each fleet's tenants this run changed, rolled back one by one (their ledgers say which). */
+  private async rollbackFleets(h: EnvironmentHandle, input: StepInput, signal?: AbortSignal, progress?: StepProgress): Promise<StepDetail[]> {
+    const out: StepDetail[] = [];
+    for (const fleet of h.fleets ?? []) {
+      const bookmarks = new Map<string, { id: string; at: number }>();
+      for (const [t, o] of this.priorOutcomes(h.env.name, fleet.binding)) if (o.bookmark) bookmarks.set(t, o.bookmark);
+      for (const [t, b] of this.fleetRuns.get(`${h.env.name}/${fleet.binding}`)?.bookmarks ?? []) bookmarks.set(t, b);
+      const r = await rollbackFleet(this.ws, input.environment, fleet, {
+        runId: this.opts.runId,
+        policy: input.rollbackPolicy,
+        bookmarks,
+        concurrency: fleet.fleet.concurrency,
+        // A shard undoes its own slice (shard 1: with every canary); the ledgers still decide.
+        selection: { ...this.selection(input.environment), canary: fleet.fleet.canary as CanarySetting },
+        emit: (e) => progress?.fleet?.(e),
+        ...(signal ? { signal } : {}),
+      });
+      if (r.migrations.length === 0) continue;
+      out.push({
+        database: r.database,
+        migrations: r.migrations,
+        ...(r.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),
+        message:
+          input.rollbackPolicy === 'none'
+            ? `rollback.database is none: the tenants of ${fleet.binding} keep this run's migrations`
+            : `${r.rolledBack} tenant(s) of ${fleet.binding} rolled back (${r.database}); tenants this run did not change were not touched`,
+      });
+    }
+    return out;
+  }
+
   /** What this run applied, from the databases themselves (our metadata carries the run id). */
   private async appliedByThisRun(h: EnvironmentHandle, signal?: AbortSignal) {
     const out: { binding: string; ledgerTable: string; conn: D1Connection; migrations: Migration[] }[] = [];
@@ -401,8 +588,35 @@ export class PromotionSteps {
       const retired = this.ws.retired.get(d.migrationsDir) ?? new Set<string>();
       databases.push({ binding: d.binding, migrations: state.ledger.filter((r) => !retired.has(r.name)).map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum })) });
     }
-    const code = h.worker ? await h.worker.servingCodeHash() : undefined;
+    for (const fleet of h.fleets ?? []) databases.push({ binding: fleet.binding, migrations: await this.fleetLedger(h, fleet, signal) });
+    const code = h.worker && !this.fleetOnly(h.env.name) ? await h.worker.servingCodeHash() : undefined;
     return changeFingerprint({ databases, ...(code ? { codeHash: code } : {}) });
+  }
+
+  /**
+   * A fleet's part of the change: the one ledger every tenant holds. From this process's migrate
+   * step when it ran (each tenant's ledger was read after its migration), else read tenant by tenant.
+   * Tenants that disagree make a ledger no file set has, so the stage verifies a different change.
+   */
+  private async fleetLedger(h: EnvironmentHandle, fleet: HandleFleet, signal?: AbortSignal): Promise<{ name: string; checksum?: string }[]> {
+    const retired = this.ws.retired.get(fleet.migrationsDir) ?? new Set<string>();
+    const files = (this.ws.migrations.get(fleet.migrationsDir) ?? []).filter((m) => !retired.has(m.name));
+    const newest = files.at(-1)?.name;
+    const run = this.fleetRuns.get(`${h.env.name}/${fleet.binding}`);
+    if (run && run.outcomes.every((o) => (o.result === 'applied' || o.result === 'unchanged') && o.version === newest)) {
+      return files.map((m) => ({ name: m.name, checksum: m.checksum }));
+    }
+    // A shard answers for its slice alone: the other shards' tenants are theirs to migrate.
+    const tenants = selectTenants(await fleet.tenants(signal), { ...this.selection(h.env.name), canary: fleet.fleet.canary as CanarySetting });
+    const seen = new Set<string>();
+    let one: { name: string; checksum?: string }[] = [];
+    await runPool(tenants, fleet.fleet.concurrency, async (tenant) => {
+      const { state } = await observeTenant(this.ws, fleet, tenant, signal);
+      const ledger = state.ledger.filter((r) => !retired.has(r.name)).map((r) => ({ name: r.name, checksum: state.meta.get(r.name)?.checksum }));
+      seen.add(JSON.stringify(ledger));
+      one = ledger;
+    });
+    return seen.size <= 1 ? one : [{ name: `(${seen.size} different ledgers across the tenants)` }];
   }
 
   async dispose(): Promise<void> {
@@ -412,6 +626,38 @@ export class PromotionSteps {
     for (const h of handles) if (h.status === 'fulfilled') await h.value.dispose().catch(() => undefined);
     this.handles.clear();
   }
+}
+
+/**
+ * A sharded run's view of its environment: the fleets, without the single databases, and
+ * the Worker watched but never deployed or rolled back (the unsharded run owns it). The
+ * canaries' and the verify step's health checks still run against what serves there.
+ */
+function fleetsOnly(h: EnvironmentHandle): EnvironmentHandle {
+  const { worker, workerRollback: _rollback, ...rest } = h;
+  const watched: WorkerDeployer | undefined = worker && {
+    servingCodeHash: () => worker.servingCodeHash(),
+    deploy: () => Promise.reject(new Error('a sharded run deploys no Worker')),
+    // It deployed nothing, so there is nothing of its own to undo.
+    rollbackRun: async () => ({}),
+  };
+  return { ...rest, databases: [], ...(watched ? { worker: watched } : {}) };
+}
+
+/** One rollback detail for a stage: its single databases' and each fleet's. */
+function mergeRollback(single: StepDetail, fleets: readonly StepDetail[]): StepDetail {
+  if (fleets.length === 0) return single;
+  const singleDid = single.database !== 'none' || (single.migrations?.length ?? 0) > 0;
+  const parts = singleDid ? [single, ...fleets] : fleets;
+  const migrations = [...new Set(parts.flatMap((p) => p.migrations ?? []))].sort();
+  const windows = parts.map((p) => p.lostWritesWindowMs).filter((w): w is number => w !== undefined);
+  return {
+    ...(singleDid ? single : {}),
+    database: parts.find((p) => p.database && p.database !== 'none')?.database ?? 'none',
+    migrations,
+    ...(windows.length > 0 ? { lostWritesWindowMs: Math.max(...windows) } : {}),
+    message: parts.map((p) => p.message).filter(Boolean).join('; '),
+  };
 }
 
 function pendingKey(stage: PlannedStage): string {

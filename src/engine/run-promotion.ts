@@ -4,7 +4,7 @@
  * and Ctrl-C handled at a safe point (between steps).
  */
 import { createActor, toPromise } from 'xstate';
-import type { RunEvent, RunSink, StageSummary, StepName, StepProgress } from '../events/run-events.js';
+import type { FleetSummary, RunEvent, RunSink, StageSummary, StepName, StepProgress } from '../events/run-events.js';
 
 export type { StepProgress } from '../events/run-events.js';
 import {
@@ -80,8 +80,22 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
   const base = { runId: o.input.runId };
   const emitEvent = (event: RunEvent) => void o.sink.write(event);
 
+  /** Each stage's fleets as their last fleet-end said, for the summary. */
+  const fleets = new Map<string, FleetSummary[]>();
   const machine = providePromotionMachine(createPromotionMachine(o.input.stages), o.actors, (input): StepProgress => ({
     rolloutStep: (step) => emitEvent({ ...base, type: 'rollout.step', at: iso(), stage: input.environment, step }),
+    fleet: (e) => {
+      if (e.type === 'fleet-end') {
+        const total = Object.values(e.counts).reduce((a, b) => a + b, 0);
+        const list = (fleets.get(e.environment) ?? []).filter((f) => f.binding !== e.binding);
+        fleets.set(e.environment, [...list, { binding: e.binding, total, counts: e.counts, failed: e.failed }]);
+      } else if (e.type === 'tenant' && e.status === 'rolled-back') {
+        // A rollback after fleet-end moves the tenant from applied to rolled-back in the summary's counts.
+        const f = fleets.get(e.environment)?.find((x) => x.binding === e.binding);
+        if (f && f.counts.applied > 0) f.counts = { ...f.counts, applied: f.counts.applied - 1, 'rolled-back': f.counts['rolled-back'] + 1 };
+      }
+      emitEvent({ ...base, at: iso(), ...e } as RunEvent);
+    },
   }));
   const actor = createActor(machine, {
     input: o.input,
@@ -191,7 +205,7 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
         ...(state && STATE_TO_STEP[state] ? { step: STATE_TO_STEP[state] } : {}),
         message: `interrupted; locks released. Finish it with: promote resume --run ${o.input.runId}`,
       });
-      const summary = buildSummary(o, (actor.getSnapshot().context as PromotionContext).results, stageDuration, startedAt, {
+      const summary = buildSummary(o, (actor.getSnapshot().context as PromotionContext).results, stageDuration, startedAt, fleets, {
         result: 'interrupted',
         exitCode: INTERRUPTED_EXIT_CODE,
         message: `interrupted at ${stage ?? 'start'}${state ? `.${state}` : ''}`,
@@ -202,7 +216,7 @@ export async function runPromotion(o: RunPromotionOptions): Promise<RunOutcome> 
     }
     const { exitCode, message, action } = outcomeOf(result.output);
     persist('finished', exitCode);
-    const summary = buildSummary(o, result.output.stages, stageDuration, startedAt, {
+    const summary = buildSummary(o, result.output.stages, stageDuration, startedAt, fleets, {
       result: result.output.outcome === 'rollback-failed' ? 'failed' : result.output.outcome,
       exitCode,
       ...(message ? { message } : {}),
@@ -251,6 +265,7 @@ function buildSummary(
   results: PromotionContext['results'],
   durations: Map<string, number>,
   startedAt: number,
+  fleets: ReadonlyMap<string, FleetSummary[]>,
   outcome: { result: 'promoted' | 'rolled-back' | 'failed' | 'interrupted'; exitCode: number; message?: string; action?: string },
 ): Extract<RunEvent, { type: 'summary' }> {
   const stages: StageSummary[] = o.input.stages.map((plan, i) => {
@@ -267,6 +282,7 @@ function buildSummary(
       ...(r?.lostWritesWindowMs !== undefined ? { lostWritesWindowMs: r.lostWritesWindowMs } : {}),
       ...(r?.rollout ? { rollout: r.rollout } : {}),
       ...(r?.warnings && r.warnings.length > 0 ? { warnings: r.warnings } : {}),
+      ...(fleets.has(plan.environment) ? { fleets: fleets.get(plan.environment)! } : {}),
     };
   });
   return {

@@ -3,6 +3,7 @@
  * of these; the terminal, the run journal, --json, Slack and GitHub are sinks
  * fed by the same stream. JSON-serializable by construction.
  */
+import type { TenantResult } from '../fleet/outcome.js';
 
 export const STEPS = ['preflight', 'lock', 'backup', 'bookmark', 'migrate', 'deploy', 'verify', 'unlock', 'rollback', 'reverify'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -81,6 +82,13 @@ export type RunEvent =
   | (Base & { type: 'step.failed'; stage: string; step: StepName; durationMs: number; error: string; detail?: StepDetail })
   /** A gradual rollout finished one step (sent while the verify step runs). */
   | (Base & { type: 'rollout.step'; stage: string; step: RolloutStep })
+  /** A fleet's migrate step begins (the environment is the stage). */
+  | (Base & { type: 'fleet-start'; environment: string; binding: string; total: number; canaries: number; concurrency: number; preflights?: number })
+  /** One tenant started (`running`) or ended; one ended event per tenant and run, which resume and status read. */
+  | (Base & { type: 'tenant'; environment: string; binding: string; tenant: string; status: 'running' | TenantResult; error?: string; migrations?: string[]; version?: string; canary?: boolean; bookmark?: { id: string; at: number } })
+  /** The canaries are migrated and the environment's health checks ran (or could not: `skipped` says why), before any other tenant starts. */
+  | (Base & { type: 'fleet-canaries'; environment: string; binding: string; canaries: string[]; ok: boolean; checks?: CheckResult[]; skipped?: string; error?: string })
+  | (Base & { type: 'fleet-end'; environment: string; binding: string; counts: Record<TenantResult, number>; failed: string[] })
   | (Base & { type: 'stage.finished'; stage: string; result: StageResult; durationMs: number })
   | (Base & { type: 'run.interrupted'; stage?: string; step?: StepName; message: string })
   | (Base & { type: 'summary'; result: RunResult | 'interrupted'; exitCode: number; stages: StageSummary[]; durationMs: number; message?: string; action?: string });
@@ -101,11 +109,26 @@ export interface StageSummary {
   rollout?: { percentage: number; ok: boolean }[];
   /** The stage's preflight warnings (schema drift under schemaDrift: warn). */
   warnings?: string[];
+  /** Each fleet of the stage: tenants per result and the failed ones by name. */
+  fleets?: FleetSummary[];
 }
+
+export interface FleetSummary {
+  binding: string;
+  total: number;
+  counts: Record<TenantResult, number>;
+  failed: string[];
+}
+
+/** A fleet event as a step reports it; the runner adds runId and time. */
+export type FleetEvent = DistributiveOmit<Extract<RunEvent, { type: 'fleet-start' | 'tenant' | 'fleet-canaries' | 'fleet-end' }>, 'runId' | 'at'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** What a step reports while it runs (a rollout's steps); the runner turns it into RunEvents. */
 export interface StepProgress {
   rolloutStep(step: RolloutStep): void;
+  /** A fleet's progress (fleet-start, each tenant, fleet-end); journaled before the call returns. */
+  fleet?(event: FleetEvent): void | Promise<void>;
 }
 
 /** A sink receives every event in order. It must never throw into the promotion. */

@@ -141,3 +141,21 @@ async function chunkUndone(conn: D1Connection, chunk: readonly Migration[], ctx:
     `inspect ${conn.label} with 'promote status' before running again`,
   );
 }
+
+/**
+ * Down migrations travel as one transaction. When no answer comes back, the
+ * ledger tells whether it committed (their rows are gone) before anything is
+ * sent again.
+ */
+export async function runDownMigrations(a: { conn: D1Connection; ledgerTable: string; migrations: Migration[] }): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
+      return;
+    } catch (e) {
+      if (!(e instanceof OutcomeUnknownError) || attempt >= 3) throw e;
+      const ledger = new Set((await readDatabaseState(a.conn, a.ledgerTable)).ledger.map((r) => r.name));
+      if (a.migrations.every((m) => !ledger.has(m.name))) return;
+    }
+  }
+}

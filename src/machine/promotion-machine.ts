@@ -32,6 +32,8 @@ export interface PromotionInput {
   rollbackPolicy: RollbackPolicy;
   /** Digests of the config that shapes the run (`file: key`), so resume can name what changed. */
   shape?: Record<string, string>;
+  /** A sharded run (--shard i/n): kept so a resumed shard works on the same slice. */
+  shard?: { index: number; count: number };
 }
 
 export interface StageState {
@@ -111,7 +113,12 @@ export interface PreflightOutput extends MigrateOutput { warnings?: string[] }
 export interface BackupOutput { files: string[]; message?: string }
 export interface BookmarkOutput { bookmark: string; at: number }
 /** `version` is absent when the environment has no Worker. */
-export interface DeployOutput { version?: string; previousVersion?: string }
+export interface DeployOutput {
+  version?: string;
+  previousVersion?: string;
+  /** Why nothing was deployed, when there is a better reason than no Worker (a sharded run). */
+  message?: string;
+}
 export interface VerifyOutput { observedChange: string; detail?: StepDetail }
 export interface RollbackOutput { detail: StepDetail }
 
@@ -217,7 +224,7 @@ function detailOf(step: StepName, output: unknown): StepDetail | undefined {
     }
     case 'deploy': {
       const out = output as DeployOutput;
-      if (!out.version) return { message: 'no Worker in this environment: nothing to deploy' };
+      if (!out.version) return { message: out.message ?? 'no Worker in this environment: nothing to deploy' };
       return { workerVersion: out.version, ...(out.previousVersion ? { previousWorkerVersion: out.previousVersion } : {}) };
     }
     case 'verify':

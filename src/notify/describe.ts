@@ -5,7 +5,24 @@
  */
 import type { CheckResult, RolloutStep, RunEvent, StageResult, StageSummary, StepDetail, StepName } from '../events/run-events.js';
 
+import { TENANT_RESULTS, type TenantResult } from '../fleet/outcome.js';
+
 type SummaryEvent = Extract<RunEvent, { type: 'summary' }>;
+
+/** How many failed tenants a one-line summary names before "and N more". */
+const NAMED_FAILURES = 10;
+
+/** "198 applied, 2 failed (failed: t-0007, t-0101)": the non-zero counts, then the failed tenants by name. */
+export function describeFleetCounts(counts: Record<TenantResult, number>, failed: readonly string[]): string {
+  const parts = TENANT_RESULTS.filter((r) => counts[r] > 0).map((r) => `${counts[r]} ${r}`);
+  const named = failed.slice(0, NAMED_FAILURES).join(', ') + (failed.length > NAMED_FAILURES ? ` and ${failed.length - NAMED_FAILURES} more` : '');
+  return `${parts.join(', ') || 'no tenants'}${failed.length ? ` (failed: ${named})` : ''}`;
+}
+
+/** Each stage's fleets, for summaries: "production DB: 198 applied, 2 failed (failed: …)". */
+export function describeStageFleets(stages: readonly StageSummary[]): string[] {
+  return stages.flatMap((s) => (s.fleets ?? []).map((f) => `${s.environment} ${f.binding}: ${describeFleetCounts(f.counts, f.failed)}`));
+}
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

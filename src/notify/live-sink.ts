@@ -8,9 +8,10 @@
  * resumed run may start mid-pipeline, without the earlier steps' events.
  */
 import wrapAnsi from 'wrap-ansi';
+import { asFleetEvent, renderProgressBar, trackFleet, type FleetProgress } from './fleet-progress.js';
 import { paint, type Output, type Style } from './terminal-output.js';
 import type { RunEvent, RunSink, StageResult, StepName } from '../events/run-events.js';
-import { describeDetail, describeFailure, describeRolloutStep, describeRunResult, describeStageBackups, describeStageLosses, describeStageWarnings, describeStages, formatDuration, oneLine } from './describe.js';
+import { describeDetail, describeFailure, describeRolloutStep, describeRunResult, describeStageBackups, describeStageFleets, describeStageLosses, describeStageWarnings, describeStages, formatDuration, oneLine } from './describe.js';
 
 export interface LiveStream {
   write(s: string): unknown;
@@ -22,6 +23,8 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 const STEP_COLUMN = 9;
 const DEFAULT_COLUMNS = 80;
 const DEFAULT_ROWS = 24;
+/** Failed tenants named under a fleet's bar; the summary and the report name them all. */
+const FAILED_NAMED = 5;
 
 type StepStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
 interface StepState {
@@ -52,6 +55,8 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
   let drawnLines = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
   let finished = false;
+  // Each fleet's progress, drawn as one bar line under its stage's steps.
+  const fleets = new Map<string, FleetProgress>();
 
   const stageOf = (name: string): StageState => {
     let stage = stages.get(name);
@@ -67,6 +72,13 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
 
   const apply = (event: RunEvent): void => {
     if (header.length === 0) header = [[undefined, 'promote'], ['dim', `  run ${event.runId}`]];
+    const fleetEvent = asFleetEvent(event);
+    if (fleetEvent) {
+      // Wall time, as the spinner's: the rate and ETA move between events too.
+      trackFleet(fleets, fleetEvent, Date.now());
+      stageOf(fleetEvent.environment);
+      return;
+    }
     switch (event.type) {
       case 'run.started': {
         header = [
@@ -162,6 +174,7 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
         return [
           stageLine(stage),
           ...stage.steps.flatMap((step) => [stepLine(step), ...step.evidence.map((e): Part[] => [['red', `        ${e}`]])]),
+          ...fleetLines(stage.name, columns - 1),
         ];
       });
     const tail: Part[][] = interrupted ? [[['yellow', `  ! interrupted: ${interrupted}`]]] : [];
@@ -177,6 +190,18 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
     }
     return [...top, ...lines];
   };
+
+  /** A stage's fleets: the bar (never wider than the row, so it never wraps), then a few failed tenants by name. */
+  const fleetLines = (stage: string, width: number): Part[][] =>
+    [...fleets.values()]
+      .filter((f) => f.environment === stage)
+      .flatMap((f) => {
+        const failed = [...f.status].filter(([, status]) => status === 'failed' || status === 'rolled-back').map(([tenant]) => tenant);
+        const bar: Part[] = [[f.failed > 0 ? 'red' : f.endedAt !== undefined ? 'green' : 'blue', `      ${renderProgressBar(f, Date.now(), width - 6)}`]];
+        if (failed.length === 0) return [bar];
+        const named = failed.slice(0, FAILED_NAMED).join(', ') + (failed.length > FAILED_NAMED ? ` and ${failed.length - FAILED_NAMED} more` : '');
+        return [bar, [['red', `        failed: ${named}`]]];
+      });
 
   /** One line as terminal rows no wider than `width`: continuation rows indented under the text. */
   const render = (parts: Part[], width: number): string[] => {
@@ -207,7 +232,8 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
     if (timer !== undefined || finished) return;
     timer = setInterval(() => {
       tick += 1;
-      const running = [...stages.values()].some((s) => s.steps.some((step) => step.status === 'running'));
+      const running =
+        [...stages.values()].some((s) => s.steps.some((step) => step.status === 'running')) || [...fleets.values()].some((f) => f.endedAt === undefined);
       if (running) draw();
     }, frameMs);
     // The spinner must never keep the process alive after the promotion is done.
@@ -224,7 +250,8 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
       if (finished) return;
       apply(event);
       if (event.type !== 'summary') {
-        draw();
+        // Thousands of tenant events: the timer's next frame shows them, a frame per event would flood the terminal.
+        if (event.type !== 'tenant' || timer === undefined) draw();
         startTimer();
         return;
       }
@@ -237,6 +264,7 @@ export function createLiveSink(output: Output, opts: { frameMs?: number; stream?
         ...describeStageLosses(event.stages).map((l) => `  ${paint(output, 'yellow', l)}`),
         ...describeStageBackups(event.stages).map((l) => `  ${l}`),
         ...describeStageWarnings(event.stages).map((l) => `  ${paint(output, 'yellow', l)}`),
+        ...describeStageFleets(event.stages).map((l) => `  ${l}`),
         ...(event.message ? [`  ${oneLine(event.message)}`] : []),
         ...(event.action ? [`  ${paint(output, 'bold', 'action:')} ${oneLine(event.action)}`] : []),
       ];

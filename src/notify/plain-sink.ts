@@ -5,10 +5,13 @@
  * same log) and the stage/step columns, so `grep production` finds a stage's story.
  */
 import { paint, type Output } from './terminal-output.js';
+import { createPlainFleetProgress } from './fleet-progress.js';
 import type { RunEvent, RunSink } from '../events/run-events.js';
 import {
   describeDetail,
   describeFailure,
+  describeFleetCounts,
+  describeStageFleets,
   describeRolloutStep,
   describeRunResult,
   describeStageBackups,
@@ -74,6 +77,14 @@ export function createPlainSink(output: Output): RunSink {
       }
       case 'rollout.step':
         return `${columns(event.stage, 'rollout')}${event.step.ok ? paint(output, 'green', '✓') : paint(output, 'red', '✗')} ${describeRolloutStep(event.step)}`;
+      case 'fleet-start':
+        return `${columns(event.environment, 'migrate')}${paint(output, 'blue', '…')} fleet ${event.binding}: ${event.total} tenants, ${event.canaries} canaries first, ${event.concurrency} at once`;
+      case 'tenant':
+        return `${columns(event.environment, 'migrate')}${describeTenantMark(event.status)} ${event.binding}/${event.tenant}${event.canary ? ' (canary)' : ''} ${event.status}${event.error ? `: ${oneLine(event.error)}` : ''}`;
+      case 'fleet-canaries':
+        return `${columns(event.environment, 'migrate')}${event.ok ? paint(output, 'green', '✓') : paint(output, 'red', '✗')} canaries of ${event.binding} (${event.canaries.join(', ')}): ${event.skipped ? `checks skipped: ${event.skipped}` : event.ok ? `health checks passed (${event.checks?.length ?? 0})` : oneLine(event.error ?? 'health checks failed')}`;
+      case 'fleet-end':
+        return `${columns(event.environment, 'migrate')}${event.failed.length ? paint(output, 'red', '✗') : paint(output, 'green', '✓')} fleet ${event.binding}: ${describeFleetCounts(event.counts, event.failed)}`;
       case 'run.interrupted':
         return `${columns(event.stage, event.step)}${paint(output, 'yellow', '!')} interrupted: ${oneLine(event.message)}`;
       case 'summary': {
@@ -85,6 +96,7 @@ export function createPlainSink(output: Output): RunSink {
           ...describeStageWarnings(event.stages),
           ...describeStageBackups(event.stages),
           ...describeStageRollouts(event.stages),
+          ...describeStageFleets(event.stages),
           ...(event.message ? [oneLine(event.message)] : []),
           ...(event.action ? [paint(output, 'bold', `action: ${oneLine(event.action)}`)] : []),
         ];
@@ -93,9 +105,18 @@ export function createPlainSink(output: Output): RunSink {
     }
   };
 
+  const describeTenantMark = (status: string): string =>
+    status === 'running' ? paint(output, 'blue', '…') : status === 'failed' ? paint(output, 'red', '✗') : status === 'skipped' ? paint(output, 'dim', '-') : paint(output, 'green', '✓');
+
+  const fleetProgress = createPlainFleetProgress();
+
   return {
     write(event) {
-      output.out(`${elapsed(event.at)} ${line(event)}`);
+      const progress = fleetProgress.observe(event);
+      // A plain log shows a fleet's canaries, failures and counts, not one line per healthy tenant...
+      if (!(event.type === 'tenant' && !event.canary && event.status !== 'failed')) output.out(`${elapsed(event.at)} ${line(event)}`);
+      // ...and a progress line every 10% or every few seconds, never a redrawn one.
+      if (progress) output.out(`${elapsed(event.at)} ${columns(progress.environment, 'migrate')}${progress.line}`);
     },
   };
 }

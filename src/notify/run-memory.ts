@@ -4,7 +4,7 @@
  * summaries need this because a `stage.finished` event does not repeat what its
  * steps reported. Pure: `rememberEvent` returns a new memory.
  */
-import type { CheckResult, RunEvent, StageResult, StepDetail, StepName } from '../events/run-events.js';
+import type { CheckResult, FleetSummary, RunEvent, StageResult, StepDetail, StepName } from '../events/run-events.js';
 
 export type SummaryEvent = Extract<RunEvent, { type: 'summary' }>;
 
@@ -30,6 +30,8 @@ export interface StageMemory {
   lostWritesWindowMs?: number;
   result?: StageResult;
   durationMs?: number;
+  /** Each fleet's counts and failed tenants, from its fleet-end event. */
+  fleets?: FleetSummary[];
 }
 
 export interface RunMemory {
@@ -96,6 +98,16 @@ export function rememberEvent(memory: RunMemory, event: RunEvent): RunMemory {
     case 'rollout.step':
       // The verify step's detail carries every step when it ends; the thread shows that.
       return next;
+    case 'fleet-start':
+    case 'fleet-canaries':
+    case 'tenant':
+      // A fleet's tenants are counted once, at fleet-end: a memory of 10,000 tenant events helps no message.
+      return next;
+    case 'fleet-end': {
+      const total = Object.values(event.counts).reduce((a, b) => a + b, 0);
+      const fleet: FleetSummary = { binding: event.binding, total, counts: event.counts, failed: event.failed };
+      return patchStage(next, event.environment, (s) => ({ ...s, fleets: [...(s.fleets ?? []).filter((f) => f.binding !== event.binding), fleet] }));
+    }
     case 'summary': {
       let merged = next;
       for (const st of event.stages) {
@@ -108,6 +120,7 @@ export function rememberEvent(memory: RunMemory, event: RunEvent): RunMemory {
           migrations: st.migrations.length > 0 || !s.migrations ? st.migrations : s.migrations,
           ...(st.seeds && st.seeds.length > 0 ? { seeds: st.seeds } : s.seeds ? { seeds: s.seeds } : {}),
           lostWritesWindowMs: st.lostWritesWindowMs ?? s.lostWritesWindowMs,
+          ...(st.fleets ?? s.fleets ? { fleets: st.fleets ?? s.fleets } : {}),
         }));
       }
       return { ...merged, summary: event };

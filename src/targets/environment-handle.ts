@@ -6,12 +6,13 @@
  */
 import type { LoadedEnvironment } from '../config/schema.js';
 import type { StepDetail } from '../events/run-events.js';
-import type { EnvironmentDatabase } from '../config/environment-databases.js';
+import type { EnvironmentDatabase, EnvironmentFleet } from '../config/environment-databases.js';
 import type { D1Connection, ScratchDatabase } from '../d1/connection.js';
 
 /**
  * What an adapter is given to open one environment: the project root, that
  * environment's databases and the run's redactor; never the whole workspace.
+ * A database entry with `fleet` set becomes a HandleFleet, not a HandleDatabase.
  */
 export interface TargetContext {
   root: string;
@@ -25,6 +26,29 @@ export interface HandleDatabase extends EnvironmentDatabase {
   databaseId?: string;
   /** A throwaway database in the local engine for preflight. */
   scratch(): Promise<ScratchDatabase>;
+}
+
+/** One tenant of a fleet, opened: its own connection (lease and ledger live in it) and a scratch twin for preflight. */
+export interface TenantDatabase {
+  tenant: string;
+  conn: D1Connection;
+  scratch(): Promise<ScratchDatabase>;
+}
+
+/**
+ * A fleet binding (one environment, many tenant databases) behind the seam. The
+ * engine (engine/fleet-stage.ts) migrates each tenant as it would a single
+ * database; the target only says which tenants there are and opens them.
+ * Requests to a remote target go through the target's one request budget, shared
+ * by every tenant of the run (Cloudflare: 1,200 per 5 minutes, retry-after honoured).
+ */
+export interface HandleFleet extends EnvironmentFleet {
+  /** Every tenant of the fleet, in the fleet's order (file order; for `match`, by name). */
+  tenants(signal?: AbortSignal): Promise<string[]>;
+  /** Opens one tenant; cheap and repeatable (no new runtime per tenant). Throws for a tenant the fleet does not have. */
+  open(tenant: string, signal?: AbortSignal): Promise<TenantDatabase>;
+  /** Per-tenant bookmarks, when the target offers them (rollback of a tenant without down migrations). */
+  timeTravel?(tenant: string): TimeTravel;
 }
 
 export interface TimeTravel {
@@ -74,7 +98,10 @@ export interface WorkerDeployer {
 
 export interface EnvironmentHandle {
   env: LoadedEnvironment;
+  /** The single databases (fleet bindings are in `fleets`). */
   databases: HandleDatabase[];
+  /** Fleet bindings, when the environment has any. */
+  fleets?: HandleFleet[];
   timeTravel: TimeTravel;
   worker?: WorkerDeployer;
   /** Present when the environment has a Worker, even when no build was made (manual rollback). */

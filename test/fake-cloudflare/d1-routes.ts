@@ -39,7 +39,7 @@ export function splitAtLineSemicolons(sql: string): string[] {
 const d1Error = (message: string): ApiError => new ApiError(400, 7500, message);
 
 function findDatabase(state: D1RouteState, idOrName: string): FakeDatabase {
-  const db = state.engine.get(idOrName) ?? state.engine.list().find((d) => d.name === idOrName);
+  const db = state.engine.byNameOrId(idOrName);
   if (!db) throw new ApiError(404, 7404, `The database ${idOrName} could not be found`);
   return db;
 }
@@ -138,10 +138,29 @@ function parseTimestamp(value: string): number {
   return t;
 }
 
-function snapshotAt(db: FakeDatabase, t: number): Snapshot {
+function snapshotAt(state: D1RouteState, db: FakeDatabase, t: number): Snapshot {
+  if (state.engine.snapshots === 'on-demand') {
+    throw new ApiError(400, 7400, "fake-cloudflare keeps snapshots on demand only (option timeTravel: 'on-demand'): start it with timeTravel: 'every-write' to look up timestamps");
+  }
   const found = db.snapshots.filter((s) => s.at <= t).at(-1);
   if (!found) throw new ApiError(400, 7400, `No bookmark found at or before ${new Date(t).toISOString()}: the database did not exist yet`);
   return found;
+}
+
+/** The list's page size: Cloudflare documents 10 to 10,000 per page; its default is not documented [U]. */
+export const LIST_MIN_PER_PAGE = 10;
+export const LIST_MAX_PER_PAGE = 10_000;
+export const LIST_DEFAULT_PER_PAGE = 1000;
+
+/** `page` >= 1 and `per_page` in 10..10,000 as the API documents them; outside -> 400 7400 [U: the real code/text]. */
+function listPaging(query: URLSearchParams): URLSearchParams {
+  const page = query.get('page');
+  const perPage = query.get('per_page');
+  if (page !== null && !(Number.isInteger(Number(page)) && Number(page) >= 1)) throw new ApiError(400, 7400, `page must be an integer >= 1, got ${page}`);
+  if (perPage !== null && !(Number.isInteger(Number(perPage)) && Number(perPage) >= LIST_MIN_PER_PAGE && Number(perPage) <= LIST_MAX_PER_PAGE)) {
+    throw new ApiError(400, 7400, `per_page must be an integer from ${LIST_MIN_PER_PAGE} to ${LIST_MAX_PER_PAGE}, got ${perPage}`);
+  }
+  return query;
 }
 
 export function d1Routes(state: D1RouteState): Route[] {
@@ -150,17 +169,18 @@ export function d1Routes(state: D1RouteState): Route[] {
     route('GET', base, (ctx) => {
       const name = ctx.query.get('name');
       const all = state.engine.list().filter((d) => !name || d.name.includes(name));
-      const { items, info } = paginate(all, ctx.query, 1000);
+      const { items, info } = paginate(all, listPaging(ctx.query), LIST_DEFAULT_PER_PAGE);
       return {
         result: items.map((d) => ({ uuid: d.uuid, name: d.name, version: 'production', created_at: new Date(d.createdAt).toISOString() })),
-        resultInfo: info,
+        // D1's list answers these four (no total_pages).
+        resultInfo: { page: info.page, per_page: info.per_page, count: info.count, total_count: info.total_count },
       };
     }),
     route('POST', base, async (ctx) => {
       const { name } = jsonBody<{ name?: unknown }>(ctx);
       if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-_]*$/i.test(name)) throw new ApiError(400, 7400, 'A valid database name is required');
       if (state.engine.list().some((d) => d.name === name)) throw new ApiError(400, 7502, 'A database with that name already exists');
-      const db = await state.engine.addDatabase(name);
+      const db = state.engine.addDatabase(name);
       return { result: await describe(state, db) };
     }),
     route('GET', `${base}/:uuid`, async (ctx) => ({ result: await describe(state, findDatabase(state, ctx.params.uuid!)) })),
@@ -170,7 +190,7 @@ export function d1Routes(state: D1RouteState): Route[] {
       const db = findDatabase(state, ctx.params.uuid!);
       const timestamp = ctx.query.get('timestamp');
       const current = await state.engine.currentSnapshot(db);
-      return { result: { bookmark: timestamp ? snapshotAt(db, parseTimestamp(timestamp)).bookmark : current.bookmark } };
+      return { result: { bookmark: timestamp ? snapshotAt(state, db, parseTimestamp(timestamp)).bookmark : current.bookmark } };
     }),
     route('POST', `${base}/:uuid/time_travel/restore`, async (ctx) => {
       const db = findDatabase(state, ctx.params.uuid!);
@@ -181,7 +201,7 @@ export function d1Routes(state: D1RouteState): Route[] {
       if (recent.length >= RESTORE_LIMIT) {
         throw new ApiError(429, 7429, `Too many restore operations: at most ${RESTORE_LIMIT} restores per 10 minutes per database`);
       }
-      const target = bookmark ? db.snapshots.find((s) => s.bookmark === bookmark) : snapshotAt(db, parseTimestamp(timestamp!));
+      const target = bookmark ? db.snapshots.find((s) => s.bookmark === bookmark) : snapshotAt(state, db, parseTimestamp(timestamp!));
       if (!target) throw new ApiError(400, 7400, `Invalid bookmark: ${bookmark} is not a bookmark of database ${db.uuid}`);
       const { previous } = await state.engine.restore(db, target);
       return { result: { bookmark: target.bookmark, previous_bookmark: previous.bookmark, message: 'Database restored successfully' } };

@@ -37,6 +37,19 @@ export interface FakeCloudflareOptions {
    * `windowMs`, answer 429 code 971 with Retry-After (each refused request counts, as on Cloudflare).
    */
   rateLimit?: { requests: number; windowMs: number };
+  /**
+   * Keep headers, bodies and answers in `requests` (default true). A bench of ten thousand requests
+   * turns it off: entries keep method, path, query, status, time and fault; `counts` is kept either way.
+   */
+  logBodies?: boolean;
+  /** Folder for the D1 files (default /dev/shm where it exists, else the temp dir). */
+  d1Dir?: string;
+  /**
+   * Time Travel snapshots 'every-write' (default: any timestamp resolves) or 'on-demand' (when a
+   * bookmark is asked for, before a restore, for an export; timestamp lookups refused): a fleet
+   * bench's writes then cost the fake one D1 call instead of two.
+   */
+  timeTravel?: 'every-write' | 'on-demand';
   /** Copy `workers/message` onto the deployment a first script upload creates (default false: undocumented on Cloudflare). */
   firstUploadDeploymentMessage?: boolean;
 }
@@ -54,9 +67,23 @@ export interface LoggedRequest {
   time: number;
   durationMs?: number;
   fault?: FaultKind;
+  /** Refused by the `rateLimit` window (fault '429' too), not by a fault rule. */
+  rateLimited?: true;
   /** The answer's body as sent (JSON text for API routes). */
   response?: string;
 }
+
+/** Every request the fake answered (or refused, or lost), counted as it arrives. */
+export interface RequestCounts {
+  total: number;
+  /** By the status sent (0: a 'reset' or 'hang' fault, no answer). */
+  byStatus: Map<number, number>;
+  /** API requests per D1 database uuid (any route below /d1/database/:uuid, by name too). */
+  byDatabase: Map<string, number>;
+}
+
+/** Cloudflare's own API rate limit: 1,200 requests per 5 minutes per token. */
+export const CLOUDFLARE_RATE_LIMIT = { requests: 1200, windowMs: 5 * 60_000 } as const;
 
 export interface FakeDatabaseHandle {
   uuid: string;
@@ -83,6 +110,9 @@ export interface FakeCloudflare {
   /** The version a script serves at 100% now. */
   activeVersion(scriptName: string): string | undefined;
   requests: LoggedRequest[];
+  counts: RequestCounts;
+  /** Times the fake's Miniflare was given a new set of D1 bindings (lazy, in bulk: see d1-engine.ts). */
+  readonly rebinds: number;
   setLatency(ms: number): void;
   /** Import flow knobs: `activePolls`, `failNext` (see d1-import-routes.ts). */
   imports: ImportSettings;
@@ -128,9 +158,13 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
   let latencyMs = opts.latencyMs ?? 0;
   const faults = new FaultSchedule();
   const requests: LoggedRequest[] = [];
+  const logBodies = opts.logBodies ?? true;
+  const counts: RequestCounts = { total: 0, byStatus: new Map(), byDatabase: new Map() };
+  const countStatus = (status: number) => counts.byStatus.set(status, (counts.byStatus.get(status) ?? 0) + 1);
   /** Arrival times of API requests inside the rate-limit window. */
   const apiTimes: number[] = [];
-  const engine = await D1Engine.start(now);
+  const engine = await D1Engine.start(now, ...(opts.d1Dir ? [opts.d1Dir] : []));
+  engine.snapshots = opts.timeTravel ?? 'every-write';
   const d1State: D1RouteState = { engine, exports: new Map(), now, imports: createImportState(engine, opts.importActivePolls ?? 1), querySplit: opts.querySplit ?? 'sqlite' };
   const workersState: WorkersState = { scripts: new Map(), accountSubdomain: 'fake-account', databaseExists: (id) => engine.get(id) !== undefined, now, firstUploadDeploymentMessage: opts.firstUploadDeploymentMessage ?? false };
   const routes = [...accountRoutes(accountId), ...d1Routes(d1State), ...workersRoutes(workersState)];
@@ -158,12 +192,19 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
         const method = req.method ?? 'GET';
         const isApi = full.pathname === API_PREFIX || full.pathname.startsWith(`${API_PREFIX}/`);
         const path = isApi ? full.pathname.slice(API_PREFIX.length) || '/' : full.pathname;
-        const entry: LoggedRequest = { method, path, query: Object.fromEntries(full.searchParams), headers: req.headers, body: body.toString('utf8'), status: 0, time: started };
+        const entry: LoggedRequest = { method, path, query: Object.fromEntries(full.searchParams), headers: logBodies ? req.headers : {}, body: logBodies ? body.toString('utf8') : '', status: 0, time: started };
         requests.push(entry);
+        counts.total += 1;
+        const dbMatch = isApi ? /^\/accounts\/[^/]+\/d1\/database\/([^/]+)/.exec(path) : null;
+        if (dbMatch) {
+          const id = engine.byNameOrId(decodeURIComponent(dbMatch[1]!))?.uuid ?? decodeURIComponent(dbMatch[1]!);
+          counts.byDatabase.set(id, (counts.byDatabase.get(id) ?? 0) + 1);
+        }
         const finish = (status: number, envelope: Envelope, headers: Record<string, string> = {}) => {
           entry.status = status;
           entry.durationMs = Date.now() - started;
-          entry.response = JSON.stringify(envelope);
+          if (logBodies) entry.response = JSON.stringify(envelope);
+          countStatus(status);
           send(res, status, envelope, headers);
         };
         const exportMatch = /^\/__fake\/d1-exports\/([^/]+)\//.exec(full.pathname);
@@ -171,32 +212,42 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
           const upload = handleImportUpload(d1State.imports, method, full.pathname, body);
           if (upload) {
             entry.status = upload.status;
+            countStatus(upload.status);
             res.writeHead(upload.status, { 'content-type': 'text/plain', ...upload.headers });
             res.end(upload.text);
             return;
           }
           const file = exportMatch ? d1State.exports.get(exportMatch[1]!) : undefined;
           entry.status = file ? 200 : 404;
+          countStatus(entry.status);
           res.writeHead(entry.status, { 'content-type': 'application/sql' });
           res.end(file?.sql ?? 'not found');
           return;
         }
+        // Latency stands for the network and the edge: a refused request pays it too.
+        if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
         if (opts.rateLimit) {
+          // Counted on arrival (the request's time), as Cloudflare counts it.
+          apiTimes.push(started);
           const t = Date.now();
-          apiTimes.push(t);
           while (apiTimes.length > 0 && apiTimes[0]! <= t - opts.rateLimit.windowMs) apiTimes.shift();
           if (apiTimes.length > opts.rateLimit.requests) {
             entry.fault = '429';
+            entry.rateLimited = true;
             finish(429, errorEnvelope(971, 'Please wait and consider throttling your request speed'), { 'retry-after': String(Math.ceil(opts.rateLimit.windowMs / 1000)) });
             return;
           }
         }
-        if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
         const injected = (kind: FaultKind | undefined): boolean => {
           if (!kind) return false;
           entry.fault = kind;
-          if (kind === 'reset') req.socket.destroy();
-          else if (kind === 'hang') entry.durationMs = undefined;
+          if (kind === 'reset') {
+            countStatus(0);
+            req.socket.destroy();
+          } else if (kind === 'hang') {
+            countStatus(0);
+            entry.durationMs = undefined;
+          }
           else {
             const f = faultAnswer(kind, faults.retryAfterSeconds);
             finish(f.status, f.envelope, f.headers);
@@ -249,7 +300,7 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
     token,
     env: { CLOUDFLARE_API_BASE_URL: url, CLOUDFLARE_API_TOKEN: token, CLOUDFLARE_ACCOUNT_ID: accountId },
     async addDatabase(name, dbOpts = {}) {
-      const db = await engine.addDatabase(name, dbOpts.uuid ?? randomUUID());
+      const db = engine.addDatabase(name, dbOpts.uuid ?? randomUUID());
       return { uuid: db.uuid, name: db.name };
     },
     database,
@@ -259,6 +310,10 @@ export async function startFakeCloudflare(opts: FakeCloudflareOptions = {}): Pro
       return script ? activeVersionId(script) : undefined;
     },
     requests,
+    counts,
+    get rebinds() {
+      return engine.rebinds;
+    },
     setLatency: (ms) => {
       latencyMs = ms;
     },

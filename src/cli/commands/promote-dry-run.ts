@@ -9,8 +9,10 @@ import { planPromotion } from '../../engine/promotion-plan.js';
 import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
 import { paint, printProblems } from '../output.js';
+import { describeShard, runsCanaries, type Shard } from '../../fleet/shard.js';
 
-export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace, stages: LoadedEnvironment[]): Promise<number> {
+/** `shard`: a sharded run plans its target alone (the stages before ran in an earlier job). */
+export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace, stages: LoadedEnvironment[], shard?: Shard): Promise<number> {
   const settings = withProjectSecrets(ctx.settings, ws.project);
   const observed = await Promise.all(stages.map((env) => observeAndClose(ws, env, settings, { schema: true })));
   const planned = planPromotion(ws, observed, { rollback: ws.project.pipeline.rollback.database });
@@ -27,7 +29,7 @@ export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace,
   const policy = planned.rollback;
   const problems = planned.problems;
   if (ctx.output.json) {
-    ctx.output.out(JSON.stringify({ type: 'plan', dryRun: true, pipeline: planned.pipeline, rollback: policy, stages: plan }));
+    ctx.output.out(JSON.stringify({ type: 'plan', dryRun: true, pipeline: planned.pipeline, rollback: policy, stages: plan, ...(shard ? { shard } : {}) }));
   } else {
     ctx.output.out(paint(ctx.output, 'bold', `dry run: pipeline '${planned.pipeline}', nothing will be touched`));
     for (const [i, p] of plan.entries()) {
@@ -38,6 +40,11 @@ export async function printDryRun(ctx: CommandContext<'promote'>, ws: Workspace,
       }
       ctx.output.out(`   checks: ${p.checks.length ? p.checks.join('; ') : 'none'}`);
       if (p.rollout) ctx.output.out(`   rollout: ${p.rollout.steps.map((s) => `${s}%`).join(' -> ')}, each step's checks soaking ${p.rollout.soak} ms`);
+    }
+    if (shard) {
+      ctx.output.out(
+        `shard ${describeShard(shard)}: the tenants of each fleet whose id hashes to shard ${shard.index}${runsCanaries(shard) ? ', after every canary' : ', no canary (shard 1 runs them)'}; single databases and the Worker are left to an unsharded run`,
+      );
     }
     ctx.output.out(`on failure: roll back (database: ${policy}; Worker: previous version), verify again, stop`);
     printProblems(ctx.output, [...problems, ...planned.stages.flatMap((s) => s.warnings)]);

@@ -1,13 +1,17 @@
 import type { LoadedEnvironment } from '../../config/schema.js';
 import { notAdopted } from '../../ledger/foreign-ledgers.js';
 import { loadWorkspace } from '../../engine/load-workspace.js';
-import { observeAndClose, type ObservedEnvironment } from '../../engine/observe.js';
+import { observeAndClose, type ObservedEnvironment as ObservedDatabases } from '../../engine/observe.js';
+import { observeFleetStatus, type ObservedFleet } from '../../engine/fleet-status.js';
+
+type ObservedEnvironment = ObservedDatabases & { fleets?: ObservedFleet[] };
 import { selectEnvironment } from '../../engine/select-environment.js';
 import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
 import { describeChunk, pendingChunks } from '../../migrations/transport.js';
 import { paint, type Output } from '../output.js';
 import { describeSchemaCheck, describeSchemaDifferences, schemaCheckJson, type SchemaCheck } from '../../schema/schema-drift.js';
+import { describeVersionCounts, versionCounts } from '../../fleet/version-counts.js';
 
 export async function run({ root, output, env, settings: base, values }: CommandContext<'status'>): Promise<number> {
   const ws = await loadWorkspace(root, env);
@@ -17,7 +21,9 @@ export async function run({ root, output, env, settings: base, values }: Command
     : orderedEnvironments(ws.project.pipeline.stages.map((s) => s.environment), [...ws.project.environments.values()]);
   const observed = await Promise.all(
     envs.map(async (e) => {
-      return observeAndClose(ws, e, settings, { schema: !values['no-schema'] });
+      const o = await observeAndClose(ws, e, settings, { schema: !values['no-schema'] });
+      const fleets = await observeFleetStatus(ws, e, settings);
+      return fleets.length > 0 ? { ...o, fleets } : o;
     }),
   );
   if (values.html !== undefined) {
@@ -60,6 +66,27 @@ export function statusJson(observed: readonly ObservedEnvironment[]) {
         ...(d.plan.pending.length > 0 && d.transport ? { chunks: pendingChunks(d.plan.pending, d.transport) } : {}),
         ...(d.schema ? { schema: schemaCheckJson(d.schema) } : {}),
       })),
+      ...(o.fleets
+        ? {
+            fleets: o.fleets.map((f) => ({
+              binding: f.binding,
+              ...(f.source ? { source: f.source } : {}),
+              ...(f.match ? { match: f.match } : {}),
+              total: f.tenants.length,
+              versions: versionCounts(f.tenants),
+              failed: f.tenants.filter((t) => t.failed !== undefined).map((t) => t.tenant),
+              ...(f.lastRun ? { lastRun: f.lastRun } : {}),
+              tenants: f.tenants.map((t) => ({
+                tenant: t.tenant,
+                version: t.version ?? null,
+                applied: t.applied.length,
+                pending: t.pending,
+                ...(t.drift.length ? { drift: t.drift } : {}),
+                ...(t.failed !== undefined ? { failed: t.failed } : {}),
+              })),
+            })),
+          }
+        : {}),
     })),
   };
 }
@@ -73,7 +100,12 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
   for (const o of observed) {
     output.out(paint(output, 'bold', `${o.env.name} (${o.env.config.target})`));
     if (o.note) output.out(`  ${paint(output, 'yellow', 'note:')} ${o.note}`);
-    if (o.databases.length === 0) output.out('  no databases');
+    if (o.databases.length === 0 && !o.fleets?.length) output.out('  no databases');
+    for (const f of o.fleets ?? []) {
+      const failed = f.tenants.filter((t) => t.failed !== undefined).map((t) => t.tenant);
+      const behind = f.tenants.filter((t) => t.pending.length > 0).length;
+      output.out(`  ${f.binding} (fleet of ${f.tenants.length}): ${describeVersionCounts(f.tenants, failed)}${behind > 0 ? paint(output, 'yellow', `; ${behind} with migrations pending`) : ''}`);
+    }
     for (const d of o.databases) {
       const { applied, pending, drift, adoptable, renamed, retired } = d.plan;
       const extra = [drift.length ? `${drift.length} drift` : '', renamed.length ? `${renamed.length} renamed` : '', retired.length ? `${retired.length} retired` : ''].filter(Boolean);

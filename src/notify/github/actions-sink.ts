@@ -14,6 +14,7 @@ import { describeFailure, describeLostWrites, oneLine } from '../describe.js';
 import { redactEvent } from '../redact.js';
 import { redactPayload } from '../redact-payload.js';
 import type { RunContext } from '../run-context.js';
+import type { ReportEntry } from '../../runs/run-report.js';
 import { appendOutputs, buildOutputs } from './outputs.js';
 import { appendStepSummary, buildStepSummary } from './step-summary.js';
 import { addMaskCommands, endGroupCommand, errorCommand, groupCommand, warningCommand } from './workflow-commands.js';
@@ -48,6 +49,8 @@ export interface ActionsSinkOptions {
   /** GITHUB_OUTPUT */
   outputFile?: string;
   onWarning: (message: string) => void;
+  /** The `runs` output: one entry per environment, database and tenant (runs/run-report.ts). */
+  runs?: (events: readonly RunEvent[]) => readonly ReportEntry[];
 }
 
 export function createActionsSink(options: ActionsSinkOptions): RunSink {
@@ -85,7 +88,7 @@ export function createActionsSink(options: ActionsSinkOptions): RunSink {
     }
     if (options.outputFile) {
       const file = options.outputFile;
-      writeFile('step outputs', () => appendOutputs(file, redactPayload(buildOutputs(events), redact)));
+      writeFile('step outputs', () => appendOutputs(file, redactPayload(buildOutputs(events, options.runs?.(events)), redact)));
     }
   };
 

@@ -1,6 +1,6 @@
 /**
  * Step outputs (GITHUB_OUTPUT) a workflow can use after promote: result, run-id,
- * exit-code, and per stage bookmark-<env>, worker-version-<env>, result-<env>.
+ * exit-code, runs (JSON), and per stage bookmark-<env>, worker-version-<env>, result-<env>.
  * Written in the `name<<DELIMITER` form, as actions/toolkit does, so no value can
  * inject another output.
  */
@@ -8,9 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { RunEvent } from '../../events/run-events.js';
 import { recallRun } from '../run-memory.js';
+import type { ReportEntry } from '../../runs/run-report.js';
 
-/** Pure: the outputs of a run from its events. */
-export function buildOutputs(events: readonly RunEvent[]): Record<string, string> {
+/**
+ * Pure: the outputs of a run from its events. `runs` (the report's entries: one per
+ * environment, database and tenant, as atlas-action's `runs`) is one JSON value, so a
+ * workflow whose environments are not dev/staging/production can read every result
+ * with fromJSON().
+ */
+export function buildOutputs(events: readonly RunEvent[], runs?: readonly ReportEntry[]): Record<string, string> {
   const memory = recallRun(events);
   const outputs: Record<string, string> = {};
   if (memory.runId) outputs['run-id'] = memory.runId;
@@ -23,7 +29,23 @@ export function buildOutputs(events: readonly RunEvent[]): Record<string, string
     if (stage.bookmark) outputs[`bookmark-${key}`] = stage.bookmark;
     if (stage.workerVersion) outputs[`worker-version-${key}`] = stage.workerVersion;
   }
+  if (runs) Object.assign(outputs, runsOutputs(runs));
   return outputs;
+}
+
+/** GitHub refuses an output over 1 MB; a fleet of ten thousand tenants comes close. */
+export const MAX_RUNS_OUTPUT = 900_000;
+
+/**
+ * The entries as JSON and whether that is all of them. Over the cap, only those that did
+ * not apply or stay unchanged (what a workflow acts on), or none when even those are too
+ * many: the report file (--report) has every entry, without such a limit.
+ */
+function runsOutputs(runs: readonly ReportEntry[]): { runs: string; 'runs-complete': string } {
+  const all = JSON.stringify(runs);
+  if (all.length <= MAX_RUNS_OUTPUT) return { runs: all, 'runs-complete': 'true' };
+  const notOk = JSON.stringify(runs.filter((r) => r.result !== 'applied' && r.result !== 'unchanged'));
+  return { runs: notOk.length <= MAX_RUNS_OUTPUT ? notOk : '[]', 'runs-complete': 'false' };
 }
 
 /** Output names are used as `steps.<id>.outputs.<name>`: keep them to letters, digits, - and _. */

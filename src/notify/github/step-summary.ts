@@ -6,6 +6,7 @@
 import { appendFileSync, statSync } from 'node:fs';
 import type { RunEvent } from '../../events/run-events.js';
 import {
+  describeFleetCounts,
   describeCheckFailure,
   describeDetail,
   describeFailure,
@@ -125,6 +126,10 @@ function stageSection(stage: StageMemory): string[] {
       out.push(`| ${s.step} | ${s.state === 'failed' ? '❌ failed' : '✅ done'} | ${s.durationMs !== undefined ? formatDuration(s.durationMs) : ''} | ${cell(detail)} |`);
     }
     out.push('');
+  }
+  for (const f of stage.fleets ?? []) {
+    out.push(`Fleet ${code(f.binding)} (${f.total} tenants): ${md(describeFleetCounts(f.counts, []))}`, '');
+    if (f.failed.length > 0) out.push(`Failed tenants: ${f.failed.slice(0, 50).map(code).join(', ')}${f.failed.length > 50 ? ` and ${f.failed.length - 50} more` : ''}`, '');
   }
   const rollout = stage.steps.find((s) => s.step === 'verify' && s.detail?.rollout)?.detail?.rollout ?? [];
   if (rollout.length > 0) {

@@ -6,6 +6,7 @@
  */
 import type { CheckResult, RunEvent } from '../../events/run-events.js';
 import {
+  describeFleetCounts,
   describeCheckFailure,
   describeDetail,
   describeFailure,
@@ -93,6 +94,7 @@ export function buildStagePromoted(event: Of<'stage.finished'>, ctx: RunContext,
       ['Migrations', escapeMrkdwn(describeMigrations(stage?.migrations ?? []))],
       ['Worker version', version && escapeMrkdwn(version)],
       ['Bookmark', stage?.bookmark && `\`${escapeMrkdwn(stage.bookmark)}\``],
+      ...(stage?.fleets ?? []).map((f): [string, string] => [`Fleet ${escapeMrkdwn(f.binding)}`, escapeMrkdwn(describeFleetCounts(f.counts, f.failed))]),
     ]),
   ]);
 }
@@ -165,6 +167,7 @@ export function buildRunFinished(event: SummaryEvent, ctx: RunContext, memory: R
     if (s.workerVersion) parts.push(`version ${escapeMrkdwn(s.workerVersion)}`);
     if (s.bookmark) parts.push(`bookmark \`${escapeMrkdwn(s.bookmark)}\``);
     if (s.lostWritesWindowMs !== undefined) parts.push(`:warning: ${formatDuration(s.lostWritesWindowMs)} of writes lost`);
+    for (const f of s.fleets ?? []) parts.push(`fleet ${escapeMrkdwn(f.binding)}: ${escapeMrkdwn(describeFleetCounts(f.counts, f.failed))}`);
     return parts.join(' · ');
   });
   const warnings = describeStageWarnings(event.stages);

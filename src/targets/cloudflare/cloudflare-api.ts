@@ -84,6 +84,14 @@ export function apiOptionsOf(settings: CloudflareSettings): ApiOptions {
   return { ...options, timeoutMs: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) };
 }
 
+/** Cloudflare's paging block of a list answer. */
+export interface ResultInfo {
+  page?: number;
+  per_page?: number;
+  count?: number;
+  total_count?: number;
+}
+
 export interface CloudflareErrorItem {
   code: number;
   message: string;
@@ -152,6 +160,8 @@ export interface ApiOptions {
   rateLimit?: RateLimit;
   /** Longest wait for a free slot in the rate limit before a request fails unsent (default: as long as it takes). */
   maxRateWaitMs?: number;
+  /** Sockets to the API at most (default 64). */
+  connections?: number;
 }
 
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
@@ -177,7 +187,7 @@ function retryDecision(safe: boolean, o: Required<Pick<ApiOptions, 'maxRetries' 
 
 export class CloudflareApi {
   private readonly dispatcher: Dispatcher;
-  private readonly o: Required<Omit<ApiOptions, 'dispatcher' | 'rateLimit' | 'maxRateWaitMs'>>;
+  private readonly o: Required<Omit<ApiOptions, 'dispatcher' | 'rateLimit' | 'maxRateWaitMs' | 'connections'>>;
   /** Number of HTTP requests sent, retries included (benchmarks print it). */
   requests = 0;
   /** The run's one rate-limit budget: every request here takes from it, and wrangler runs reserve theirs. */
@@ -198,7 +208,9 @@ export class CloudflareApi {
       this.requests += 1;
       return dispatch(opts, handler);
     };
-    const base = options.dispatcher ?? new Agent({ headersTimeout: this.o.timeoutMs, bodyTimeout: this.o.timeoutMs, connections: 8 });
+    // One agent for the run: a fleet migrates up to `concurrency` tenants at once, each with a request
+    // in flight, so the pool must not be what queues them (64 sockets: above any sane fleet concurrency).
+    const base = options.dispatcher ?? new Agent({ headersTimeout: this.o.timeoutMs, bodyTimeout: this.o.timeoutMs, connections: options.connections ?? 64 });
     this.dispatcher = base.compose(interceptors.retry({ throwOnError: false, maxRetries: this.o.maxRetries }), counting);
   }
 
@@ -207,6 +219,16 @@ export class CloudflareApi {
   }
 
   async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions): Promise<T> {
+    return (await this.send<T>(method, path, opts)).result as T;
+  }
+
+  /** A list endpoint's page: the result and its `result_info` (page, per_page, count, total_count). */
+  async callPaged<T>(method: 'GET', path: string, opts: CallOptions): Promise<{ result: T[]; info: ResultInfo | undefined }> {
+    const json = await this.send<T[]>(method, path, opts);
+    return { result: Array.isArray(json.result) ? json.result : [], info: json.result_info };
+  }
+
+  private async send<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions): Promise<{ result?: T; result_info?: ResultInfo }> {
     const url = new URL(`${this.credentials.baseUrl}${path}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.o.timeoutMs * (this.o.maxRetries + 1));
@@ -231,7 +253,7 @@ export class CloudflareApi {
       throw new RunError(`Cloudflare API ${method} ${path}: ${(e as Error).message}`, 'check the network and CLOUDFLARE_API_BASE_URL, then run again', { cause: e });
     }
     const text = await res.body.text();
-    let json: { success?: boolean; errors?: CloudflareErrorItem[]; result?: T } | undefined;
+    let json: { success?: boolean; errors?: CloudflareErrorItem[]; result?: T; result_info?: ResultInfo } | undefined;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
@@ -244,7 +266,7 @@ export class CloudflareApi {
     if (res.statusCode >= 400 || !json || json.success === false) {
       throw new CloudflareApiError(res.statusCode, json?.errors?.length ? json.errors : [{ code: 0, message: text.slice(0, 200) || `HTTP ${res.statusCode}` }], method, path);
     }
-    return json.result as T;
+    return json;
   }
 
   /**

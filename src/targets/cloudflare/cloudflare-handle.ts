@@ -18,6 +18,8 @@ import { LocalEnvironmentRuntime } from '../local/local-environment.js';
 import { buildWorker, canonicalJson, type WorkerBuild } from '../local/worker-build.js';
 import { CloudflareApi, apiOptionsOf, requireCredentials, type CloudflareSettings } from './cloudflare-api.js';
 import { D1RestConnection } from './d1-rest.js';
+import { openCloudflareFleet } from './cloudflare-fleet.js';
+import { isFleet } from '../../config/environment-databases.js';
 import { RestoreBudget } from './restore-budget.js';
 import { WranglerCli } from './wrangler-cli.js';
 import { WorkersApi, buildTag, promoteMessage, servedBuildOf } from './workers-api.js';
@@ -106,7 +108,12 @@ export async function openCloudflareHandle(
       databases: target.databases.map((d) => ({ binding: d.binding, migrations: d.migrationsDir, migrations_table: d.ledgerTable })),
       health: [],
     })));
-  const databases: HandleDatabase[] = target.databases.map((d) => {
+  const restores = RestoreBudget.inProject(target.root);
+  // A fleet binding's tenants are not in the wrangler config: they come from fleet.source or fleet.match.
+  const fleets = target.databases.filter(isFleet).map((f) =>
+    openCloudflareFleet({ api: ctx.api, root: target.root, environment: env.name, envFile: env.file, scratch: async () => (await scratch()).scratch(f.binding), restores }, f),
+  );
+  const databases: HandleDatabase[] = target.databases.filter((d) => !isFleet(d)).map((d) => {
     const id = byBinding.get(d.binding)?.database_id;
     if (!id) {
       throw new InvalidInputError([
@@ -117,12 +124,12 @@ export async function openCloudflareHandle(
   });
   const scriptName = (config.env?.[wranglerEnv]?.name as string | undefined) ?? `${config.name}-${wranglerEnv}`;
   const workers = new WorkersApi(ctx.api, scriptName);
-  const restores = RestoreBudget.inProject(target.root);
   const wrangler = new WranglerCli(target.root, ctx.api.credentials, cf(env).wrangler.config, target.redact, ctx.childEnv);
 
   return {
     env,
     databases,
+    ...(fleets.length > 0 ? { fleets } : {}),
     timeTravel: {
       bookmark: async (_runId, signal) => {
         const at = Date.now();
@@ -130,6 +137,8 @@ export async function openCloudflareHandle(
         return { id: ids.length === 1 ? ids[0]![1] : ids.map(([b, id]) => `${b}=${id}`).join(','), at };
       },
       restore: async (id, signal) => {
+        // An environment of fleets only: its bookmark names no database (tenants are restored one by one).
+        if (databases.length === 0 || id === '') return { restoredAt: Date.now() };
         const parts = id.includes('=') ? new Map(id.split(',').map((p) => p.split('=') as [string, string])) : new Map([[databases[0]!.binding, id]]);
         const targets = databases.filter((d) => parts.has(d.binding));
         // Every database must have a restore left before the first one is restored.

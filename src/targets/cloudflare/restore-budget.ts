@@ -17,6 +17,8 @@ export const RESTORE_LIMIT = { restores: 10, windowMs: 10 * 60_000 };
 type RestoreLog = Record<string, number[]>;
 
 export class RestoreBudget {
+  private writing: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly file: string,
     private readonly now: () => number = Date.now,
@@ -52,10 +54,16 @@ export class RestoreBudget {
     }
   }
 
-  async record(databaseId: string): Promise<void> {
-    const log = await this.read();
-    const t = this.now();
-    log[databaseId] = [...(log[databaseId] ?? []).filter((at) => at > t - this.limit.windowMs), t];
-    await writeFileAtomic(this.file, `${JSON.stringify(log)}\n`);
+  /** Records one restore. Records run one at a time: a fleet's tenants restore side by side, and each rewrites the file. */
+  record(databaseId: string): Promise<void> {
+    const write = async () => {
+      const log = await this.read();
+      const t = this.now();
+      log[databaseId] = [...(log[databaseId] ?? []).filter((at) => at > t - this.limit.windowMs), t];
+      await writeFileAtomic(this.file, `${JSON.stringify(log)}\n`);
+    };
+    const run = this.writing.then(write, write);
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 }

@@ -17,6 +17,7 @@ import { ADMIN_WORKER_SOURCE } from './admin-worker.js';
 import { ROUTER_WORKER_SOURCE } from './router-worker.js';
 import { lockEnvironment } from './environment-lock.js';
 import { copyStateForReading } from './state-copy.js';
+import { readFleetTenants } from '../../config/fleet-source.js';
 
 const ADMIN_URL = 'http://promote.admin';
 /** The admin worker needs nothing recent; pinned so workerd never warns about the date. */
@@ -110,6 +111,8 @@ export class LocalEnvironmentRuntime {
     private readonly unlock: () => void,
     /** Token the router Worker takes split changes with. */
     private readonly control: string,
+    /** Each fleet binding's tenants, in the fleet's order (each a D1 database of this Miniflare). */
+    readonly fleetTenants: ReadonlyMap<string, readonly string[]>,
   ) {}
 
   /**
@@ -166,7 +169,19 @@ export class LocalEnvironmentRuntime {
     const control = randomBytes(16).toString('hex');
     const admin: Record<string, string> = {};
     const app: Record<string, string> = {};
+    const fleetTenants = new Map<string, string[]>();
     for (const db of env.databases) {
+      if (db.fleet) {
+        // A fleet is N databases of this one Miniflare (never N Miniflares): each tenant id is the id it persists under.
+        const tenants = await readFleetTenants(root, db.fleet.source!);
+        fleetTenants.set(db.binding, tenants);
+        for (const t of tenants) admin[`D_${tenantKey(db.binding, t)}`] = t;
+        admin[`S_${db.binding}`] = scratchDatabaseId(db.binding);
+        // The Worker sees one tenant under the binding: the first canary, so the canaries' health checks exercise a migrated tenant.
+        const first = Array.isArray(db.fleet.canary) && db.fleet.canary.length > 0 ? db.fleet.canary[0]! : tenants[0];
+        if (first !== undefined) app[db.binding] = first;
+        continue;
+      }
       const id = localDatabaseId(root, db);
       admin[`D_${db.binding}`] = id;
       // One scratch database per process: concurrent runs never reset each other's preflight.
@@ -240,7 +255,7 @@ export class LocalEnvironmentRuntime {
       throw e;
     }
     const scratchFiles = env.databases.map((db) => d1SqlitePath(paths.d1Persist, scratchDatabaseId(db.binding)));
-    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock, control);
+    return new LocalEnvironmentRuntime(name, mf, buildOptions, served, url, scratchFiles, unlock, control, fleetTenants);
   }
 
   /** Where the served Worker answers, e.g. http://127.0.0.1:41234/ */
@@ -275,6 +290,11 @@ export class LocalEnvironmentRuntime {
 
   database(binding: string): D1Connection {
     return new LocalD1Connection(this.mf, `${this.name}/${binding}`, binding, false);
+  }
+
+  /** One tenant of a fleet binding. */
+  tenant(binding: string, tenant: string): D1Connection {
+    return new LocalD1Connection(this.mf, `${this.name}/${binding}[${tenant}]`, tenantKey(binding, tenant), false);
   }
 
   scratch(binding: string): ScratchDatabase {
@@ -314,6 +334,11 @@ function yieldSignalsToPromote(): void {
   for (const [signal, name] of [['SIGINT', 'onSignalInt'], ['SIGTERM', 'onSignalTerm']] as const) {
     for (const l of process.listeners(signal)) if (l.name === name) process.removeListener(signal, l);
   }
+}
+
+/** How the admin Worker names a fleet tenant's database (snapshot and restore take it like a binding). */
+export function tenantKey(binding: string, tenant: string): string {
+  return `${binding}__${tenant}`;
 }
 
 function scratchDatabaseId(binding: string): string {

@@ -6,9 +6,10 @@
 import { join } from 'node:path';
 import type { LoadedEnvironment, LocalEnvironment } from '../../config/schema.js';
 import type { StepDetail } from '../../events/run-events.js';
-import type { EnvironmentHandle, TargetContext } from '../environment-handle.js';
+import type { EnvironmentHandle, HandleFleet, TargetContext, TimeTravel } from '../environment-handle.js';
+import { isFleet } from '../../config/environment-databases.js';
 import { BookmarkStore } from './bookmarks.js';
-import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, type Served, type ServedWorker } from './local-environment.js';
+import { LocalEnvironmentRuntime, NOTHING_DEPLOYED, tenantKey, type Served, type ServedWorker } from './local-environment.js';
 import type { WorkerBuild } from './worker-build.js';
 import { WorkerVersionStore, type WorkerVersion } from './worker-versions.js';
 
@@ -81,12 +82,27 @@ export async function openLocalHandle(
     const worker = await servedNow(versions, env.name);
     await runtime.serve(worker === 'nothing-deployed' ? NOTHING_DEPLOYED : worker);
   };
+  const fleets = target.databases.filter(isFleet).map((f): HandleFleet => {
+    const tenants = runtime.fleetTenants.get(f.binding) ?? [];
+    const known = new Set(tenants);
+    return {
+      ...f,
+      tenants: async () => [...tenants],
+      open: async (tenant) => {
+        if (!known.has(tenant)) throw new Error(`${env.name}/${f.binding}: ${tenant} is not a tenant of ${f.fleet.source}`);
+        return { tenant, conn: runtime.tenant(f.binding, tenant), scratch: async () => runtime.scratch(f.binding) };
+      },
+      timeTravel: (tenant) => tenantTimeTravel(new BookmarkStore(join(dir, 'bookmarks', 'fleets', f.binding, tenant), `${env.name}/${f.binding}[${tenant}]`), runtime, tenantKey(f.binding, tenant)),
+    };
+  });
   return {
     env,
-    databases: target.databases.map((d) => ({ ...d, conn: runtime.database(d.binding), scratch: async () => runtime.scratch(d.binding) })),
+    databases: target.databases.filter((d) => !isFleet(d)).map((d) => ({ ...d, conn: runtime.database(d.binding), scratch: async () => runtime.scratch(d.binding) })),
+    ...(fleets.length > 0 ? { fleets } : {}),
     timeTravel: {
       bookmark: async (runId) => {
-        const meta = await bookmarks.take(runtime, config.databases.map((d) => d.binding), runId);
+        // Fleet tenants are bookmarked one by one as they are migrated (HandleFleet.timeTravel), not here.
+        const meta = await bookmarks.take(runtime, config.databases.filter((d) => !d.fleet).map((d) => d.binding), runId);
         return { id: meta.id, at: meta.takenAt };
       },
       restore: async (id) => ({ restoredAt: (await bookmarks.restore(runtime, id)).restoredAt }),
@@ -155,5 +171,20 @@ export async function openLocalHandle(
     baseUrl: () => runtime.url.toString(),
     ...(runtime.heldBy ? { note: `${runtime.heldBy}: read from a copy of its files` } : {}),
     dispose: () => runtime.dispose(),
+  };
+}
+
+/** A fleet tenant's own bookmarks: snapshots of that one database, in a store of its own. */
+function tenantTimeTravel(store: BookmarkStore, runtime: LocalEnvironmentRuntime, key: string): TimeTravel {
+  return {
+    bookmark: async (runId) => {
+      const meta = await store.take(runtime, [key], runId);
+      return { id: meta.id, at: meta.takenAt };
+    },
+    restore: async (id) => ({ restoredAt: (await store.restore(runtime, id)).restoredAt }),
+    latest: async () => {
+      const newest = (await store.list()).at(-1);
+      return newest ? { id: newest.id, at: newest.takenAt } : undefined;
+    },
   };
 }

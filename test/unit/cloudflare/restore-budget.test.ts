@@ -50,4 +50,14 @@ describe('Time Travel restores counted per database, across runs', () => {
     const root = await project();
     await RestoreBudget.inProject(root).check([DB]);
   });
+
+  it('restores of many tenants recorded at once by one budget all land in the log (a fleet rollback)', async () => {
+    const root = await project();
+    const budget = RestoreBudget.inProject(root);
+    const ids = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(8, '0')}-2222-4333-8444-555555555555`);
+    await Promise.all(ids.map((id) => budget.record(id)));
+    const stored = JSON.parse(await readFile(join(root, '.promote', 'time-travel-restores.json'), 'utf8')) as Record<string, number[]>;
+    expect(Object.keys(stored).sort()).toEqual(ids);
+    for (const id of ids) expect(stored[id]).toHaveLength(1);
+  });
 });

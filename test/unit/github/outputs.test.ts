@@ -45,3 +45,20 @@ describe('step outputs', () => {
     expect(parseOutputFile(readFileSync(file, 'utf8'))).toEqual({ earlier: 'kept', ...hostile });
   });
 });
+
+describe('the runs output', () => {
+  const entry = (i: number, result: 'applied' | 'failed') => ({ environment: 'production', database: 'DB', tenant: `tenant-${String(i).padStart(6, '0')}`, result, migrations: ['0001_init.sql', '0002_users_email.sql'] });
+
+  it('is every entry as JSON', () => {
+    const runs = [entry(1, 'applied'), entry(2, 'failed')];
+    expect(buildOutputs(successRun, runs)).toMatchObject({ runs: JSON.stringify(runs), 'runs-complete': 'true' });
+  });
+
+  it("over GitHub's 1 MB, only the entries to act on, and says so", () => {
+    const runs = Array.from({ length: 12_000 }, (_, i) => entry(i, i % 1000 === 7 ? 'failed' : 'applied'));
+    const out = buildOutputs(successRun, runs);
+    expect(out['runs-complete']).toBe('false');
+    expect(out.runs!.length).toBeLessThan(1_000_000);
+    expect((JSON.parse(out.runs!) as { tenant: string }[]).map((e) => e.tenant)).toEqual(runs.filter((r) => r.result === 'failed').map((r) => r.tenant));
+  });
+});
