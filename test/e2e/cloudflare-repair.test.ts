@@ -3,26 +3,23 @@
  * that wrangler migrated with two 0001_ files, the second renumbered. A refused repair sends no write
  * request at all (counted in the fake's request log); the accepted one renames the ledger row.
  */
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
-import { CF_ENVS, cloudflareProjectFiles, promoteCloudflare, startHealthServer } from '../helpers/cloudflare-project.js';
+import type { FakeCloudflare } from '../fake-cloudflare/server.js';
+import { CF_ENVS, cloudflareProjectFiles, promoteCloudflare, startCloudflareWorld, type CloudflareWorld } from '../helpers/cloudflare-project.js';
 import { cleanupProjects, makeProject, writeFiles } from '../helpers/project.js';
 
+let world: CloudflareWorld;
 let fake: FakeCloudflare;
-let health: Server;
 let healthBase: string;
-const uuids: Record<string, string> = {};
+let uuids: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeCloudflare();
-  for (const env of CF_ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
-  ({ server: health, base: healthBase } = await startHealthServer(fake, uuids));
+  world = await startCloudflareWorld();
+  ({ fake, healthBase, uuids } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((r) => health?.close(r));
-  await fake?.close();
+  await world?.close();
   await cleanupProjects();
 });
 

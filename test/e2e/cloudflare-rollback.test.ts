@@ -4,27 +4,24 @@
  * back to the bookmark the last run took, the Worker to the version before
  * the serving one, verified, and the environment not left locked.
  */
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
-import { CF_ENVS, cloudflareProjectFiles, promoteCloudflare, startHealthServer } from '../helpers/cloudflare-project.js';
+import type { FakeCloudflare } from '../fake-cloudflare/server.js';
+import { CF_ENVS, cloudflareProjectFiles, promoteCloudflare, startCloudflareWorld, type CloudflareWorld } from '../helpers/cloudflare-project.js';
 import { cleanupProjects, makeProject, writeFiles } from '../helpers/project.js';
 import { lastJson } from '../helpers/promotion-project.js';
 
+let world: CloudflareWorld;
 let fake: FakeCloudflare;
-let health: Server;
 let healthBase: string;
-const uuids: Record<string, string> = {};
+let uuids: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeCloudflare({ token: 'cf-rollback-token-5e1d2c3b4a' });
-  for (const env of CF_ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
-  ({ server: health, base: healthBase } = await startHealthServer(fake, uuids));
+  world = await startCloudflareWorld({ token: 'cf-rollback-token-5e1d2c3b4a' });
+  ({ fake, healthBase, uuids } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((r) => health?.close(r));
-  await fake?.close();
+  await world?.close();
   await cleanupProjects();
 });
 

@@ -6,30 +6,27 @@
  * vars of the version serving now (a BROKEN var makes it unhealthy).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
-import { CF_ENVS as ENVS, cloudflareEnvFile as envFile, cloudflareProjectFiles, promoteCloudflare, startHealthServer, wranglerConfig as wranglerFor } from '../helpers/cloudflare-project.js';
+import type { FakeCloudflare } from '../fake-cloudflare/server.js';
+import { CF_ENVS as ENVS, cloudflareEnvFile as envFile, cloudflareProjectFiles, promoteCloudflare, wranglerConfig as wranglerFor, startCloudflareWorld, type CloudflareWorld } from '../helpers/cloudflare-project.js';
 import { cleanupProjects, makeProject, writeFiles, type CliResult } from '../helpers/project.js';
 import { lastJson } from '../helpers/promotion-project.js';
 
 const CANARY = 'cf-canary-token-7f3a9c1e5b2d4068';
 
+let world: CloudflareWorld;
 let fake: FakeCloudflare;
-let health: Server;
 let healthBase: string;
-const uuids: Record<string, string> = {};
+let uuids: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeCloudflare({ token: CANARY });
-  for (const env of ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
-  ({ server: health, base: healthBase } = await startHealthServer(fake, uuids));
+  world = await startCloudflareWorld({ token: CANARY });
+  ({ fake, healthBase, uuids } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((r) => health?.close(r));
-  await fake?.close();
+  await world?.close();
   await cleanupProjects();
 });
 

@@ -5,28 +5,25 @@
  * deployment, routing each check by the override header or by the fake's
  * current split, and answering from the reached version's vars.
  */
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
-import { cloudflareProjectFiles, promoteCloudflare, startHealthServer, wranglerConfig, type ServedRequest } from '../helpers/cloudflare-project.js';
+import type { FakeCloudflare } from '../fake-cloudflare/server.js';
+import { cloudflareProjectFiles, promoteCloudflare, wranglerConfig, type ServedRequest, startCloudflareWorld, type CloudflareWorld } from '../helpers/cloudflare-project.js';
 import { cleanupProjects, makeProject, writeFiles } from '../helpers/project.js';
 import { lastJson } from '../helpers/promotion-project.js';
 
+let world: CloudflareWorld;
 let fake: FakeCloudflare;
-let health: Server;
 let healthBase: string;
 let served: ServedRequest[];
-const uuids: Record<string, string> = {};
+let uuids: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeCloudflare();
-  for (const env of ['dev', 'staging', 'production']) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
-  ({ server: health, base: healthBase, served } = await startHealthServer(fake, uuids));
+  world = await startCloudflareWorld();
+  ({ fake, healthBase, uuids, served } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((r) => health?.close(r));
-  await fake?.close();
+  await world?.close();
   await cleanupProjects();
 });
 

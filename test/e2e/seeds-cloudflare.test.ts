@@ -3,27 +3,24 @@
  * seeds/all/ reaches every remote database, seeds/dev/ only dev's, after the migrations, once.
  * Checked by querying each remote database in the fake.
  */
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeCloudflare, type FakeCloudflare } from '../fake-cloudflare/server.js';
-import { CF_ENVS as ENVS, cloudflareProjectFiles, promoteCloudflare, startHealthServer } from '../helpers/cloudflare-project.js';
+import type { FakeCloudflare } from '../fake-cloudflare/server.js';
+import { CF_ENVS as ENVS, cloudflareProjectFiles, promoteCloudflare, startCloudflareWorld, type CloudflareWorld } from '../helpers/cloudflare-project.js';
 import { cleanupProjects, makeProject } from '../helpers/project.js';
 import { lastJson } from '../helpers/promotion-project.js';
 
+let world: CloudflareWorld;
 let fake: FakeCloudflare;
-let health: Server;
 let healthBase: string;
-const uuids: Record<string, string> = {};
+let uuids: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeCloudflare();
-  for (const env of ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
-  ({ server: health, base: healthBase } = await startHealthServer(fake, uuids));
+  world = await startCloudflareWorld();
+  ({ fake, healthBase, uuids } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((r) => health?.close(r));
-  await fake?.close();
+  await world?.close();
   await cleanupProjects();
 });
 

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import type { FakeCloudflare } from '../fake-cloudflare/server.js';
+import { startFakeCloudflare, type FakeCloudflare, type FakeCloudflareOptions } from '../fake-cloudflare/server.js';
 import { runCli, type CliResult } from './project.js';
 
 export const CF_ENVS = ['dev', 'staging', 'production'] as const;
@@ -16,7 +16,31 @@ export interface CloudflareWorld {
   fake: FakeCloudflare;
   uuids: Record<string, string>;
   healthBase: string;
+  /** Every request the health server answered, in order. */
+  served: ServedRequest[];
   close(): Promise<void>;
+}
+
+/**
+ * The fake API with one database per environment (app-<env>) and the health
+ * server that plays the deployed Worker: what every cloudflare e2e test starts
+ * before its first case and closes after its last.
+ */
+export async function startCloudflareWorld(options: FakeCloudflareOptions = {}): Promise<CloudflareWorld> {
+  const fake = await startFakeCloudflare(options);
+  const uuids: Record<string, string> = {};
+  for (const env of CF_ENVS) uuids[env] = (await fake.addDatabase(`app-${env}`)).uuid;
+  const { server, base, served } = await startHealthServer(fake, uuids);
+  return {
+    fake,
+    uuids,
+    healthBase: base,
+    served,
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      await fake.close();
+    },
+  };
 }
 
 export function activeVars(fake: FakeCloudflare, script: string): Record<string, string> {
