@@ -15,6 +15,7 @@ import type { LoadedEnvironment } from '../config/schema.js';
 import { readFleetTenants } from '../config/fleet-source.js';
 import { localEnvironmentPaths, localStateExists } from '../targets/local/local-environment.js';
 import type { EngineSettings } from './engine-settings.js';
+import type { Problem } from '../problems.js';
 import { openEnvironment } from './open-environment.js';
 
 /** Every fleet of an environment, read for `promote status` (opened read-only; a local one never created is not started). */
@@ -96,4 +97,22 @@ function lastFailures(root: string, environment: string, binding: string): { run
     return { runId, failed };
   }
   return undefined;
+}
+
+/**
+ * `promote migrate` and `rollback --to` work on an environment's single databases: a fleet's
+ * tenants are migrated by the promotion's fleet stage (canaries, per-tenant lock and outcome),
+ * so these commands leave them alone and say so rather than skip them in silence.
+ */
+export function fleetsLeftAlone(ws: Workspace, env: LoadedEnvironment, command: 'migrate' | 'rollback --to'): Problem[] {
+  return ws
+    .databasesOf(env)
+    .filter((d) => d.fleet)
+    .map((d) => ({
+      severity: 'warning' as const,
+      code: 'W_FLEET_LEFT_ALONE',
+      file: env.file,
+      message: `${env.name}/${d.binding} is a fleet: promote ${command} changes the environment's single databases only, not its tenants`,
+      hint: `promote --to ${env.name} migrates the fleet's tenants (canaries first, each with its own lock and ledger)`,
+    }));
 }

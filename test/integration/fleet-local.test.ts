@@ -128,4 +128,14 @@ describe('a fleet of local tenants', () => {
     const read = await readTenants(root, tenantIds(3));
     for (const [t, v] of read) expect(v.ledger, t).toEqual([]);
   }, 120_000);
+
+  it('promote migrate leaves a fleet\'s tenants alone and says so (the promotion migrates them)', async () => {
+    const root = await makeProject(fleetFiles({ tenants: 3, health: false }));
+    const r = await runInProcess(['migrate', '--env', 'production', '--cwd', root]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain('W_FLEET_LEFT_ALONE');
+    expect(r.stderr).toContain('production/DB is a fleet: promote migrate changes the environment\'s single databases only, not its tenants');
+    const read = await readTenants(root, tenantIds(3));
+    for (const [t, v] of read) expect(v.ledger, t).toEqual([]);
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import { planPromotion } from '../../engine/promotion-plan.js';
 import { resolveTargetFor } from '../../engine/rollback-to-version.js';
 import { pendingUpTo } from '../../engine/version-target.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
+import { fleetsLeftAlone } from '../../engine/fleet-status.js';
 import { newRunId } from '../../runs/run-id.js';
 import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
@@ -27,6 +28,7 @@ export async function run({ root, output, env, settings: base, values }: Command
   const settings = withProjectSecrets(base, ws.project);
   printProblems(output, ws.warnings);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
+  printProblems(output, fleetsLeftAlone(ws, target, 'migrate'));
   const observed = await observeEnvironment(ws, target, { start: true, settings });
   const handle = observed.handle!;
   const runId = newRunId();

@@ -13,11 +13,12 @@ import { rollbackByHand } from '../../engine/manual-rollback.js';
 import { openForRollback } from '../../engine/open-environment.js';
 import { rollbackToVersion } from '../../engine/rollback-to-version.js';
 import { selectEnvironment } from '../../engine/select-environment.js';
+import { fleetsLeftAlone } from '../../engine/fleet-status.js';
 import { newRunId } from '../../runs/run-id.js';
 import { parseDuration } from '../durations.js';
 import type { CommandContext } from '../command-context.js';
 import { withProjectSecrets } from '../settings.js';
-import { paint } from '../output.js';
+import { paint, printProblems } from '../output.js';
 
 export async function run({ root, env, settings: base, values, output }: CommandContext<'rollback'>): Promise<number> {
   if (!values.env) throw new InvalidInputError([], 'rollback needs --env <environment>');
@@ -27,6 +28,7 @@ export async function run({ root, env, settings: base, values, output }: Command
   const ws = await loadWorkspace(root, env);
   const settings = withProjectSecrets(base, ws.project);
   const target = selectEnvironment(ws.project, String(values.env), '--env');
+  if (values.to !== undefined) printProblems(output, fleetsLeftAlone(ws, target, 'rollback --to'));
   const lockTtlMs = values['lock-ttl'] ? parseDuration(String(values['lock-ttl']), '--lock-ttl') : 60_000;
   const runId = newRunId();
   const handle = await openForRollback(ws, target, settings, runId);
