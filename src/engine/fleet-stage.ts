@@ -25,7 +25,7 @@ import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.j
 import { acquireLease, releaseLease, renewLease } from '../ledger/lease.js';
 import { readDatabaseState, schemaSql, type DatabaseState } from '../ledger/ledger.js';
 import { preflight } from '../ledger/preflight.js';
-import { readFingerprint } from '../ledger/schema-read.js';
+import { checkSchema } from '../ledger/expected-schema.js';
 import type { RollbackPolicy } from '../machine/promotion-machine.js';
 import { chunkMigrations, planDatabase } from '../migrations/plan.js';
 import { planSeeds } from '../migrations/seed-plan.js';
@@ -38,6 +38,7 @@ import type { HandleFleet, TenantDatabase } from '../targets/environment-handle.
 import type { Workspace } from './load-workspace.js';
 import { applyContextFor, type ObservedDatabase } from './observe.js';
 import { migrationRefusals } from './refusals.js';
+import { schemaDriftProblems } from './schema-refusals.js';
 
 /** Tenants read at once while observing (reads are cheap; the target's budget paces a remote one). */
 const OBSERVE_CONCURRENCY = 16;
@@ -99,9 +100,27 @@ export async function observeFleet(ws: Workspace, env: LoadedEnvironment, fleet:
   const canaries = new Set(work.canaries);
   const { results } = await runPool(work.tenants, OBSERVE_CONCURRENCY, async (tenant) => {
     const { db, observed } = await observeTenant(ws, fleet, tenant, signal);
-    const digest = fingerprintDigest(await readFingerprint(withSignal(db.conn, signal), [fleet.ledgerTable]));
-    const refusals = migrationRefusals({ env, databases: [observed] });
-    return { tenant, db, observed, digest, refusals, canary: canaries.has(tenant) };
+    // The live schema is read once for both: the preflight groups tenants by it, and a tenant changed
+    // by hand (schema drift) fails alone. The replay of a ledger is cached, so 1,000 tenants at one
+    // version cost one replay and no request more than the plain schema read.
+    const checked = await checkSchema({
+      conn: withSignal(db.conn, signal),
+      scratch: () => db.scratch(),
+      ledgerTable: fleet.ledgerTable,
+      migrations: observed.migrations,
+      retired: ws.retired.get(fleet.migrationsDir) ?? new Set<string>(),
+      state: observed.state,
+      ignore: ws.project.pipeline.migrations.schemaIgnore,
+      root: ws.project.root,
+      ...(signal ? { signal } : {}),
+    });
+    const withSchema = { ...observed, schema: checked.check };
+    const digest = fingerprintDigest(checked.live);
+    const refusals = [
+      ...migrationRefusals({ env, databases: [withSchema] }),
+      ...schemaDriftProblems({ env, databases: [withSchema] }, ws.project.pipeline.migrations.schemaDrift, ws.project.pipelineFile),
+    ];
+    return { tenant, db, observed: withSchema, digest, refusals, canary: canaries.has(tenant) };
   });
   return results as ObservedTenant[];
 }

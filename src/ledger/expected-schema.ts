@@ -87,6 +87,8 @@ export interface SchemaCheckResult {
   check: SchemaCheck;
   /** 'replayed' on a cache miss, 'cached' on a hit, 'none' when nothing had to be replayed. */
   replay: 'replayed' | 'cached' | 'none';
+  /** The live schema as read (bookkeeping tables left out): a fleet groups its tenants by it. */
+  live: SchemaFingerprint;
 }
 
 export async function checkSchema(input: SchemaCheckInput): Promise<SchemaCheckResult> {
@@ -94,14 +96,15 @@ export async function checkSchema(input: SchemaCheckInput): Promise<SchemaCheckR
   const live = fingerprintSchema(await readSchemaRows(input.conn, input.signal), { exclude });
   if (input.state.ledger.length === 0) {
     // Nothing recorded: a fresh database matches the empty replay; one with tables was built without promote.
-    if (withoutIgnored(live, input.ignore).objects.length === 0) return { check: { status: 'matches' }, replay: 'none' };
+    if (withoutIgnored(live, input.ignore).objects.length === 0) return { check: { status: 'matches' }, replay: 'none', live };
     return {
       check: { status: 'unknown', reason: `no migration is recorded in ${input.ledgerTable}: the schema was built without promote (promote baseline adopts it)` },
       replay: 'none',
+      live,
     };
   }
   const applied = appliedFiles(input.migrations, input.state, input.retired);
-  if (!applied.ok) return { check: { status: 'unknown', reason: applied.reason }, replay: 'none' };
+  if (!applied.ok) return { check: { status: 'unknown', reason: applied.reason }, replay: 'none', live };
   const key = replayKey(applied.files, exclude);
   const file = cacheFile(input.root, key);
   const cached = await readCache(file, key);
@@ -121,8 +124,8 @@ export async function checkSchema(input: SchemaCheckInput): Promise<SchemaCheckR
     }
     replayed = await running;
   }
-  if (!replayed.ok) return { check: { status: 'unknown', reason: replayed.reason }, replay: how };
-  return { check: compareSchemas(replayed.fingerprint, live, input.ignore), replay: how };
+  if (!replayed.ok) return { check: { status: 'unknown', reason: replayed.reason }, replay: how, live };
+  return { check: compareSchemas(replayed.fingerprint, live, input.ignore), replay: how, live };
 }
 
 /** A cache file that is missing, unreadable or of another format is a miss, never an error. */

@@ -138,4 +138,22 @@ describe('a fleet of local tenants', () => {
     const read = await readTenants(root, tenantIds(3));
     for (const [t, v] of read) expect(v.ledger, t).toEqual([]);
   }, 120_000);
+
+  it('fails a tenant changed by hand (schema drift) alone, naming what differs; the others are migrated', async () => {
+    const tenants = tenantIds(6);
+    const root = await makeProject(fleetFiles({ tenants: 6, maxFailures: 5, health: false }));
+    expect((await runInProcess(['--to', 'production', '--cwd', root])).code).toBe(0);
+    // Someone adds an index to one tenant in the console; then a new migration comes.
+    await execTenant(root, 't-0003', 'CREATE INDEX t1_by_hand ON t1 (id)');
+    await writeFiles(root, { 'migrations/0004_t4.sql': 'CREATE TABLE t4 (id INTEGER PRIMARY KEY);\n' });
+    const r = await runInProcess(['--to', 'production', '--cwd', root, '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const failed = tenantEvents(journalEvents(root), 'failed');
+    expect(failed.map((e) => e.tenant)).toEqual(['t-0003']);
+    expect(String(failed[0]!.error)).toContain('schema drift: production/DB[t-0003]');
+    expect(String(failed[0]!.error)).toContain('index t1_by_hand only in live');
+    const read = await readTenants(root, tenants);
+    expect(read.get('t-0003')!.ledger).toEqual(ALL3);
+    for (const t of tenants.filter((x) => x !== 't-0003')) expect(read.get(t)!.ledger, t).toEqual([...ALL3, '0004_t4.sql']);
+  }, 180_000);
 });
