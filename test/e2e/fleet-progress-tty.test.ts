@@ -30,7 +30,8 @@ describe('fleet progress on a terminal and in CI', { timeout: 240_000 }, () => {
     // The terminal's environment: no CI, colors allowed; the command ends by printing its exit code.
     const env = cliEnv({ CI: undefined, NO_COLOR: undefined, GITHUB_ACTIONS: undefined, TERM: 'xterm-256color' });
     const script = join(root, 'run.sh');
-    await writeFile(script, `cd ${JSON.stringify(root)}\n${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --to production\necho "EXIT=$?"\nsleep 60\n`);
+    // tmux gives a new pane the environment of the server it started, CI=true included under CI: unset it there.
+    await writeFile(script, `unset CI GITHUB_ACTIONS NO_COLOR\ncd ${JSON.stringify(root)}\n${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --to production\necho "EXIT=$?"\nsleep 60\n`);
     tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'fleet', '-x', '120', '-y', '50', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), `sh ${script}`);
     let pane = '';
     for (let i = 0; i < 900 && !/EXIT=\d+/.test(pane); i += 1) {
