@@ -5,7 +5,7 @@
  */
 import { rolloutOf, type LoadedEnvironment } from '../config/schema.js';
 import { noBookmarkAdvice } from './rollback-advice.js';
-import { InvalidInputError, LockedError, OutcomeUnknownError, RollbackFailedError, RunError } from '../errors.js';
+import { InvalidInputError, LockedError, RollbackFailedError, RunError } from '../errors.js';
 import { applyChunks, type ApplyContext } from '../ledger/apply.js';
 import { missingRollbacks, runDownMigrations } from '../ledger/down-migrations.js';
 import { readDatabaseState, schemaSql, type LedgerRow } from '../ledger/ledger.js';

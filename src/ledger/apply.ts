@@ -4,11 +4,12 @@
  * migration and its ledger row commit together or not at all. Several
  * migrations share a batch (see chunkMigrations) to keep round trips few.
  */
-import { D1QueryError, OutcomeUnknownError, RunError } from '../errors.js';
+import { D1QueryError, RunError } from '../errors.js';
 import type { Transport } from '../migrations/transport.js';
 import type { Migration } from '../migrations/types.js';
 import type { D1Connection, SqlStatement } from '../d1/connection.js';
 import { CREATE_META_SQL, META_TABLE, createLedgerSql, quoteIdent, readDatabaseState, type LedgerRow } from './ledger.js';
+import { commitOnce } from './commit-once.js';
 
 export interface ApplyContext {
   ledgerTable: string;
@@ -119,9 +120,6 @@ export function isConcurrentApply(message: string, ledgerTable: string): boolean
   return message.includes('UNIQUE constraint failed') && message.includes(`${ledgerTable}.name`);
 }
 
-/** How often a chunk whose outcome was unknown (and turned out not applied) is sent again. */
-const MAX_RESENDS = 3;
-
 /**
  * Applies the chunks in order; stops at the first failing chunk (it rolled
  * back as a whole). When a chunk's outcome is unknown (no answer), the ledger
@@ -138,21 +136,18 @@ export async function applyChunks(
   const batches = chunks.length > 0 ? chunks : ctx.adopt.length > 0 ? [[]] : [];
   for (const [i, chunk] of batches.entries()) {
     const transport: Transport = ctx.transports?.[i] === 'import' && conn.importBatch ? 'import' : 'query';
-    for (let attempt = 0; ; attempt++) {
+    const send = async () => {
       try {
         if (transport === 'import') await conn.importBatch!(chunkStatements(chunk, i, ctx));
         else await conn.batch(chunkStatements(chunk, i, ctx));
-        break;
       } catch (e) {
-        if (e instanceof D1QueryError) {
-          // D1 says a failed import leaves the database as it was; the ledger must agree before we say so.
-          if (transport === 'import' && (await importCommitted(conn, chunk, ctx))) break;
-          throw new MigrationBatchError(chunk, i, applied, e.message, transport);
-        }
-        if (!(e instanceof OutcomeUnknownError) || attempt >= MAX_RESENDS) throw e;
-        if (await chunkCommitted(conn, chunk, ctx)) break;
+        if (!(e instanceof D1QueryError)) throw e;
+        // D1 says a failed import leaves the database as it was; the ledger must agree before we say so.
+        if (transport === 'import' && (await importCommitted(conn, chunk, ctx))) return;
+        throw new MigrationBatchError(chunk, i, applied, e.message, transport);
       }
-    }
+    };
+    await commitOnce(send, () => chunkCommitted(conn, chunk, ctx));
     applied.push(...chunk);
     onApplied?.(chunk);
   }

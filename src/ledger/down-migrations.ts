@@ -7,7 +7,8 @@
  * with its row or undone without it, so a rerun reads the ledger and undoes
  * only what is still applied.
  */
-import { D1QueryError, OutcomeUnknownError, RollbackFailedError, RunError } from '../errors.js';
+import { D1QueryError, RollbackFailedError, RunError } from '../errors.js';
+import { commitOnce } from './commit-once.js';
 import type { Transport } from '../migrations/transport.js';
 import { chunkMigrations, MAX_BATCH_BYTES, rollbackBytes } from '../migrations/plan.js';
 import type { Migration } from '../migrations/types.js';
@@ -62,8 +63,6 @@ export interface UndoContext {
   transports?: readonly Transport[];
 }
 
-const MAX_RESENDS = 3;
-
 /**
  * The undos tried first on a scratch copy of the database's schema, statement
  * by statement, so a rollback file that cannot run is refused with its
@@ -105,25 +104,22 @@ export async function undoChunks(conn: D1Connection, chunks: readonly (readonly 
   for (const [i, chunk] of chunks.entries()) {
     const { statements, origins } = undoBatch(chunk, ctx.ledgerTable, ctx.meta);
     const transport: Transport = ctx.transports?.[i] === 'import' && conn.importBatch ? 'import' : 'query';
-    for (let attempt = 0; ; attempt++) {
+    const send = async () => {
       try {
         if (transport === 'import') await conn.importBatch!(statements);
         else await conn.batch(statements);
-        break;
       } catch (e) {
-        if (e instanceof D1QueryError) {
-          if (transport === 'import' && (await chunkUndone(conn, chunk, ctx))) break;
-          const at = e.statementIndex !== undefined ? origins[e.statementIndex] : undefined;
-          const names = chunk.map((m) => m.name).join(', ');
-          throw new RollbackFailedError(
-            `rollback failed on ${conn.label}: ${e.message}${at ? `\n  at ${at.file}:${at.line}` : ''}\n  none of ${names} was undone (they share one transaction); ${undone.length} migration(s) undone before stay undone`,
-            'fix the rollback file, then run the same promote rollback --to again: it continues with what is still applied',
-          );
-        }
-        if (!(e instanceof OutcomeUnknownError) || attempt >= MAX_RESENDS) throw e;
-        if (await chunkUndone(conn, chunk, ctx)) break;
+        if (!(e instanceof D1QueryError)) throw e;
+        if (transport === 'import' && (await chunkUndone(conn, chunk, ctx))) return;
+        const at = e.statementIndex !== undefined ? origins[e.statementIndex] : undefined;
+        const names = chunk.map((m) => m.name).join(', ');
+        throw new RollbackFailedError(
+          `rollback failed on ${conn.label}: ${e.message}${at ? `\n  at ${at.file}:${at.line}` : ''}\n  none of ${names} was undone (they share one transaction); ${undone.length} migration(s) undone before stay undone`,
+          'fix the rollback file, then run the same promote rollback --to again: it continues with what is still applied',
+        );
       }
-    }
+    };
+    await commitOnce(send, () => chunkUndone(conn, chunk, ctx));
     undone.push(...chunk);
     onUndone?.(chunk);
   }
@@ -148,14 +144,11 @@ async function chunkUndone(conn: D1Connection, chunk: readonly Migration[], ctx:
  * sent again.
  */
 export async function runDownMigrations(a: { conn: D1Connection; ledgerTable: string; migrations: Migration[] }): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable));
-      return;
-    } catch (e) {
-      if (!(e instanceof OutcomeUnknownError) || attempt >= 3) throw e;
+  await commitOnce(
+    () => a.conn.batch(downMigrationStatements(a.migrations, a.ledgerTable)),
+    async () => {
       const ledger = new Set((await readDatabaseState(a.conn, a.ledgerTable)).ledger.map((r) => r.name));
-      if (a.migrations.every((m) => !ledger.has(m.name))) return;
-    }
-  }
+      return a.migrations.every((m) => !ledger.has(m.name));
+    },
+  );
 }

@@ -7,7 +7,8 @@
  * promote_seeds has wrangler's ledger shape (id, name, applied_at) plus the file's checksum (a seed
  * edited after it was applied is reported, not applied again) and the run that applied it.
  */
-import { D1QueryError, OutcomeUnknownError, RunError } from '../errors.js';
+import { D1QueryError, RunError } from '../errors.js';
+import { commitOnce } from './commit-once.js';
 import type { Seed } from '../migrations/types.js';
 import type { D1Connection, SqlStatement } from '../d1/connection.js';
 import { multiRowInsert } from './apply.js';
@@ -56,8 +57,6 @@ export function isConcurrentSeed(message: string): boolean {
   return message.includes('UNIQUE constraint failed') && message.includes(`${SEED_TABLE}.name`);
 }
 
-const MAX_RESENDS = 3;
-
 /**
  * Applies the chunks in order, stopping at the first that fails (it rolled back whole). When no
  * answer comes back, promote_seeds says whether the chunk committed before it is sent again.
@@ -70,17 +69,17 @@ export async function applySeedChunks(
 ): Promise<Seed[]> {
   const applied: Seed[] = [];
   for (const [i, chunk] of chunks.entries()) {
-    for (let attempt = 0; ; attempt++) {
+    const send = async () => {
       try {
         await conn.batch(seedChunkStatements(chunk, opts.runId));
-        break;
       } catch (e) {
-        if (e instanceof D1QueryError) throw new SeedBatchError(chunk, i, applied, e.message);
-        if (!(e instanceof OutcomeUnknownError) || attempt >= MAX_RESENDS) throw e;
-        const names = new Set((await readDatabaseState(conn, opts.ledgerTable)).seeds.map((r) => r.name));
-        if (chunk.every((s) => names.has(s.name))) break;
+        throw e instanceof D1QueryError ? new SeedBatchError(chunk, i, applied, e.message) : e;
       }
-    }
+    };
+    await commitOnce(send, async () => {
+      const names = new Set((await readDatabaseState(conn, opts.ledgerTable)).seeds.map((r) => r.name));
+      return chunk.every((s) => names.has(s.name));
+    });
     applied.push(...chunk);
     onApplied?.(chunk);
   }
