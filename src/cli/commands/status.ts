@@ -131,7 +131,7 @@ function renderStatus(output: Output, observed: readonly ObservedEnvironment[]):
           ? paint(output, 'red', `drift: ${reason}`)
           : unverified.has(a.name)
             ? paint(output, 'dim', 'applied by another tool; checksum recorded on next migrate')
-            : paint(output, 'dim', `${a.baseline ? 'baseline, ' : ''}${a.appliedAt}${a.durationMs !== undefined ? `, ${a.durationMs} ms` : ''}`);
+            : paint(output, 'dim', `${a.baseline ? 'baseline, ' : ''}${a.appliedAt}${a.durationMs !== undefined ? `, ${Math.round(a.durationMs)} ms` : ''}`);
         output.out(`    ${reason ? paint(output, 'red', '!') : paint(output, 'green', '✓')} ${a.name}  ${note}`);
       }
       const elsewhere = claimedElsewhere(d);
